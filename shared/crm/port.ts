@@ -1,0 +1,91 @@
+/**
+ * The CRM port: what the sync function needs from any CRM. HubSpot, Salesforce, Zoho and the
+ * generic webhook are adapters behind it. Adapters are idempotent: the same input twice ends in
+ * the same CRM state and returns the same CRM id.
+ */
+
+/** A customer as the CRM sees it. Identities follow whatsapp-identity.md. */
+export interface CrmContactInput {
+  /** Our own contact id. */
+  readonly contactId: string;
+  /** Current business-scoped user id (BSUID); the CRM's unique `whatsapp_user_id`. */
+  readonly bsuid?: string | undefined;
+  /** Current phone in E.164; the CRM's unique `whatsapp_phone`. */
+  readonly phone?: string | undefined;
+  /** Identities this customer had before (number or BSUID change): used to find the same CRM record. */
+  readonly previousBsuids?: readonly string[] | undefined;
+  readonly previousPhones?: readonly string[] | undefined;
+  readonly username?: string | undefined;
+  readonly profileName?: string | undefined;
+  /** The CRM id stored on our contact by an earlier sync, if any. */
+  readonly knownCrmId?: string | undefined;
+  /** Last interaction time (ms) written to the CRM (ID-2). */
+  readonly lastInteractionAt?: number | undefined;
+  /** Further mapped properties (tags, segment, scores …), already in the CRM's property names. */
+  readonly properties?: Readonly<Record<string, string | number | boolean | null>> | undefined;
+}
+
+export interface CrmContactResult {
+  readonly crmId: string;
+  /** True when this call created the CRM record. */
+  readonly created: boolean;
+  /** True when an existing record (e.g. one the sales team made) was matched by phone. */
+  readonly matchedExisting: boolean;
+  /** CRM calls this operation made (for the calls-per-message budget). */
+  readonly calls: number;
+}
+
+export interface CrmMessageInput {
+  /** WhatsApp message id: the idempotency key of the logged message. */
+  readonly wamid: string;
+  readonly contactCrmId: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** Plain-text rendering of the message (text body, caption, or a description of the media). */
+  readonly body: string;
+  /** When the message was sent (ms). */
+  readonly timestamp: number;
+  /** The CRM id stored on our message by an earlier attempt, if any. */
+  readonly knownCrmId?: string | undefined;
+}
+
+export interface CrmMessageResult {
+  readonly crmId: string;
+  readonly created: boolean;
+  readonly calls: number;
+}
+
+export interface CrmAdapter {
+  readonly kind: string;
+  upsertContact(input: CrmContactInput): Promise<CrmContactResult>;
+  logMessage(input: CrmMessageInput): Promise<CrmMessageResult>;
+}
+
+export type CrmErrorKind =
+  /** 429: come back after retryAfterMs. */
+  | 'rate_limited'
+  /** 5xx, timeout, network: worth retrying. */
+  | 'transient'
+  /** 401/403: the token is wrong or expired (alarm, OP-5). Retried, since a rotated token fixes it. */
+  | 'auth'
+  /** 4xx validation: retrying the same request cannot succeed. */
+  | 'permanent';
+
+export class CrmError extends Error {
+  override readonly name = 'CrmError';
+  constructor(
+    readonly kind: CrmErrorKind,
+    message: string,
+    readonly details: {
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+      readonly crm?: string;
+      readonly body?: string;
+    } = {},
+  ) {
+    super(message);
+  }
+
+  get retryable(): boolean {
+    return this.kind !== 'permanent';
+  }
+}

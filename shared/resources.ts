@@ -1,0 +1,158 @@
+/**
+ * The one definition of every stateful resource: table keys and indexes, queues and their
+ * redrive policy, bucket layout and schedules. The CDK stack (infra/), the local stack (local/)
+ * and the tests all read this module, so a key or a name is never written twice.
+ */
+
+/** DynamoDB single table. */
+export const TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL deletes the item after it (ST-1 retention). */
+  ttlAttribute: 'expiresAt',
+  indexes: {
+    /** A contact's history: gsi1pk = CONTACT#<id>, gsi1sk = MSG#<iso time>#<wamid>. */
+    byContact: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /**
+     * Sparse index of work that is stored but not yet done (a message not yet synced to the
+     * CRM). The sweep reads it after a restart or a failed enqueue; the attributes are removed
+     * when the work is done, so the index only ever holds what is pending.
+     */
+    pendingSync: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  },
+} as const;
+
+export interface QueueDefinition {
+  /** Logical id; the physical name is derived per stage by {@link resourceNames}. */
+  readonly id: string;
+  readonly fifo: boolean;
+  /** Seconds a received job stays invisible: also the pause between two attempts. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before SQS moves the job to the DLQ: 1 attempt + the retries (SY-4). */
+  readonly maxReceiveCount: number;
+  readonly batchSize: number;
+  readonly retentionDays: number;
+}
+
+/**
+ * CRM sync jobs. FIFO with one message group per contact keeps one customer's messages in the
+ * order they arrived while other customers go on in parallel. A failed job comes back after the
+ * visibility timeout: 1 attempt + 3 retries 5 minutes apart, then the DLQ (SY-4).
+ */
+export const SYNC_QUEUE: QueueDefinition = {
+  id: 'sync',
+  fifo: true,
+  visibilityTimeoutSeconds: 300,
+  maxReceiveCount: 4,
+  batchSize: 10,
+  retentionDays: 14,
+};
+
+/** Media download and recompression jobs (MD-1). */
+export const MEDIA_QUEUE: QueueDefinition = {
+  id: 'media',
+  fifo: false,
+  visibilityTimeoutSeconds: 360,
+  maxReceiveCount: 4,
+  batchSize: 5,
+  retentionDays: 14,
+};
+
+export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE] as const;
+
+/** Object key prefixes inside the one bucket. */
+export const BUCKET_LAYOUT = {
+  media: 'media/',
+  archive: 'archive/',
+  reports: 'reports/',
+  exports: 'exports/',
+} as const;
+
+export interface ScheduleDefinition {
+  readonly id: string;
+  /** EventBridge Scheduler cron expression, evaluated in the configured time zone. */
+  readonly cron: string;
+  /** The function folder under functions/ that the schedule invokes. */
+  readonly target: 'batch-export' | 'reports';
+  /** The payload the function receives. */
+  readonly task: string;
+  readonly description: string;
+}
+
+export const SCHEDULES: readonly ScheduleDefinition[] = [
+  {
+    id: 'batch-sync',
+    cron: 'cron(0 1-4 * * ? *)',
+    target: 'batch-export',
+    task: 'batch-sync',
+    description: 'Hourly batch CRM sync and pending-sync sweep inside the 1:00-5:00 window (SY-5)',
+  },
+  {
+    id: 'unread-export',
+    cron: 'cron(0 2 * * ? *)',
+    target: 'batch-export',
+    task: 'unread-export',
+    description: 'Daily 2:00 export of unread and unanswered conversations (SY-6)',
+  },
+  {
+    id: 'daily-report',
+    cron: 'cron(0 6 * * ? *)',
+    target: 'reports',
+    task: 'daily',
+    description: 'Daily transaction metrics (RP-10)',
+  },
+  {
+    id: 'weekly-report',
+    cron: 'cron(0 7 ? * MON *)',
+    target: 'reports',
+    task: 'weekly',
+    description: 'Weekly service, funnel and cost reports (RP-9)',
+  },
+];
+
+/** Physical names of the resources of one stage. */
+export function resourceNames(stage: string) {
+  const prefix = `scrm-${stage}`;
+  const queueName = (q: QueueDefinition, dlq = false) =>
+    `${prefix}-${q.id}${dlq ? '-dlq' : ''}${q.fifo ? '.fifo' : ''}`;
+  return {
+    table: `${prefix}-table`,
+    syncQueue: queueName(SYNC_QUEUE),
+    syncDlq: queueName(SYNC_QUEUE, true),
+    mediaQueue: queueName(MEDIA_QUEUE),
+    mediaDlq: queueName(MEDIA_QUEUE, true),
+    bucket: `${prefix}-data`,
+  };
+}
+
+export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/** The function folders that become Lambda functions; each has a handler.ts exporting `handler`. */
+export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** Environment variable names the functions read (values set by the stack or the local stack). */
+export const ENV = {
+  stage: 'SCRM_STAGE',
+  tableName: 'SCRM_TABLE_NAME',
+  syncQueueUrl: 'SCRM_SYNC_QUEUE_URL',
+  syncDlqUrl: 'SCRM_SYNC_DLQ_URL',
+  mediaQueueUrl: 'SCRM_MEDIA_QUEUE_URL',
+  bucketName: 'SCRM_BUCKET_NAME',
+  secretArn: 'SCRM_SECRET_ARN',
+  defaultRegion: 'SCRM_DEFAULT_REGION',
+  retentionDays: 'SCRM_RETENTION_DAYS',
+  graphApiBase: 'WHATSAPP_GRAPH_API_BASE',
+  graphApiVersion: 'WHATSAPP_GRAPH_API_VERSION',
+  crmKind: 'SCRM_CRM',
+  hubspotApiBase: 'HUBSPOT_API_BASE',
+  hubspotApiVersion: 'HUBSPOT_API_VERSION',
+} as const;
+
+/** Keys of the one Secrets Manager secret (a JSON object); locally the same names are env vars. */
+export const SECRET_KEYS = {
+  appSecret: 'WHATSAPP_APP_SECRET',
+  verifyToken: 'WHATSAPP_VERIFY_TOKEN',
+  accessToken: 'WHATSAPP_ACCESS_TOKEN',
+  hubspotAccessToken: 'HUBSPOT_ACCESS_TOKEN',
+} as const;
