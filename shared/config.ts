@@ -1,0 +1,129 @@
+/**
+ * Runtime configuration: one typed object, validated once at cold start. A wrong or missing
+ * value fails at start with a message naming the setting. Secrets come from the one Secrets
+ * Manager secret when `SCRM_SECRET_ARN` is set (AWS), else from environment variables (local).
+ */
+import { isSupportedCountry } from 'libphonenumber-js';
+import { z } from 'zod';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ENV, SECRET_KEYS, SYNC_QUEUE } from './resources.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const positiveInt = z.coerce.number().int().positive();
+
+const RuntimeEnvSchema = z.object({
+  [ENV.stage]: z.string().regex(/^[a-z0-9-]{1,20}$/, 'lowercase letters, digits and dashes').default('local'),
+  [ENV.tableName]: z.string().min(3),
+  [ENV.syncQueueUrl]: z.url(),
+  [ENV.syncDlqUrl]: z.url().optional(),
+  [ENV.mediaQueueUrl]: z.url().optional(),
+  [ENV.bucketName]: z.string().min(3).optional(),
+  [ENV.defaultRegion]: z
+    .string()
+    .default('HK')
+    .refine((v) => isSupportedCountry(v), { message: 'not an ISO region libphonenumber knows (e.g. HK, TW)' }),
+  [ENV.retentionDays]: positiveInt.min(30).default(180),
+  [ENV.graphApiBase]: z.url().default('https://graph.facebook.com'),
+  [ENV.graphApiVersion]: z.string().regex(/^v\d+\.\d+$/, 'like v25.0').default('v25.0'),
+  [ENV.crmKind]: z.enum(['hubspot', 'none']).default('hubspot'),
+  [ENV.hubspotApiBase]: z.url().default('https://api.hubapi.com'),
+  [ENV.hubspotApiVersion]: z.string().regex(/^\d{4}-\d{2}$/, 'a date version like 2026-09').default('2026-09'),
+  /** Seconds between two sync attempts of one job (SY-4: 5 minutes). */
+  SYNC_RETRY_DELAY_SECONDS: positiveInt.max(43_200).default(SYNC_QUEUE.visibilityTimeoutSeconds),
+  /** Attempts before a job goes to the DLQ: 1 + 3 retries (SY-4). Must match the queue's redrive. */
+  SYNC_MAX_ATTEMPTS: positiveInt.max(20).default(SYNC_QUEUE.maxReceiveCount),
+  /** Largest webhook body accepted, in bytes (413 above). */
+  WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1_048_576),
+  /** Optional JSON map of phone_number_id → account name (IN-6). */
+  WHATSAPP_ACCOUNTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return {} as Record<string, string>;
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of phone_number_id to account name' });
+        return z.NEVER;
+      }
+    }),
+});
+
+const SecretsSchema = z.object({
+  [SECRET_KEYS.appSecret]: z.string().min(8, 'at least 8 characters (the Meta app secret)'),
+  [SECRET_KEYS.verifyToken]: z.string().min(8, 'at least 8 characters'),
+  [SECRET_KEYS.accessToken]: z.string().optional(),
+  [SECRET_KEYS.hubspotAccessToken]: z.string().optional(),
+});
+
+function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid ${what}: ${problems}`);
+  }
+  return result.data;
+}
+
+export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env) {
+  const e = parseOrThrow(RuntimeEnvSchema, env, 'configuration');
+  return {
+    stage: e[ENV.stage],
+    tableName: e[ENV.tableName],
+    syncQueueUrl: e[ENV.syncQueueUrl],
+    syncDlqUrl: e[ENV.syncDlqUrl],
+    mediaQueueUrl: e[ENV.mediaQueueUrl],
+    bucketName: e[ENV.bucketName],
+    defaultRegion: e[ENV.defaultRegion],
+    retentionDays: e[ENV.retentionDays],
+    graphApi: { base: e[ENV.graphApiBase], version: e[ENV.graphApiVersion] },
+    crm: {
+      kind: e[ENV.crmKind],
+      hubspot: { baseUrl: e[ENV.hubspotApiBase], apiVersion: e[ENV.hubspotApiVersion] },
+    },
+    sync: { retryDelaySeconds: e.SYNC_RETRY_DELAY_SECONDS, maxAttempts: e.SYNC_MAX_ATTEMPTS },
+    webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    accounts: e.WHATSAPP_ACCOUNTS,
+  };
+}
+export type RuntimeConfig = ReturnType<typeof loadRuntimeConfig>;
+
+export interface Secrets {
+  readonly appSecret: string;
+  readonly verifyToken: string;
+  readonly whatsappAccessToken?: string | undefined;
+  readonly hubspotAccessToken?: string | undefined;
+}
+
+function toSecrets(raw: unknown): Secrets {
+  const s = parseOrThrow(SecretsSchema, raw, 'secrets');
+  return {
+    appSecret: s[SECRET_KEYS.appSecret],
+    verifyToken: s[SECRET_KEYS.verifyToken],
+    whatsappAccessToken: s[SECRET_KEYS.accessToken],
+    hubspotAccessToken: s[SECRET_KEYS.hubspotAccessToken],
+  };
+}
+
+/**
+ * Reads the secrets once: from Secrets Manager (the JSON secret named by SCRM_SECRET_ARN), or from
+ * environment variables of the same names when no ARN is set (the local stack).
+ */
+export async function loadSecrets(
+  env: Record<string, string | undefined> = process.env,
+  client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
+): Promise<Secrets> {
+  const arn = env[ENV.secretArn];
+  if (!arn) return toSecrets(env);
+  const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.SecretString ?? '');
+  } catch {
+    throw new ConfigError(`Invalid secrets: ${arn} must hold a JSON object with ${Object.values(SECRET_KEYS).join(', ')}`);
+  }
+  return toSecrets(parsed);
+}

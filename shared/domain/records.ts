@@ -1,0 +1,74 @@
+/** The stored shape of a customer and a message (ID-2, IN-3). */
+
+export type LeadSource = 'whatsapp' | 'whatsapp_ad';
+
+export interface Contact {
+  readonly contactId: string;
+  /** Current business-scoped user id. */
+  readonly bsuid?: string;
+  readonly parentBsuid?: string;
+  /** Current phone in E.164, when Meta shared one. */
+  readonly phone?: string;
+  /** The phone exactly as received, when it could not be parsed (flagged, never dropped). */
+  readonly phoneRaw?: string;
+  readonly phoneFlag?: 'unparseable' | 'invalid';
+  readonly previousPhones?: string[];
+  readonly previousBsuids?: string[];
+  readonly username?: string;
+  readonly profileName?: string;
+  /** phone_number_ids the customer wrote to (IN-6). */
+  readonly accounts?: string[];
+  readonly leadSource: LeadSource;
+  readonly leadReferral?: { sourceId?: string; sourceType?: string; sourceUrl?: string; headline?: string };
+  readonly firstInboundAt?: number;
+  readonly lastInboundAt?: number;
+  readonly lastOutboundAt?: number;
+  readonly lastReadAt?: number;
+  readonly inboundCount?: number;
+  readonly outboundCount?: number;
+  readonly tags?: string[];
+  readonly segment?: string;
+  readonly customerLevel: string;
+  readonly optIn?: boolean;
+  readonly optedOutAt?: number;
+  readonly crm?: { kind: string; id: string; syncedAt: number };
+  /** Set when this contact turned out to be another one (identity evidence); the other holds its history too. */
+  readonly mergedInto?: string;
+  readonly mergedFrom?: string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type SyncState = 'pending' | 'synced' | 'failed';
+
+export interface MessageRecord {
+  readonly wamid: string;
+  readonly contactId: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly phoneNumberId: string;
+  readonly wabaId: string;
+  readonly type: string;
+  readonly knownType: boolean;
+  readonly summary: string;
+  readonly text?: string;
+  readonly media?: { kind: string; mediaId: string; mimeType?: string; filename?: string; s3Key?: string };
+  readonly replyTo?: string;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  /** Highest delivery status seen for an outbound message, with the time of each. */
+  readonly status?: string;
+  readonly statusAt?: Partial<Record<'sent' | 'delivered' | 'read' | 'failed', number>>;
+  readonly error?: { code?: number; title?: string; message?: string };
+  readonly pricing?: { billable?: boolean; pricingModel?: string; category?: string; type?: string };
+  readonly syncState?: SyncState;
+  readonly syncAttempts?: number;
+  readonly syncError?: string;
+  readonly crmId?: string;
+  readonly syncedAt?: number;
+  /** Set once the message's effects on its contact (counters, times) are applied. */
+  readonly applied?: boolean;
+  readonly raw?: string;
+}
+
+/** Customer level given to a contact until the CRM or a purchase says otherwise (ID-6). */
+export const DEFAULT_CUSTOMER_LEVEL = 'new customer';

@@ -1,0 +1,76 @@
+/**
+ * Wires the adapters a function needs from its configuration, once per process. Lambda
+ * handlers and the local stack both build their dependencies here, so the code that runs
+ * locally is the code that ships.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadRuntimeConfig, loadSecrets, type RuntimeConfig, type Secrets } from './config.ts';
+import { SqsSyncQueue } from './queue/sync-jobs.ts';
+import { IdentityResolver } from './store/identities.ts';
+import { ScrmTable } from './store/table.ts';
+
+/** Endpoint and credential overrides: set by the local stack and tests, absent on AWS. */
+export interface AwsOverrides {
+  readonly region?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly sqsEndpoint?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createAwsClients(overrides: AwsOverrides = {}) {
+  const common = {
+    ...(overrides.region && { region: overrides.region }),
+    ...(overrides.credentials && { credentials: overrides.credentials }),
+    maxAttempts: 3,
+  };
+  const dynamodb = new DynamoDBClient({ ...common, ...(overrides.dynamodbEndpoint && { endpoint: overrides.dynamodbEndpoint }) });
+  return {
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+    sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
+  };
+}
+export type AwsClients = ReturnType<typeof createAwsClients>;
+
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly secrets: Secrets;
+  readonly clients: AwsClients;
+  readonly table: ScrmTable;
+  readonly identities: IdentityResolver;
+  readonly syncQueue: SqsSyncQueue;
+}
+
+export async function createRuntime(
+  env: Record<string, string | undefined> = process.env,
+  overrides: AwsOverrides = {},
+): Promise<Runtime> {
+  const config = loadRuntimeConfig(env);
+  const secrets = await loadSecrets(env);
+  const clients = createAwsClients(overrides);
+  const table = new ScrmTable(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays });
+  return {
+    config,
+    secrets,
+    clients,
+    table,
+    identities: new IdentityResolver(table),
+    syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
+  };
+}
+
+/** A lazily built, memoised value; a failed build is retried on the next call. */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

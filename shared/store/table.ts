@@ -1,0 +1,604 @@
+/**
+ * The DynamoDB single-table repository. Every write that must happen once is a conditional
+ * write (no transactions: dynalite has none, and they are not needed): identity claims, the
+ * message row keyed by wamid, the apply lease of a message's effects.
+ */
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../resources.ts';
+import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageRecord } from '../domain/records.ts';
+import { PENDING_SYNC_SHARDS, keys, type IdentityKey } from './keys.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface TableOptions {
+  readonly tableName: string;
+  /** Messages and raw events expire this many days after they arrive (ST-1). */
+  readonly retentionDays: number;
+}
+
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+const identityString = (id: IdentityKey) => `${id.kind}#${id.value}`;
+
+/** What a first delivery knows about a new contact. */
+export interface ContactSeed {
+  readonly bsuid?: string | undefined;
+  readonly parentBsuid?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly phoneRaw?: string | undefined;
+  readonly phoneFlag?: 'unparseable' | 'invalid' | undefined;
+  readonly leadSource: LeadSource;
+  readonly leadReferral?: Contact['leadReferral'] | undefined;
+}
+
+export interface InboundEffect {
+  readonly sentAt: number;
+  readonly phoneNumberId: string;
+  readonly profileName?: string | undefined;
+  readonly username?: string | undefined;
+}
+
+export class ScrmTable {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly options: TableOptions,
+  ) {}
+
+  get name(): string {
+    return this.options.tableName;
+  }
+
+  private expiresAt(from: number): number {
+    return Math.floor((from + this.options.retentionDays * DAY_MS) / 1000);
+  }
+
+  // ---------------------------------------------------------------- identities
+
+  /** The contact each identity points to (strongly consistent). */
+  async identityOwners(ids: readonly IdentityKey[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    if (ids.length === 0) return owners;
+    const result = await this.db.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [this.name]: { Keys: ids.map(keys.identity), ConsistentRead: true, ProjectionExpression: 'pk, contactId' },
+        },
+      }),
+    );
+    const byPk = new Map(ids.map((id) => [keys.identity(id).pk, identityString(id)]));
+    for (const item of result.Responses?.[this.name] ?? []) {
+      const id = byPk.get(item['pk'] as string);
+      if (id) owners.set(id, item['contactId'] as string);
+    }
+    // Identity reads are tiny; unprocessed keys only appear under throttling: read them one by one.
+    for (const key of result.UnprocessedKeys?.[this.name]?.Keys ?? []) {
+      const item = await this.db.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
+      const id = byPk.get(key['pk'] as string);
+      if (id && item.Item) owners.set(id, item.Item['contactId'] as string);
+    }
+    return owners;
+  }
+
+  /** Claims an identity for a contact; returns the contact that owns it afterwards (maybe another). */
+  async claimIdentity(id: IdentityKey, contactId: string, at: number): Promise<string> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: { ...keys.identity(id), kind: id.kind, value: id.value, contactId, claimedAt: at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return contactId;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.db.send(
+        new GetCommand({ TableName: this.name, Key: keys.identity(id), ConsistentRead: true }),
+      );
+      return existing.Item?.['contactId'] as string;
+    }
+  }
+
+  /** Re-points an identity from one contact to another; false if it no longer pointed to `from`. */
+  async moveIdentity(id: IdentityKey, from: string, to: string, at: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.identity(id),
+          UpdateExpression: 'SET contactId = :to, movedFrom = :from, movedAt = :at',
+          ConditionExpression: 'contactId = :from',
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- contacts
+
+  async getContact(contactId: string): Promise<Contact | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.name, Key: keys.contact(contactId), ConsistentRead: true }),
+    );
+    return result.Item ? stripKeys<Contact>(result.Item) : undefined;
+  }
+
+  /** Creates the contact if absent; fills identity fields it does not have yet. Idempotent. */
+  async ensureContact(contactId: string, seed: ContactSeed, at: number): Promise<Contact> {
+    const fields: Record<string, unknown> = {
+      contactId,
+      createdAt: at,
+      leadSource: seed.leadSource,
+      customerLevel: DEFAULT_CUSTOMER_LEVEL,
+      bsuid: seed.bsuid,
+      parentBsuid: seed.parentBsuid,
+      phone: seed.phone,
+      phoneRaw: seed.phoneRaw,
+      phoneFlag: seed.phoneFlag,
+      leadReferral: seed.leadReferral,
+    };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': at };
+    const sets = ['updatedAt = :now'];
+    for (const [field, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
+    }
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.contact(contactId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return stripKeys<Contact>(result.Attributes ?? {});
+  }
+
+  /**
+   * Applies one inbound message to its contact: counter, first/last inbound time, account, and the
+   * profile as of the newest message. Called once per message (guarded by the message's lease).
+   */
+  async applyInbound(contactId: string, effect: InboundEffect): Promise<void> {
+    const base = {
+      TableName: this.name,
+      Key: keys.contact(contactId),
+    };
+    const values: Record<string, unknown> = {
+      ':t': effect.sentAt,
+      ':one': 1,
+      ':account': new Set([effect.phoneNumberId]),
+    };
+    const always = 'SET firstInboundAt = if_not_exists(firstInboundAt, :t) ADD inboundCount :one, accounts :account';
+    const newer: string[] = ['lastInboundAt = :t'];
+    if (effect.profileName !== undefined) {
+      newer.push('profileName = :name');
+      values[':name'] = effect.profileName;
+    }
+    if (effect.username !== undefined) {
+      newer.push('username = :username');
+      values[':username'] = effect.username;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: always.replace('SET ', `SET ${newer.join(', ')}, `),
+          ConditionExpression: 'attribute_not_exists(lastInboundAt) OR lastInboundAt <= :t',
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // An older message arriving late: count it, keep the newer profile and time.
+      await this.db.send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: always,
+          ExpressionAttributeValues: { ':t': values[':t'], ':one': 1, ':account': values[':account'] },
+        }),
+      );
+    }
+  }
+
+  /** Sets the contact's current identities after a number or BSUID change; old ones are kept in history. */
+  async applyIdentityChange(
+    contactId: string,
+    change: { phone?: string | undefined; bsuid?: string | undefined; previousPhone?: string | undefined; previousBsuid?: string | undefined },
+    at: number,
+  ): Promise<void> {
+    const sets = ['updatedAt = :now'];
+    const values: Record<string, unknown> = { ':now': at, ':empty': [] };
+    if (change.phone) {
+      sets.push('phone = :phone');
+      values[':phone'] = change.phone;
+      sets.push('phoneFlag = :none');
+      values[':none'] = null;
+    }
+    if (change.bsuid) {
+      sets.push('bsuid = :bsuid');
+      values[':bsuid'] = change.bsuid;
+    }
+    if (change.previousPhone && change.previousPhone !== change.phone) {
+      sets.push('previousPhones = list_append(if_not_exists(previousPhones, :empty), :pp)');
+      values[':pp'] = [change.previousPhone];
+    }
+    if (change.previousBsuid && change.previousBsuid !== change.bsuid) {
+      sets.push('previousBsuids = list_append(if_not_exists(previousBsuids, :empty), :pb)');
+      values[':pb'] = [change.previousBsuid];
+    }
+    // The list appends are guarded so a repeated change does not add the old identity twice.
+    const guards: string[] = [];
+    if (values[':phone']) guards.push('(attribute_not_exists(phone) OR phone <> :phone)');
+    if (values[':bsuid']) guards.push('(attribute_not_exists(bsuid) OR bsuid <> :bsuid)');
+    if (guards.length === 0) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.contact(contactId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND (${guards.join(' OR ')})`,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error; // already applied
+    }
+  }
+
+  /** Records that `loser` is the same customer as `winner`; both histories stay readable. */
+  async recordMerge(loser: string, winner: string, at: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.contact(loser),
+        UpdateExpression: 'SET mergedInto = :winner, updatedAt = :at',
+        ExpressionAttributeValues: { ':winner': winner, ':at': at },
+      }),
+    );
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.contact(winner),
+        UpdateExpression: 'ADD mergedFrom :loser SET updatedAt = :at',
+        ExpressionAttributeValues: { ':loser': new Set([loser]), ':at': at },
+      }),
+    );
+  }
+
+  /** Outbound delivery facts on the contact: last outbound (sent) and last read time (TG-6). */
+  async applyDeliveryStatus(contactId: string, status: string, at: number): Promise<void> {
+    const field = status === 'read' ? 'lastReadAt' : status === 'sent' ? 'lastOutboundAt' : undefined;
+    if (!field) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.contact(contactId),
+          UpdateExpression: `SET ${field} = :t`,
+          ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(${field}) OR ${field} < :t)`,
+          ExpressionAttributeValues: { ':t': at },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async setContactCrm(contactId: string, crm: { kind: string; id: string }, at: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.contact(contactId),
+        UpdateExpression: 'SET crm = :crm',
+        ExpressionAttributeValues: { ':crm': { ...crm, syncedAt: at } },
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /**
+   * Stores a message once. Returns `created` for the first delivery; for a repeat, the stored row.
+   * A new row is pending sync (sparse index) and holds the apply lease of its first delivery.
+   */
+  async putMessage(record: MessageRecord): Promise<{ created: true } | { created: false; existing: MessageRecord }> {
+    const history = {
+      gsi1pk: keys.historyPartition(record.contactId),
+      gsi1sk: keys.historySort(record.sentAt, record.wamid),
+    };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: {
+            ...keys.message(record.wamid),
+            ...history,
+            ...keys.pendingSync(record.wamid, record.receivedAt),
+            ...record,
+            syncState: 'pending',
+            applyLeaseAt: record.receivedAt,
+            [TABLE.ttlAttribute]: this.expiresAt(record.receivedAt),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.getMessage(record.wamid);
+      if (!existing) throw new Error(`message ${record.wamid} reported as existing but not found`);
+      return { created: false, existing };
+    }
+  }
+
+  async getMessage(wamid: string): Promise<(MessageRecord & { applyLeaseAt?: number }) | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.name, Key: keys.message(wamid), ConsistentRead: true }),
+    );
+    return result.Item ? stripKeys<MessageRecord & { applyLeaseAt?: number }>(result.Item) : undefined;
+  }
+
+  /**
+   * Takes over the apply lease of a message whose first delivery did not finish applying it
+   * (it crashed or failed): only once the lease is older than `leaseMs`, so a delivery still in
+   * progress is never doubled.
+   */
+  async takeApplyLease(wamid: string, now: number, leaseMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.message(wamid),
+          UpdateExpression: 'SET applyLeaseAt = :now',
+          ConditionExpression: 'attribute_not_exists(applied) AND (attribute_not_exists(applyLeaseAt) OR applyLeaseAt < :expired)',
+          ExpressionAttributeValues: { ':now': now, ':expired': now - leaseMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async markApplied(wamid: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET applied = :yes REMOVE applyLeaseAt',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    );
+  }
+
+  /**
+   * Records a delivery status on an outbound message (created if the status arrives first).
+   * Each status keeps its first time; `status` only moves forward (sent → delivered → read), and
+   * `failed` is kept with Meta's error.
+   */
+  async applyMessageStatus(input: {
+    wamid: string;
+    contactId: string | undefined;
+    phoneNumberId: string;
+    wabaId: string;
+    status: string;
+    at: number;
+    receivedAt: number;
+    error?: MessageRecord['error'] | undefined;
+    pricing?: MessageRecord['pricing'] | undefined;
+  }): Promise<void> {
+    const rank = STATUS_RANK[input.status] ?? 0;
+    const names = { '#status': 'status', '#statusAt': `statusAt_${input.status}` };
+    const values: Record<string, unknown> = {
+      ':at': input.at,
+      ':out': 'outbound',
+      ':pn': input.phoneNumberId,
+      ':waba': input.wabaId,
+      ':exp': this.expiresAt(input.receivedAt),
+      ':received': input.receivedAt,
+    };
+    const sets = [
+      '#statusAt = if_not_exists(#statusAt, :at)',
+      'direction = if_not_exists(direction, :out)',
+      'phoneNumberId = if_not_exists(phoneNumberId, :pn)',
+      'wabaId = if_not_exists(wabaId, :waba)',
+      'receivedAt = if_not_exists(receivedAt, :received)',
+      `${TABLE.ttlAttribute} = if_not_exists(${TABLE.ttlAttribute}, :exp)`,
+      'wamid = if_not_exists(wamid, :wamid)',
+    ];
+    values[':wamid'] = input.wamid;
+    if (input.contactId) {
+      sets.push('contactId = if_not_exists(contactId, :contact)');
+      values[':contact'] = input.contactId;
+    }
+    if (input.error) {
+      sets.push('#error = :error');
+      values[':error'] = input.error;
+      Object.assign(names, { '#error': 'error' });
+    }
+    if (input.pricing) {
+      sets.push('pricing = :pricing');
+      values[':pricing'] = input.pricing;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(input.wamid),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: { '#statusAt': names['#statusAt'], ...(input.error ? { '#error': 'error' } : {}) },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.message(input.wamid),
+          UpdateExpression: 'SET #status = :s, statusRank = :rank',
+          ConditionExpression: 'attribute_not_exists(statusRank) OR statusRank < :rank',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':s': input.status, ':rank': rank },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error; // an older status arriving late
+    }
+  }
+
+  /** A contact's messages in the order they were sent (merged contacts included by the caller). */
+  async contactHistory(contactId: string): Promise<MessageRecord[]> {
+    const items: MessageRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.name,
+          IndexName: TABLE.indexes.byContact.name,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.historyPartition(contactId) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []).map((item) => stripKeys<MessageRecord>(item)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  // ---------------------------------------------------------------- sync state
+
+  /** Messages stored but not yet synced, oldest first, received before `before` (ms). */
+  async pendingSync(before: number, limit: number): Promise<Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>[]> {
+    const bound = new Date(before).toISOString();
+    const pages = await Promise.all(
+      Array.from({ length: PENDING_SYNC_SHARDS }, (_, shard) =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.name,
+            IndexName: TABLE.indexes.pendingSync.name,
+            KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
+            ExpressionAttributeValues: { ':pk': keys.pendingSyncPartition(shard), ':bound': bound },
+            Limit: limit,
+          }),
+        ),
+      ),
+    );
+    return pages
+      .flatMap((page) => page.Items ?? [])
+      .map((item) => ({ wamid: item['wamid'] as string, contactId: item['contactId'] as string, receivedAt: item['receivedAt'] as number }))
+      .sort((a, b) => a.receivedAt - b.receivedAt)
+      .slice(0, limit);
+  }
+
+  async markSynced(wamid: string, crmId: string, at: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError',
+        ExpressionAttributeValues: { ':synced': 'synced', ':crm': crmId, ':at': at },
+      }),
+    );
+  }
+
+  /** Records a CRM id as soon as the CRM returns it, so a retry after a crash reuses it. */
+  async recordMessageCrmId(wamid: string, crmId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET crmId = :crm',
+        ExpressionAttributeValues: { ':crm': crmId },
+      }),
+    );
+  }
+
+  /** Keeps the error of a failed attempt; `final` marks it failed (it is now in the DLQ). */
+  async recordSyncFailure(wamid: string, error: string, attempts: number, final: boolean): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET syncError = :error, syncAttempts = :attempts, syncState = :state',
+        ConditionExpression: 'attribute_exists(pk) AND syncState <> :synced',
+        ExpressionAttributeValues: {
+          ':error': error.slice(0, 2000),
+          ':attempts': attempts,
+          ':state': final ? 'failed' : 'pending',
+          ':synced': 'synced',
+        },
+      }),
+    ).catch((e: unknown) => {
+      if (!isConditionalCheckFailed(e)) throw e;
+    });
+  }
+
+  // ---------------------------------------------------------------- raw events
+
+  /** Keeps an event that could not be understood, once per distinct payload, for a person to see. */
+  async putRaw(hash: string, event: { reason: string; field: string; phoneNumberId?: string | undefined; raw: string }, at: number): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: {
+            ...keys.raw(hash),
+            gsi1pk: keys.rawDay(at),
+            gsi1sk: new Date(at).toISOString(),
+            ...event,
+            receivedAt: at,
+            [TABLE.ttlAttribute]: this.expiresAt(at),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async rawEventsOf(day: string): Promise<Record<string, unknown>[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.name,
+        IndexName: TABLE.indexes.byContact.name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': `RAW#${day}` },
+      }),
+    );
+    return (page.Items ?? []).map((item) => stripKeys(item));
+  }
+}
+
+const STATUS_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', TABLE.ttlAttribute]);
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(item)) {
+    if (KEY_ATTRIBUTES.has(key)) continue;
+    out[key] = value instanceof Set ? [...value] : value;
+  }
+  return out as T;
+}
