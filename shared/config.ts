@@ -13,13 +13,15 @@ export class ConfigError extends Error {
 }
 
 const positiveInt = z.coerce.number().int().positive();
+/** Queue URLs: AWS's, or an emulator's (whose host need not be a valid DNS name). */
+const queueUrl = z.string().regex(/^https?:\/\/\S+\/[^/\s]+$/, 'an SQS queue URL');
 
 const RuntimeEnvSchema = z.object({
   [ENV.stage]: z.string().regex(/^[a-z0-9-]{1,20}$/, 'lowercase letters, digits and dashes').default('local'),
   [ENV.tableName]: z.string().min(3),
-  [ENV.syncQueueUrl]: z.url(),
-  [ENV.syncDlqUrl]: z.url().optional(),
-  [ENV.mediaQueueUrl]: z.url().optional(),
+  [ENV.syncQueueUrl]: queueUrl,
+  [ENV.syncDlqUrl]: queueUrl.optional(),
+  [ENV.mediaQueueUrl]: queueUrl.optional(),
   [ENV.bucketName]: z.string().min(3).optional(),
   [ENV.defaultRegion]: z
     .string()

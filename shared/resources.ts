@@ -81,6 +81,13 @@ export interface ScheduleDefinition {
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
+    id: 'pending-sweep',
+    cron: 'cron(0/15 * * * ? *)',
+    target: 'batch-export',
+    task: 'sweep',
+    description: 'Every 15 minutes: queue again any message stored but not yet synced (nothing accepted is lost)',
+  },
+  {
     id: 'batch-sync',
     cron: 'cron(0 1-4 * * ? *)',
     target: 'batch-export',

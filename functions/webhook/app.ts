@@ -135,12 +135,15 @@ export function createWebhookApp(deps: WebhookDeps) {
     const ownsEffects = stored.created || (!row!.applied && (await table.takeApplyLease(m.wamid, receivedAt, APPLY_LEASE_MS)));
     const rowContact = row?.contactId ?? contactId;
     if (ownsEffects) {
-      await table.applyInbound(rowContact, {
-        sentAt: m.sentAt,
-        phoneNumberId: m.account.phoneNumberId,
-        profileName: m.customer.profileName,
-        username: m.customer.username,
-      });
+      // A system notice (a number change …) is Meta speaking, not the customer: no counters.
+      if (m.type !== 'system') {
+        await table.applyInbound(rowContact, {
+          sentAt: m.sentAt,
+          phoneNumberId: m.account.phoneNumberId,
+          profileName: m.customer.profileName,
+          username: m.customer.username,
+        });
+      }
       await table.markApplied(m.wamid);
     }
     // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;

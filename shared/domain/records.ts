@@ -55,9 +55,12 @@ export interface MessageRecord {
   readonly replyTo?: string;
   readonly sentAt: number;
   readonly receivedAt: number;
-  /** Highest delivery status seen for an outbound message, with the time of each. */
+  /** Highest delivery status seen for an outbound message, and the first time of each. */
   readonly status?: string;
-  readonly statusAt?: Partial<Record<'sent' | 'delivered' | 'read' | 'failed', number>>;
+  readonly statusAt_sent?: number;
+  readonly statusAt_delivered?: number;
+  readonly statusAt_read?: number;
+  readonly statusAt_failed?: number;
   readonly error?: { code?: number; title?: string; message?: string };
   readonly pricing?: { billable?: boolean; pricingModel?: string; category?: string; type?: string };
   readonly syncState?: SyncState;

@@ -19,7 +19,8 @@ import type { ContactSeed, ScrmTable } from './table.ts';
 export function identitiesOf(customer: CustomerRef): IdentityKey[] {
   const ids: IdentityKey[] = [];
   if (customer.bsuid) ids.push({ kind: 'bsuid', value: customer.bsuid });
-  if (customer.phone?.e164) ids.push({ kind: 'phone', value: customer.phone.e164 });
+  // Only a valid number is a phone identity; anything else is kept as the raw string it came as.
+  if (customer.phone?.valid && customer.phone.e164) ids.push({ kind: 'phone', value: customer.phone.e164 });
   else if (customer.phone?.raw) ids.push({ kind: 'phone_raw', value: customer.phone.raw });
   if (customer.parentBsuid) ids.push({ kind: 'parent_bsuid', value: customer.parentBsuid });
   return ids;
@@ -81,17 +82,18 @@ export class IdentityResolver {
    * contact's current phone/BSUID move to the new values. The old identities keep pointing to it.
    */
   async applyChange(contactId: string, change: IdentityChange, previousPhone: string | undefined, at: number): Promise<readonly string[]> {
+    const newPhone = change.newPhone?.valid ? change.newPhone.e164 : undefined;
     const ids: IdentityKey[] = [];
     if (change.newBsuid) ids.push({ kind: 'bsuid', value: change.newBsuid });
-    if (change.newPhone?.e164) ids.push({ kind: 'phone', value: change.newPhone.e164 });
+    if (newPhone) ids.push({ kind: 'phone', value: newPhone });
     const owners = await this.table.identityOwners(ids);
     const merged = await this.linkAll(ids, owners, contactId, at);
     await this.table.applyIdentityChange(
       contactId,
       {
-        phone: change.newPhone?.e164,
+        phone: newPhone,
         bsuid: change.newBsuid,
-        previousPhone: change.newPhone?.e164 ? previousPhone : undefined,
+        previousPhone: newPhone ? previousPhone : undefined,
         previousBsuid: change.newBsuid ? change.previousBsuid : undefined,
       },
       at,
@@ -125,7 +127,7 @@ function seedOf(customer: CustomerRef, lead: { source: LeadSource; referral?: Co
   return {
     bsuid: customer.bsuid,
     parentBsuid: customer.parentBsuid,
-    phone: phone?.e164,
+    phone: phone?.valid ? phone.e164 : undefined,
     phoneRaw: phone && !phone.valid ? phone.raw : undefined,
     phoneFlag: phone && !phone.valid ? (phone.e164 ? 'invalid' : 'unparseable') : undefined,
     leadSource: lead.source,

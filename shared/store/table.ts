@@ -345,7 +345,7 @@ export class ScrmTable {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const existing = await this.getMessage(record.wamid);
-      if (!existing) throw new Error(`message ${record.wamid} reported as existing but not found`);
+      if (!existing) throw new Error(`message ${record.wamid} reported as existing but not found`, { cause: error });
       return { created: false, existing };
     }
   }
@@ -393,8 +393,8 @@ export class ScrmTable {
 
   /**
    * Records a delivery status on an outbound message (created if the status arrives first).
-   * Each status keeps its first time; `status` only moves forward (sent → delivered → read), and
-   * `failed` is kept with Meta's error.
+   * Each status keeps its first time (`statusAt_sent`, …); `status` only moves forward
+   * (sent → delivered → read), and `failed` is kept with Meta's error code and title.
    */
   async applyMessageStatus(input: {
     wamid: string;
@@ -407,34 +407,41 @@ export class ScrmTable {
     error?: MessageRecord['error'] | undefined;
     pricing?: MessageRecord['pricing'] | undefined;
   }): Promise<void> {
-    const rank = STATUS_RANK[input.status] ?? 0;
-    const names = { '#status': 'status', '#statusAt': `statusAt_${input.status}` };
     const values: Record<string, unknown> = {
       ':at': input.at,
       ':out': 'outbound',
+      ':type': 'unknown',
+      ':summary': '[outbound message]',
       ':pn': input.phoneNumberId,
       ':waba': input.wabaId,
-      ':exp': this.expiresAt(input.receivedAt),
+      ':wamid': input.wamid,
       ':received': input.receivedAt,
+      ':exp': this.expiresAt(input.receivedAt),
     };
+    // A status that arrives before (or without) our own record of the send creates the record.
     const sets = [
       '#statusAt = if_not_exists(#statusAt, :at)',
+      'wamid = if_not_exists(wamid, :wamid)',
       'direction = if_not_exists(direction, :out)',
+      '#type = if_not_exists(#type, :type)',
+      'summary = if_not_exists(summary, :summary)',
+      'sentAt = if_not_exists(sentAt, :at)',
       'phoneNumberId = if_not_exists(phoneNumberId, :pn)',
       'wabaId = if_not_exists(wabaId, :waba)',
       'receivedAt = if_not_exists(receivedAt, :received)',
       `${TABLE.ttlAttribute} = if_not_exists(${TABLE.ttlAttribute}, :exp)`,
-      'wamid = if_not_exists(wamid, :wamid)',
     ];
-    values[':wamid'] = input.wamid;
+    const names: Record<string, string> = { '#statusAt': `statusAt_${input.status}`, '#type': 'type' };
     if (input.contactId) {
-      sets.push('contactId = if_not_exists(contactId, :contact)');
+      sets.push('contactId = if_not_exists(contactId, :contact)', 'gsi1pk = if_not_exists(gsi1pk, :hpk)', 'gsi1sk = if_not_exists(gsi1sk, :hsk)');
       values[':contact'] = input.contactId;
+      values[':hpk'] = keys.historyPartition(input.contactId);
+      values[':hsk'] = keys.historySort(input.at, input.wamid);
     }
     if (input.error) {
       sets.push('#error = :error');
       values[':error'] = input.error;
-      Object.assign(names, { '#error': 'error' });
+      names['#error'] = 'error';
     }
     if (input.pricing) {
       sets.push('pricing = :pricing');
@@ -445,7 +452,7 @@ export class ScrmTable {
         TableName: this.name,
         Key: keys.message(input.wamid),
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: { '#statusAt': names['#statusAt'], ...(input.error ? { '#error': 'error' } : {}) },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
@@ -457,7 +464,7 @@ export class ScrmTable {
           UpdateExpression: 'SET #status = :s, statusRank = :rank',
           ConditionExpression: 'attribute_not_exists(statusRank) OR statusRank < :rank',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':s': input.status, ':rank': rank },
+          ExpressionAttributeValues: { ':s': input.status, ':rank': STATUS_RANK[input.status] ?? 0 },
         }),
       );
     } catch (error) {
@@ -539,7 +546,8 @@ export class ScrmTable {
       new UpdateCommand({
         TableName: this.name,
         Key: keys.message(wamid),
-        UpdateExpression: 'SET syncError = :error, syncAttempts = :attempts, syncState = :state',
+        // A final failure leaves the pending index: it waits in the DLQ for a redrive, not the sweep.
+        UpdateExpression: `SET syncError = :error, syncAttempts = :attempts, syncState = :state${final ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
         ConditionExpression: 'attribute_exists(pk) AND syncState <> :synced',
         ExpressionAttributeValues: {
           ':error': error.slice(0, 2000),
@@ -551,6 +559,27 @@ export class ScrmTable {
     ).catch((e: unknown) => {
       if (!isConditionalCheckFailed(e)) throw e;
     });
+  }
+
+  /** A job sent back from the DLQ: pending again, and back in the pending index for the sweep. */
+  async markRedriven(wamid: string): Promise<boolean> {
+    const message = await this.getMessage(wamid);
+    if (!message || message.syncState === 'synced') return false;
+    const pending = keys.pendingSync(wamid, message.receivedAt);
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET syncState = :pending, syncAttempts = :zero, gsi2pk = :pk, gsi2sk = :sk',
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':zero': 0,
+          ':pk': pending.gsi2pk,
+          ':sk': pending.gsi2sk,
+        },
+      }),
+    );
+    return true;
   }
 
   // ---------------------------------------------------------------- raw events

@@ -1,0 +1,60 @@
+/**
+ * Redrive (SY-4): sends the sync jobs parked in the DLQ back to the sync queue, on demand, once
+ * the cause is fixed. Each job's message is marked pending again; a job whose message meanwhile
+ * synced is just removed. Nothing is deleted from the DLQ before it is safely back in the queue.
+ */
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SyncJobSchema, type SyncJobSink } from '#shared/queue/sync-jobs';
+import type { ScrmTable } from '#shared/store/table';
+
+export interface RedriveDeps {
+  readonly sqs: SQSClient;
+  readonly dlqUrl: string;
+  readonly jobs: SyncJobSink;
+  readonly table: ScrmTable;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly now?: () => number;
+}
+
+export interface RedriveResult {
+  readonly redriven: number;
+  readonly alreadySynced: number;
+  readonly malformed: number;
+}
+
+export function createRedriveApp(deps: RedriveDeps) {
+  const now = deps.now ?? Date.now;
+  return {
+    async redrive(options: { max?: number } = {}): Promise<RedriveResult> {
+      const max = options.max ?? 10_000;
+      const result = { redriven: 0, alreadySynced: 0, malformed: 0 };
+      const token = String(now());
+      while (result.redriven + result.alreadySynced + result.malformed < max) {
+        const batch = await deps.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: deps.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+        );
+        const messages = batch.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const message of messages) {
+          const job = SyncJobSchema.safeParse(JSON.parse(message.Body ?? 'null'));
+          if (!job.success) {
+            // Left in the DLQ for a person: it is not a job this version understands.
+            deps.logger.warn('DLQ message is not a sync job; left in place', { messageId: message.MessageId });
+            result.malformed++;
+            continue;
+          }
+          if (await deps.table.markRedriven(job.data.wamid)) {
+            await deps.jobs.enqueue([job.data], { redrive: token });
+            result.redriven++;
+          } else {
+            result.alreadySynced++;
+          }
+          await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle! }));
+        }
+      }
+      deps.logger.info('DLQ redriven', { ...result });
+      return result;
+    },
+  };
+}

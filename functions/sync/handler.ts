@@ -1,0 +1,24 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createCrmAdapter } from '#shared/crm/factory';
+import { logger } from '#shared/observability';
+import { createRuntime, once } from '#shared/runtime';
+import { createSyncApp } from './app.ts';
+
+const app = once(async () => {
+  const runtime = await createRuntime();
+  return createSyncApp({
+    table: runtime.table,
+    crm: createCrmAdapter(runtime.config, runtime.secrets),
+    sqs: runtime.clients.sqs,
+    queueUrl: runtime.config.syncQueueUrl,
+    dlqUrl: runtime.config.syncDlqUrl,
+    config: runtime.config.sync,
+    logger,
+  });
+});
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => (await app()).handle(event));

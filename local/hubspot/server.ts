@@ -1,0 +1,349 @@
+/**
+ * A local HubSpot-compatible CRM server: exactly the endpoints the HubSpot adapter and
+ * hubspot:setup call, with HubSpot's request and response shapes (date-versioned paths), plus
+ * inspection routes for people and tests:
+ *   GET /               contacts and their communications (HTML)
+ *   GET /_local/state   contacts and communications with their associations (JSON)
+ *   GET /_local/stats   requests by route, for calls-per-message benchmarks
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderHomePage } from './page.ts';
+import {
+  errorBody,
+  HubSpotFailure,
+  LocalHubSpotStore,
+  OBJECT_TYPES,
+  type ObjectType,
+  type SearchFilter,
+} from './store.ts';
+
+/** A canned answer for the next matching API request (consumed once). */
+export interface LocalHubSpotFault {
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+  readonly body?: unknown;
+  /** Only requests with this method. */
+  readonly method?: string;
+  /** Only requests whose path matches. */
+  readonly path?: RegExp;
+  /** Wait this long before answering (to provoke client timeouts). */
+  readonly delayMs?: number;
+  /** Close the connection without an answer (a network error). */
+  readonly dropConnection?: boolean;
+}
+
+export interface LocalHubSpotOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataFile?: string;
+  /** Search sees only writes older than this. Default 2000 ms. */
+  readonly searchLagMs?: number;
+  /** When set, requests need `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly faults?: readonly LocalHubSpotFault[];
+  /** Honour `hasUniqueValue` on communications properties. Default true. */
+  readonly uniqueValuesOnCommunications?: boolean;
+}
+
+export interface LocalHubSpot {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+  state(): ReturnType<LocalHubSpotStore['snapshot']>;
+  setFaults(faults: readonly LocalHubSpotFault[]): void;
+  stats(): Record<string, number>;
+  resetStats(): void;
+}
+
+interface Route {
+  /** Name in stats, e.g. "POST /crm/objects/{version}/contacts/batch/read". */
+  readonly name: string;
+  readonly handle: (body: unknown, query: URLSearchParams) => { status: number; body: unknown };
+}
+
+const VERSION = String.raw`(\d{4}-\d{2}(?:-beta)?)`;
+const TYPE = `(${OBJECT_TYPES.join('|')})`;
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Promise<LocalHubSpot> {
+  const store = new LocalHubSpotStore({
+    dataFile: options.dataFile,
+    searchLagMs: options.searchLagMs ?? 2000,
+    uniqueValuesOnCommunications: options.uniqueValuesOnCommunications ?? true,
+  });
+  await store.load();
+  let faults = [...(options.faults ?? [])];
+  const stats = new Map<string, number>();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      send(res, 500, errorBody('INTERNAL_ERROR', error instanceof Error ? error.message : String(error)));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/') return sendHtml(res, renderHomePage(store.snapshot()));
+    if (method === 'GET' && url.pathname === '/_local/state') return send(res, 200, store.snapshot());
+    if (method === 'GET' && url.pathname === '/_local/stats') return send(res, 200, Object.fromEntries(stats));
+
+    const route = resolveRoute(store, method, url.pathname);
+    const name = route?.name ?? `${method} (unknown)`;
+    stats.set(name, (stats.get(name) ?? 0) + 1);
+    stats.set('total', (stats.get('total') ?? 0) + 1);
+
+    if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      return send(
+        res,
+        401,
+        errorBody('INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication.'),
+      );
+    }
+    const fault = takeFault(method, url.pathname);
+    if (fault) return answerFault(res, fault);
+    if (!route) return send(res, 404, errorBody('OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`));
+
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      return send(res, 400, errorBody('VALIDATION_ERROR', 'Invalid JSON body'));
+    }
+    try {
+      const answer = route.handle(body, url.searchParams);
+      send(res, answer.status, answer.body);
+    } catch (error) {
+      if (error instanceof HubSpotFailure) return send(res, error.status, error.body);
+      throw error;
+    }
+  }
+
+  function takeFault(method: string, path: string): LocalHubSpotFault | undefined {
+    const index = faults.findIndex(
+      (f) => (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(path)),
+    );
+    if (index < 0) return undefined;
+    const [fault] = faults.splice(index, 1);
+    return fault;
+  }
+
+  async function answerFault(res: ServerResponse, fault: LocalHubSpotFault): Promise<void> {
+    if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault.dropConnection) {
+      res.socket?.destroy();
+      return;
+    }
+    const status = fault.status ?? 500;
+    if (fault.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(fault.retryAfterSeconds));
+    const body =
+      fault.body ??
+      (status === 429
+        ? errorBody('RATE_LIMITS', 'You have reached your secondly limit.', { errorType: 'RATE_LIMIT', policyName: 'SECONDLY' })
+        : errorBody(status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', `Injected fault ${status}`));
+    send(res, status, body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await store.flushed();
+    },
+    state: () => store.snapshot(),
+    setFaults(next) {
+      faults = [...next];
+    },
+    stats: () => Object.fromEntries(stats),
+    resetStats: () => stats.clear(),
+  };
+}
+
+function resolveRoute(store: LocalHubSpotStore, method: string, path: string): Route | undefined {
+  let m: RegExpExecArray | null;
+  const objects = (suffix: string) => new RegExp(`^/crm/objects/${VERSION}/${TYPE}${suffix}$`);
+
+  if (method === 'POST' && (m = objects('').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}`, (body) => {
+      const input = asObject(body);
+      const record = store.create(type, asObject(input.properties), input.associations);
+      return { status: 201, body: store.present(type, record, Object.keys(record.properties)) };
+    });
+  }
+  if (method === 'POST' && (m = objects('/batch/read').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}/batch/read`, (body) => batchRead(store, type, asObject(body)));
+  }
+  if (method === 'POST' && (m = objects('/search').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}/search`, (body) => search(store, type, asObject(body)));
+  }
+  if ((method === 'GET' || method === 'PATCH') && (m = objects('/([^/]+)').exec(path))) {
+    const type = m[2] as ObjectType;
+    const key = decodeURIComponent(m[3] ?? '');
+    return route(method, `/crm/objects/{version}/${type}/{id}`, (body, query) => {
+      const idProperty = query.get('idProperty') ?? undefined;
+      if (method === 'PATCH') {
+        const record = store.update(type, key, idProperty, asObject(asObject(body).properties));
+        return { status: 200, body: store.present(type, record, Object.keys(record.properties)) };
+      }
+      const record = store.find(type, key, idProperty);
+      if (!record) return { status: 404, body: errorBody('OBJECT_NOT_FOUND', 'resource not found') };
+      return { status: 200, body: store.present(type, record, listParam(query.get('properties'))) };
+    });
+  }
+  if (method === 'POST' && (m = new RegExp(`^/crm/associations/${VERSION}/${TYPE}/${TYPE}/batch/read$`).exec(path))) {
+    const from = m[2] as ObjectType;
+    const to = m[3] as ObjectType;
+    return route(method, `/crm/associations/{version}/${from}/${to}/batch/read`, (body) =>
+      associationsRead(store, from, to, asObject(body)),
+    );
+  }
+  const properties = (suffix: string) => new RegExp(`^/crm/properties/${VERSION}/${TYPE}${suffix}$`);
+  if (method === 'POST' && (m = properties('/groups').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/properties/{version}/${type}/groups`, (body) => {
+      const input = asObject(body);
+      const name = typeof input.name === 'string' ? input.name : '';
+      if (!store.createGroup(type, name)) {
+        throw new HubSpotFailure(409, errorBody('OBJECT_ALREADY_EXISTS', `Property group '${name}' already exists.`));
+      }
+      return { status: 201, body: { name, label: input.label ?? name, displayOrder: input.displayOrder ?? -1, archived: false } };
+    });
+  }
+  if ((method === 'POST' || method === 'GET') && (m = properties('').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/properties/{version}/${type}`, (body) =>
+      method === 'POST'
+        ? { status: 201, body: store.createProperty(type, asObject(body)) }
+        : { status: 200, body: { results: store.properties(type) } },
+    );
+  }
+  if (method === 'GET' && (m = properties('/([^/]+)').exec(path))) {
+    const type = m[2] as ObjectType;
+    const name = decodeURIComponent(m[3] ?? '');
+    return route(method, `/crm/properties/{version}/${type}/{name}`, () => {
+      const property = store.property(type, name);
+      return property
+        ? { status: 200, body: property }
+        : { status: 404, body: errorBody('OBJECT_NOT_FOUND', `Unable to find property ${name}`) };
+    });
+  }
+  return undefined;
+}
+
+function route(method: string, template: string, handle: Route['handle']): Route {
+  return { name: `${method} ${template}`, handle };
+}
+
+function batchRead(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+  const startedAt = new Date().toISOString();
+  const idProperty = typeof body.idProperty === 'string' ? body.idProperty : undefined;
+  const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+  const inputs = Array.isArray(body.inputs) ? body.inputs.map((i) => String(asObject(i).id ?? '')) : [];
+  if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
+  const results = [];
+  const missing: string[] = [];
+  for (const key of inputs) {
+    const record = store.find(type, key, idProperty);
+    if (record) results.push(store.present(type, record, requested));
+    else missing.push(key);
+  }
+  const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+  if (missing.length === 0) return { status: 200, body: base };
+  const label = type === 'contacts' ? 'CONTACT' : 'COMMUNICATION';
+  return {
+    status: 207,
+    body: {
+      ...base,
+      numErrors: 1,
+      errors: [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Could not get some ${label} objects, they may be deleted or not exist. Check that ids are valid.`,
+          context: { ids: missing },
+        },
+      ],
+    },
+  };
+}
+
+function search(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+  const groups = Array.isArray(body.filterGroups) ? body.filterGroups.map(asObject) : [];
+  if (groups.length > 5) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 5 filterGroups'));
+  const filterGroups = groups.map((g) => ({
+    filters: (Array.isArray(g.filters) ? g.filters : []).map((f) => asObject(f) as unknown as SearchFilter),
+  }));
+  const limit = typeof body.limit === 'number' ? Math.min(body.limit, 200) : 10;
+  const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+  const hits = filterGroups.length > 0 ? store.search(type, filterGroups) : store.search(type, [{ filters: [] }]);
+  return {
+    status: 200,
+    body: { total: hits.length, results: hits.slice(0, limit).map((r) => store.present(type, r, requested)) },
+  };
+}
+
+function associationsRead(store: LocalHubSpotStore, from: ObjectType, to: ObjectType, body: Record<string, unknown>) {
+  const pageSize = 500;
+  const startedAt = new Date().toISOString();
+  const inputs = Array.isArray(body.inputs) ? body.inputs.map(asObject) : [];
+  const results = inputs.map((input) => {
+    const id = String(input.id ?? '');
+    const offset = Number(input.after ?? 0) || 0;
+    const all = store.associatedIds(from, id, to);
+    const page = all.slice(offset, offset + pageSize);
+    return {
+      from: { id },
+      to: page.map((a) => ({
+        toObjectId: Number(a.toId),
+        associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: a.typeId, label: null }],
+      })),
+      ...(offset + pageSize < all.length ? { paging: { next: { after: String(offset + pageSize) } } } : {}),
+    };
+  });
+  return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() } };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function listParam(value: string | null): string[] | undefined {
+  return value ? value.split(',').filter(Boolean) : undefined;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    chunks.push(buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, { 'content-type': 'text/html;charset=utf-8' });
+  res.end(html);
+}

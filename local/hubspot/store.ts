@@ -1,0 +1,402 @@
+/**
+ * The data of the local HubSpot: records, associations and property definitions, with
+ * HubSpot's rules the adapter depends on — unique-value enforcement, property validation,
+ * association type checks and a search index that lags writes. Persisted atomically to a JSON
+ * file (tmp + rename) when one is given.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export type ObjectType = 'contacts' | 'communications';
+export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'communications'];
+
+export interface LocalRecord {
+  readonly id: string;
+  properties: Record<string, string>;
+  readonly createdAt: string;
+  updatedAt: string;
+}
+
+export interface LocalAssociation {
+  readonly fromType: ObjectType;
+  readonly fromId: string;
+  readonly toType: ObjectType;
+  readonly toId: string;
+  readonly typeId: number;
+}
+
+export interface LocalProperty {
+  readonly name: string;
+  readonly label: string;
+  readonly type: string;
+  readonly fieldType: string;
+  readonly groupName: string;
+  readonly hasUniqueValue: boolean;
+  readonly description?: string;
+  readonly options?: readonly { readonly label: string; readonly value: string }[];
+}
+
+interface StoreData {
+  nextId: number;
+  records: Record<ObjectType, Record<string, LocalRecord>>;
+  associations: LocalAssociation[];
+  properties: Record<ObjectType, Record<string, LocalProperty>>;
+  groups: Record<ObjectType, string[]>;
+}
+
+/** A HubSpot-shaped failure: status and JSON body. */
+export class HubSpotFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message));
+  }
+}
+
+export function errorBody(category: string, message: string, extra: Record<string, unknown> = {}) {
+  return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
+}
+
+/** HUBSPOT_DEFINED association types the local server knows: [from, to, typeId]. */
+const ASSOCIATION_TYPES: readonly [ObjectType, ObjectType, number][] = [
+  ['communications', 'contacts', 81],
+  ['contacts', 'communications', 82],
+];
+
+const SINGULAR: Record<ObjectType, string> = { contacts: 'Contact', communications: 'Communication' };
+
+const DEFAULT_READ: Record<ObjectType, readonly string[]> = {
+  contacts: ['email', 'firstname', 'lastname'],
+  communications: [],
+};
+
+function standardProperties(): Record<ObjectType, Record<string, LocalProperty>> {
+  const text = (name: string, groupName: string): LocalProperty => ({
+    name,
+    label: name,
+    type: 'string',
+    fieldType: 'text',
+    groupName,
+    hasUniqueValue: false,
+  });
+  const select = (name: string, values: string[]): LocalProperty => ({
+    ...text(name, 'communication'),
+    type: 'enumeration',
+    fieldType: 'select',
+    options: values.map((value) => ({ label: value, value })),
+  });
+  const contacts = ['email', 'firstname', 'lastname', 'phone', 'mobilephone', 'company', 'hs_lead_status', 'lifecyclestage'];
+  return {
+    contacts: Object.fromEntries(contacts.map((n) => [n, text(n, 'contactinformation')])),
+    communications: {
+      hs_communication_channel_type: select('hs_communication_channel_type', ['WHATS_APP', 'LINKEDIN_MESSAGE', 'SMS']),
+      hs_communication_logged_from: select('hs_communication_logged_from', ['CRM']),
+      hs_communication_body: text('hs_communication_body', 'communication'),
+      hs_timestamp: { ...text('hs_timestamp', 'communication'), type: 'datetime', fieldType: 'date' },
+      hubspot_owner_id: text('hubspot_owner_id', 'communication'),
+    },
+  };
+}
+
+export interface StoreOptions {
+  readonly dataFile?: string;
+  readonly searchLagMs: number;
+  /** Whether `hasUniqueValue` is honoured on communications (HubSpot documents it for contacts). */
+  readonly uniqueValuesOnCommunications: boolean;
+}
+
+export class LocalHubSpotStore {
+  private data: StoreData = emptyData();
+  /** What search sees: versions of each record with the time they were written. */
+  private readonly searchVersions = new Map<string, { at: number; properties: Record<string, string> }[]>();
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: StoreOptions) {}
+
+  async load(): Promise<void> {
+    if (!this.options.dataFile) return;
+    try {
+      const text = await readFile(this.options.dataFile, 'utf8');
+      const loaded = JSON.parse(text) as StoreData;
+      this.data = { ...emptyData(), ...loaded };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  /** Resolves when every write so far is on disk. */
+  flushed(): Promise<void> {
+    return this.saving;
+  }
+
+  // ---- records -------------------------------------------------------------------------
+
+  create(type: ObjectType, properties: Record<string, unknown>, associations: unknown): LocalRecord {
+    const values = this.validProperties(type, properties);
+    const links = this.validAssociations(type, associations);
+    this.assertUnique(type, values, undefined);
+    const now = new Date().toISOString();
+    const record: LocalRecord = {
+      id: String(this.data.nextId++),
+      properties: values,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.data.records[type][record.id] = record;
+    for (const link of links) this.associate(type, record.id, link.toType, link.toId, link.typeId);
+    this.wrote(type, record);
+    return record;
+  }
+
+  update(type: ObjectType, key: string, idProperty: string | undefined, properties: Record<string, unknown>): LocalRecord {
+    const record = this.find(type, key, idProperty);
+    if (!record) throw notFound();
+    const values = this.validProperties(type, properties);
+    this.assertUnique(type, values, record.id);
+    for (const [name, value] of Object.entries(values)) {
+      if (value === '') delete record.properties[name];
+      else record.properties[name] = value;
+    }
+    record.updatedAt = new Date().toISOString();
+    this.wrote(type, record);
+    return record;
+  }
+
+  find(type: ObjectType, key: string, idProperty: string | undefined): LocalRecord | undefined {
+    if (!idProperty || idProperty === 'hs_object_id') return this.data.records[type][key];
+    const property = this.data.properties[type][idProperty];
+    if (!property?.hasUniqueValue) {
+      throw new HubSpotFailure(
+        400,
+        errorBody('VALIDATION_ERROR', `Property "${idProperty}" is not a unique identifier property of ${type}`),
+      );
+    }
+    return Object.values(this.data.records[type]).find((r) => r.properties[idProperty] === key);
+  }
+
+  /** Records search can see: the newest version written at least `searchLagMs` ago. */
+  search(type: ObjectType, filterGroups: readonly { filters: readonly SearchFilter[] }[]): LocalRecord[] {
+    const visibleBefore = Date.now() - this.options.searchLagMs;
+    const hits: LocalRecord[] = [];
+    for (const record of Object.values(this.data.records[type])) {
+      const versions = this.searchVersions.get(`${type}:${record.id}`);
+      const indexed = versions ? versions.filter((v) => v.at <= visibleBefore).at(-1)?.properties : record.properties;
+      if (!indexed) continue;
+      if (filterGroups.some((group) => group.filters.every((f) => matches(indexed, f)))) {
+        hits.push({ ...record, properties: indexed });
+      }
+    }
+    return hits.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  associatedIds(fromType: ObjectType, fromId: string, toType: ObjectType): LocalAssociation[] {
+    return this.data.associations.filter((a) => a.fromType === fromType && a.fromId === fromId && a.toType === toType);
+  }
+
+  /** A record as HubSpot returns it: requested (or default) properties plus system ones. */
+  present(type: ObjectType, record: LocalRecord, requested?: readonly string[]) {
+    const names = requested && requested.length > 0 ? requested : [...DEFAULT_READ[type], ...Object.keys(record.properties)];
+    const properties: Record<string, string | null> = {
+      hs_object_id: record.id,
+      createdate: record.createdAt,
+      lastmodifieddate: record.updatedAt,
+    };
+    for (const name of names) properties[name] = record.properties[name] ?? null;
+    return { id: record.id, properties, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: false };
+  }
+
+  // ---- properties ----------------------------------------------------------------------
+
+  createProperty(type: ObjectType, input: Record<string, unknown>): LocalProperty {
+    const name = typeof input.name === 'string' ? input.name : '';
+    if (!/^[a-z][a-z0-9_]*$/.test(name) || typeof input.label !== 'string' || typeof input.type !== 'string') {
+      throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'A property needs name, label, type, fieldType and groupName'));
+    }
+    if (this.data.properties[type][name]) {
+      throw new HubSpotFailure(409, errorBody('OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`));
+    }
+    const wantsUnique = input.hasUniqueValue === true;
+    const property: LocalProperty = {
+      name,
+      label: input.label,
+      type: input.type,
+      fieldType: typeof input.fieldType === 'string' ? input.fieldType : 'text',
+      groupName: typeof input.groupName === 'string' ? input.groupName : 'default',
+      hasUniqueValue: wantsUnique && (type !== 'communications' || this.options.uniqueValuesOnCommunications),
+      ...(typeof input.description === 'string' ? { description: input.description } : {}),
+      ...(Array.isArray(input.options) ? { options: input.options as LocalProperty['options'] } : {}),
+    };
+    this.data.properties[type][name] = property;
+    this.persist();
+    return property;
+  }
+
+  property(type: ObjectType, name: string): LocalProperty | undefined {
+    return this.data.properties[type][name];
+  }
+
+  properties(type: ObjectType): LocalProperty[] {
+    return Object.values(this.data.properties[type]);
+  }
+
+  createGroup(type: ObjectType, name: string): boolean {
+    if (this.data.groups[type].includes(name)) return false;
+    this.data.groups[type].push(name);
+    this.persist();
+    return true;
+  }
+
+  // ---- inspection ----------------------------------------------------------------------
+
+  snapshot() {
+    const linked = (fromType: ObjectType, id: string, toType: ObjectType) =>
+      this.associatedIds(fromType, id, toType).map((a) => a.toId);
+    return {
+      contacts: Object.values(this.data.records.contacts).map((r) => ({
+        ...structuredClone(r),
+        communicationIds: linked('contacts', r.id, 'communications'),
+      })),
+      communications: Object.values(this.data.records.communications).map((r) => ({
+        ...structuredClone(r),
+        contactIds: linked('communications', r.id, 'contacts'),
+      })),
+      properties: structuredClone(this.data.properties),
+    };
+  }
+
+  // ---- rules ---------------------------------------------------------------------------
+
+  private validProperties(type: ObjectType, input: Record<string, unknown>): Record<string, string> {
+    const problems: { isValid: false; message: string; error: string; name: string }[] = [];
+    const values: Record<string, string> = {};
+    for (const [name, raw] of Object.entries(input)) {
+      const property = this.data.properties[type][name];
+      if (!property) {
+        problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name });
+        continue;
+      }
+      const value = raw === null || raw === undefined ? '' : String(raw);
+      if (property.options && value !== '' && !property.options.some((o) => o.value === value)) {
+        problems.push({
+          isValid: false,
+          message: `${value} was not one of the allowed options: ${property.options.map((o) => o.value).join(', ')}`,
+          error: 'INVALID_OPTION',
+          name,
+        });
+        continue;
+      }
+      values[name] = value;
+    }
+    if (problems.length > 0) {
+      throw new HubSpotFailure(
+        400,
+        errorBody('VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems)}`),
+      );
+    }
+    return values;
+  }
+
+  private validAssociations(type: ObjectType, input: unknown) {
+    const links: { toType: ObjectType; toId: string; typeId: number }[] = [];
+    for (const item of Array.isArray(input) ? (input as unknown[]) : []) {
+      const entry = item as { to?: { id?: unknown }; types?: { associationCategory?: unknown; associationTypeId?: unknown }[] };
+      const toId = String(entry.to?.id ?? '');
+      for (const t of entry.types ?? []) {
+        const known = ASSOCIATION_TYPES.find(([from, , id]) => from === type && id === Number(t.associationTypeId));
+        if (!known || t.associationCategory !== 'HUBSPOT_DEFINED') {
+          throw new HubSpotFailure(
+            400,
+            errorBody('VALIDATION_ERROR', `Invalid association type ${String(t.associationTypeId)} for ${type}`),
+          );
+        }
+        if (!this.data.records[known[1]][toId]) {
+          throw new HubSpotFailure(
+            400,
+            errorBody('VALIDATION_ERROR', `Association target ${known[1]} ${toId} does not exist`),
+          );
+        }
+        links.push({ toType: known[1], toId, typeId: known[2] });
+      }
+    }
+    return links;
+  }
+
+  private assertUnique(type: ObjectType, values: Record<string, string>, selfId: string | undefined): void {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === '' || !this.data.properties[type][name]?.hasUniqueValue) continue;
+      const holder = Object.values(this.data.records[type]).find((r) => r.id !== selfId && r.properties[name] === value);
+      if (holder) {
+        throw new HubSpotFailure(
+          409,
+          errorBody('CONFLICT', `${SINGULAR[type]} already exists. Existing ID: ${holder.id}`, {
+            errors: [{ message: `${value} already has that value on ${name}. Existing ID: ${holder.id}`, in: name }],
+          }),
+        );
+      }
+    }
+  }
+
+  private associate(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string, typeId: number): void {
+    const inverse = ASSOCIATION_TYPES.find(([from, to]) => from === toType && to === fromType);
+    this.data.associations.push({ fromType, fromId, toType, toId, typeId });
+    if (inverse) this.data.associations.push({ fromType: toType, fromId: toId, toType: fromType, toId: fromId, typeId: inverse[2] });
+  }
+
+  private wrote(type: ObjectType, record: LocalRecord): void {
+    const key = `${type}:${record.id}`;
+    const versions = this.searchVersions.get(key) ?? [];
+    versions.push({ at: Date.now(), properties: { ...record.properties } });
+    this.searchVersions.set(key, versions.slice(-10));
+    this.persist();
+  }
+
+  private persist(): void {
+    const file = this.options.dataFile;
+    if (!file) return;
+    const text = JSON.stringify(this.data, null, 2);
+    this.saving = this.saving.then(async () => {
+      await mkdir(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+      await writeFile(tmp, text, 'utf8');
+      await rename(tmp, file);
+    });
+  }
+}
+
+export interface SearchFilter {
+  readonly propertyName: string;
+  readonly operator: string;
+  readonly value?: string;
+}
+
+function matches(properties: Record<string, string>, filter: SearchFilter): boolean {
+  const actual = properties[filter.propertyName];
+  switch (filter.operator) {
+    case 'EQ':
+      return actual !== undefined && actual.toLowerCase() === String(filter.value ?? '').toLowerCase();
+    case 'NEQ':
+      return actual?.toLowerCase() !== String(filter.value ?? '').toLowerCase();
+    case 'HAS_PROPERTY':
+      return actual !== undefined && actual !== '';
+    case 'NOT_HAS_PROPERTY':
+      return actual === undefined || actual === '';
+    default:
+      throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', `Unsupported filter operator ${filter.operator}`));
+  }
+}
+
+function notFound(): HubSpotFailure {
+  return new HubSpotFailure(404, errorBody('OBJECT_NOT_FOUND', 'resource not found'));
+}
+
+function emptyData(): StoreData {
+  return {
+    nextId: 1001,
+    records: { contacts: {}, communications: {} },
+    associations: [],
+    properties: standardProperties(),
+    groups: { contacts: ['contactinformation'], communications: ['communication'] },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The AWS-compatible services of the local stack, on loopback: dynalite (DynamoDB API, LevelDB
+ * on disk) and fauxqs (SQS API, SQLite on disk). Tables and queues are created from the same
+ * definitions as the CDK stack (shared/resources.ts). Used by `npm start`, the tests and the bench.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { ENV, SYNC_QUEUE, TABLE, resourceNames, type QueueDefinition } from '#shared/resources';
+import { createAwsClients, type AwsOverrides } from '#shared/runtime';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalServicesOptions {
+  /** Where data survives restarts; in memory when undefined. */
+  readonly dataDir?: string | undefined;
+  readonly host?: string;
+  readonly dynamodbPort?: number;
+  readonly sqsPort?: number;
+  readonly stage?: string;
+  /** Pause between two attempts of a sync job (queue visibility timeout), seconds. */
+  readonly syncRetryDelaySeconds?: number;
+  /** Receives before a sync job moves to the DLQ. */
+  readonly syncMaxAttempts?: number;
+}
+
+export interface LocalServices {
+  readonly overrides: AwsOverrides;
+  readonly names: ReturnType<typeof resourceNames>;
+  readonly queueUrls: { sync: string; syncDlq: string };
+  /** Environment the functions read, pointing at these services. */
+  readonly env: Record<string, string>;
+  readonly clients: ReturnType<typeof createAwsClients>;
+  readonly fauxqs: FauxqsServer;
+  stop(): Promise<void>;
+}
+
+export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
+  const host = options.host ?? '127.0.0.1';
+  const names = resourceNames(options.stage ?? 'local');
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+
+  const dynamo = dynalite({
+    ...(options.dataDir && { path: join(options.dataDir, 'dynamodb') }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(options.dynamodbPort ?? 0, host, () => resolve());
+  });
+  const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+
+  const fauxqs = await startFauxqs({
+    port: options.sqsPort ?? 0,
+    host,
+    logger: false,
+    defaultRegion: LOCAL_REGION,
+    ...(options.dataDir && { dataDir: join(options.dataDir, 'queues') }),
+  });
+  const sqsEndpoint = fauxqs.address;
+
+  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint };
+  const clients = createAwsClients(overrides);
+  await ensureTable(clients.dynamodb, names.table);
+
+  const syncQueue: QueueDefinition = {
+    ...SYNC_QUEUE,
+    visibilityTimeoutSeconds: options.syncRetryDelaySeconds ?? SYNC_QUEUE.visibilityTimeoutSeconds,
+    maxReceiveCount: options.syncMaxAttempts ?? SYNC_QUEUE.maxReceiveCount,
+  };
+  const syncDlq = await ensureQueue(clients.sqs, names.syncDlq, syncQueue, undefined);
+  const sync = await ensureQueue(clients.sqs, names.syncQueue, syncQueue, syncDlq.arn);
+
+  const env: Record<string, string> = {
+    [ENV.stage]: options.stage ?? 'local',
+    [ENV.tableName]: names.table,
+    [ENV.syncQueueUrl]: sync.url,
+    [ENV.syncDlqUrl]: syncDlq.url,
+    SYNC_RETRY_DELAY_SECONDS: String(syncQueue.visibilityTimeoutSeconds),
+    SYNC_MAX_ATTEMPTS: String(syncQueue.maxReceiveCount),
+  };
+
+  return {
+    overrides,
+    names,
+    queueUrls: { sync: sync.url, syncDlq: syncDlq.url },
+    env,
+    clients,
+    fauxqs,
+    async stop() {
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+      await fauxqs.stop();
+      await new Promise<void>((resolve) => {
+        dynamo.close(() => resolve());
+        dynamo.closeAllConnections?.();
+      });
+    },
+  };
+}
+
+/** The table as TABLE defines it (the CDK stack builds the same keys and indexes). */
+async function ensureTable(db: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await db.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  const { byContact, pendingSync } = TABLE.indexes;
+  const attributes = [TABLE.partitionKey, TABLE.sortKey, byContact.partitionKey, byContact.sortKey, pendingSync.partitionKey, pendingSync.sortKey];
+  await db.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [byContact, pendingSync].map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+  await db
+    .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }))
+    .catch(() => undefined); // dynalite does not expire items; the setting only matters on AWS
+}
+
+async function ensureQueue(
+  sqs: SQSClient,
+  name: string,
+  definition: QueueDefinition,
+  deadLetterArn: string | undefined,
+): Promise<{ url: string; arn: string }> {
+  const attributes: Record<string, string> = {
+    VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(definition.retentionDays * 86_400),
+    ...(deadLetterArn && {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: definition.maxReceiveCount }),
+    }),
+  };
+  const fifo = definition.fifo ? { FifoQueue: 'true' } : {};
+  let url: string;
+  try {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { ...fifo, ...attributes } }))).QueueUrl!;
+  } catch (error) {
+    // A queue kept from an earlier run with other settings: keep it, update its settings.
+    if ((error as Error).name !== 'QueueAlreadyExists' && (error as Error).name !== 'QueueNameExists') throw error;
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: fifo }))).QueueUrl!;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  }
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.['QueueArn'];
+  return { url, arn: arn! };
+}

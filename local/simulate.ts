@@ -1,0 +1,126 @@
+/**
+ * `npm run simulate`: sends realistic signed webhooks to the running local stack (`npm start`)
+ * — several message types, phone formats, a customer with a username and no phone, a number
+ * change, a duplicate delivery, status callbacks, a second business number — then prints the
+ * contacts and messages stored and what reached the CRM.
+ */
+import { LOCAL_DEFAULTS } from './stack.ts';
+import {
+  DEFAULT_BUSINESS,
+  deliver,
+  inboundMessage,
+  newWamid,
+  numberChange,
+  statusUpdate,
+  textMessage,
+  type Business,
+  type Customer,
+} from './webhooks.ts';
+
+const base = process.env['SCRM_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? LOCAL_DEFAULTS.PORT}`;
+const appSecret = process.env['WHATSAPP_APP_SECRET'] ?? LOCAL_DEFAULTS.WHATSAPP_APP_SECRET;
+const webhook = `${base}/webhook`;
+const run = Date.now().toString(36);
+
+const second: Business = { wabaId: '203301239450509', phoneNumberId: '117651463353033', displayPhone: '886223456789' };
+const mei: Customer = { waId: '85291234567', bsuid: `HK.${run}1001`, name: '陳美玲 Mei' };
+const ken: Customer = { bsuid: `TW.${run}2002`, username: 'ken.lin', name: 'Ken Lin' };
+const olga: Customer = { waId: '79161234567', bsuid: `RU.${run}3003`, name: 'Ольга' };
+const odd: Customer = { waId: '0000123', bsuid: `HK.${run}4004`, name: 'Unknown number' };
+
+const minute = 60_000;
+const t0 = Date.now() - 30 * minute;
+const first = newWamid(`${run}-first`);
+const outbound = newWamid(`${run}-outbound`);
+
+const steps: [string, unknown][] = [
+  ['Mei (HK phone + BSUID) asks a price', textMessage(mei, 'Hi, how much is the iPhone 15 Pro Max 256GB?', { wamid: first, at: t0 })],
+  ['…the same delivery again (Meta retries)', textMessage(mei, 'Hi, how much is the iPhone 15 Pro Max 256GB?', { wamid: first, at: t0 })],
+  ['Mei sends a photo with a caption', inboundMessage(mei, { type: 'image', image: { id: '1044187693', mime_type: 'image/jpeg', sha256: 'b1Z…', caption: '呢隻色有冇貨？' } }, { at: t0 + minute })],
+  ['Ken (username, no phone) writes in traditional Chinese', textMessage(ken, '請問你們信義區的門市幾點開？', { at: t0 + 2 * minute })],
+  ['Ken taps a quick-reply button', inboundMessage(ken, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'store-hours', title: '門市營業時間' } } }, { at: t0 + 3 * minute })],
+  ['Olga (RU phone) arrives from a click-to-WhatsApp ad', inboundMessage(olga, { type: 'text', text: { body: 'Здравствуйте! Сколько стоит доставка?' }, referral: { source_url: 'https://fb.me/ad', source_id: '120208', source_type: 'ad', headline: 'Winter sale', ctwa_clid: 'ARA…' } }, { at: t0 + 4 * minute })],
+  ['Olga shares her location', inboundMessage(olga, { type: 'location', location: { latitude: 55.7558, longitude: 37.6173, name: 'Red Square', address: 'Moscow' } }, { at: t0 + 5 * minute })],
+  ['A number WhatsApp sends that no region knows', textMessage(odd, 'hello?', { at: t0 + 6 * minute })],
+  ['Mei reacts, orders and sends a type this version does not know', inboundMessage(mei, { type: 'reaction', reaction: { message_id: first, emoji: '👍' } }, { at: t0 + 7 * minute })],
+  ['', inboundMessage(mei, { type: 'order', order: { catalog_id: '7788', text: 'for my sister', product_items: [{ product_retailer_id: 'APL-IP15PM', quantity: 1, item_price: 9999, currency: 'HKD' }] } }, { at: t0 + 8 * minute })],
+  ['', inboundMessage(mei, { type: 'poll_vote', poll_vote: { option: 'blue' } }, { at: t0 + 9 * minute })],
+  ['Our reply to Ken: sent, delivered, read (BSUID only)', statusUpdate(outbound, 'sent', { bsuid: ken.bsuid }, { at: t0 + 10 * minute })],
+  ['', statusUpdate(outbound, 'read', { bsuid: ken.bsuid }, { at: t0 + 12 * minute })],
+  ['', statusUpdate(outbound, 'delivered', { bsuid: ken.bsuid }, { at: t0 + 11 * minute })],
+  ['Mei changes her number', numberChange(mei, '85298765432', `HK.${run}1009`, { at: t0 + 13 * minute })],
+  ['Mei writes from the new number (new phone, new BSUID)', textMessage({ ...mei, waId: '85298765432', bsuid: `HK.${run}1009` }, 'New number, same Mei. Is the order shipped?', { at: t0 + 14 * minute })],
+  ['Ken writes to the second business number', textMessage(ken, 'Hello Taipei store', { at: t0 + 15 * minute, business: second })],
+  ['A change this product does not handle (kept raw)', { object: 'whatsapp_business_account', entry: [{ id: DEFAULT_BUSINESS.wabaId, changes: [{ field: 'account_update', value: { event: 'VERIFIED_ACCOUNT' } }] }] }],
+];
+
+async function main(): Promise<void> {
+  const health = await fetch(`${base}/health`).catch(() => undefined);
+  if (!health) throw new Error(`nothing answers at ${base}: start the system first with \`npm start\``);
+  const { parts } = (await health.json()) as { parts: { crm: { url?: string } } };
+
+  console.log(`Sending ${steps.length} signed deliveries to ${webhook}\n`);
+  let lastLabel = '';
+  for (const [label, payload] of steps) {
+    const response = await deliver(webhook, payload, appSecret);
+    const text = await response.text();
+    if (label) lastLabel = label;
+    console.log(`  ${response.status}  ${label || `  (${lastLabel.split(' ')[0]} continued)`}${response.ok ? '' : `  ${text}`}`);
+    if (!response.ok) process.exitCode = 1;
+  }
+  const bad = await fetch(webhook, { method: 'POST', headers: { 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) }, body: '{}' });
+  console.log(`  ${bad.status}  a forged delivery (bad signature) is refused and stored nowhere`);
+
+  console.log('\nWaiting for the CRM sync…');
+  const contacts = await waitForSync();
+  console.log(`\nStored contacts (${contacts.length}) — one per customer, identities linked:\n`);
+  for (const { contact, identities, messages } of contacts) {
+    const c = contact as Record<string, unknown>;
+    console.log(`• ${c['profileName'] ?? '(no name)'}  [${c['contactId']}]  lead: ${c['leadSource']}  level: ${c['customerLevel']}`);
+    console.log(`    phone ${c['phone'] ?? '—'}${c['phoneFlag'] ? ` (${c['phoneFlag']}: ${c['phoneRaw']})` : ''}  BSUID ${c['bsuid'] ?? '—'}${c['username'] ? `  @${c['username']}` : ''}`);
+    if (c['previousPhones'] || c['previousBsuids']) console.log(`    previously: ${[...((c['previousPhones'] as string[]) ?? []), ...((c['previousBsuids'] as string[]) ?? [])].join(', ')}`);
+    console.log(`    identities: ${identities.map((i) => `${i.kind}=${i.value}`).join(', ')}`);
+    console.log(`    inbound ${c['inboundCount'] ?? 0}, accounts ${((c['accounts'] as string[]) ?? []).join(', ')}, CRM id ${(c['crm'] as { id?: string } | undefined)?.id ?? '—'}`);
+    for (const m of messages) {
+      const status = m['direction'] === 'outbound' ? `  status ${m['status']}` : `  sync ${m['syncState']}`;
+      console.log(`      ${new Date(m['sentAt'] as number).toISOString().slice(11, 16)} ${String(m['direction']).padEnd(8)} ${String(m['type']).padEnd(11)} ${String(m['summary'] ?? '').slice(0, 60)}${status}`);
+    }
+  }
+  if (parts.crm.url) await printCrm(parts.crm.url);
+}
+
+async function waitForSync() {
+  type View = { contact: Record<string, unknown>; identities: { kind: string; value: string }[]; messages: Record<string, unknown>[] };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const contacts = (await (await fetch(`${base}/local/contacts`)).json()) as View[];
+    const pending = contacts.flatMap((c) => c.messages).filter((m) => m['direction'] === 'inbound' && m['syncState'] !== 'synced');
+    if (pending.length === 0 || Date.now() > deadline) {
+      if (pending.length) console.log(`  ${pending.length} message(s) not synced yet (see ${base}/health)`);
+      return contacts;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function printCrm(crmUrl: string): Promise<void> {
+  const state = await fetch(`${crmUrl}/_local/state`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined) as
+    | { contacts: { id: string; properties: Record<string, string>; communicationIds: string[] }[]; communications: { id: string; properties: Record<string, string> }[] }
+    | undefined;
+  if (!state) {
+    console.log(`\nCRM at ${crmUrl}: not a local CRM, open it to check.`);
+    return;
+  }
+  const bodies = new Map(state.communications.map((c) => [c.id, c.properties['hs_communication_body'] ?? '']));
+  console.log(`\nIn the CRM (${crmUrl}): ${state.contacts.length} contacts, ${state.communications.length} WhatsApp communications\n`);
+  for (const contact of state.contacts) {
+    const p = contact.properties;
+    console.log(`• #${contact.id} ${[p['firstname'], p['lastname']].filter(Boolean).join(' ') || '(no name)'}  whatsapp_phone ${p['whatsapp_phone'] || '—'}  whatsapp_user_id ${p['whatsapp_user_id'] || '—'}`);
+    for (const id of contact.communicationIds) console.log(`      ${bodies.get(id)?.slice(0, 70)}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(String(error instanceof Error ? error.message : error));
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * The whole system on one machine: AWS-compatible services on loopback, the real function code
+ * behind an API Gateway stand-in and SQS event-source pollers, a local HubSpot-compatible CRM,
+ * and the pending-sync sweep. `npm start`, the end-to-end tests and the bench all start this.
+ */
+import { join } from 'node:path';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { setupHubSpot } from '#shared/crm/hubspot/adapter';
+import { createCrmAdapter } from '#shared/crm/factory';
+import { logger } from '#shared/observability';
+import { SYNC_QUEUE } from '#shared/resources';
+import { createRuntime, type Runtime } from '#shared/runtime';
+import { requeuePendingSync } from '#shared/sync/sweep';
+import { createRedriveApp } from '#functions/retry/app';
+import { createSyncApp, type SyncDeps } from '#functions/sync/app';
+import { createWebhookApp } from '#functions/webhook/app';
+import { startApiGateway } from './api-gateway.ts';
+import { startEventSource } from './event-source.ts';
+import { startLocalHubSpot, type LocalHubSpot } from './hubspot/server.ts';
+import { contactsView, rawEventsView } from './inspect.ts';
+import { startLocalServices, type LocalServices } from './services.ts';
+
+export const LOCAL_DEFAULTS = {
+  PORT: '3000',
+  SCRM_DATA_DIR: '.data',
+  WHATSAPP_APP_SECRET: 'local-app-secret',
+  WHATSAPP_VERIFY_TOKEN: 'local-verify-token',
+  HUBSPOT_ACCESS_TOKEN: 'local-hubspot-token',
+  SCRM_DEFAULT_REGION: 'HK',
+} as const;
+
+export interface LocalStackOptions {
+  /** Settings as environment variables (PORT, WHATSAPP_*, HUBSPOT_*, SCRM_*); defaults above. */
+  readonly env?: Record<string, string | undefined>;
+  /** Keep data here across restarts; in memory when null. Default SCRM_DATA_DIR. */
+  readonly dataDir?: string | null;
+  /** Port of the local CRM when HUBSPOT_API_BASE is not set; 0 picks a free one. */
+  readonly crmPort?: number;
+  /** Search lag of the local CRM (HubSpot's is seconds). */
+  readonly crmSearchLagMs?: number;
+  /** How often the sweep queues again what is stored but not synced. */
+  readonly sweepIntervalMs?: number;
+  /** Observes each synced message (bench). */
+  readonly onSynced?: SyncDeps['onSynced'];
+  readonly pollers?: boolean;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly webhookUrl: string;
+  readonly crmUrl: string;
+  readonly localCrm: LocalHubSpot | undefined;
+  readonly services: LocalServices;
+  readonly runtime: Runtime;
+  readonly env: Record<string, string | undefined>;
+  sweep(minAgeMs?: number): Promise<number>;
+  redrive(): Promise<{ redriven: number; alreadySynced: number; malformed: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const given = options.env ?? {};
+  const setting = (name: keyof typeof LOCAL_DEFAULTS) => given[name] ?? LOCAL_DEFAULTS[name];
+  const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? setting('SCRM_DATA_DIR'));
+  const retryDelay = Number(given['SYNC_RETRY_DELAY_SECONDS'] ?? SYNC_QUEUE.visibilityTimeoutSeconds);
+  const maxAttempts = Number(given['SYNC_MAX_ATTEMPTS'] ?? SYNC_QUEUE.maxReceiveCount);
+
+  const services = await startLocalServices({ dataDir, syncRetryDelaySeconds: retryDelay, syncMaxAttempts: maxAttempts });
+  const stoppers: (() => Promise<void>)[] = [() => services.stop()];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    let localCrm: LocalHubSpot | undefined;
+    let crmUrl = given['HUBSPOT_API_BASE'];
+    if (!crmUrl) {
+      localCrm = await startLocalHubSpot({
+        port: options.crmPort ?? 0,
+        token: setting('HUBSPOT_ACCESS_TOKEN'),
+        searchLagMs: options.crmSearchLagMs ?? 2000,
+        ...(dataDir && { dataFile: join(dataDir, 'hubspot.json') }),
+      });
+      stoppers.push(() => localCrm!.stop());
+      crmUrl = localCrm.url;
+    }
+
+    const env: Record<string, string | undefined> = {
+      ...Object.fromEntries(Object.entries(LOCAL_DEFAULTS)),
+      ...given,
+      ...services.env,
+      HUBSPOT_API_BASE: crmUrl,
+    };
+    const runtime = await createRuntime(env, services.overrides);
+    const crm = createCrmAdapter(runtime.config, runtime.secrets);
+    if (localCrm) {
+      await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });
+    }
+
+    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger });
+    const sync = createSyncApp({
+      table: runtime.table,
+      crm,
+      sqs: runtime.clients.sqs,
+      queueUrl: services.queueUrls.sync,
+      dlqUrl: services.queueUrls.syncDlq,
+      config: runtime.config.sync,
+      logger,
+      ...(options.onSynced && { onSynced: options.onSynced }),
+    });
+    const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, table: runtime.table, logger });
+
+    if (options.pollers !== false) {
+      const poller = startEventSource({
+        sqs: runtime.clients.sqs,
+        queueUrl: services.queueUrls.sync,
+        batchSize: SYNC_QUEUE.batchSize,
+        concurrency: 4,
+        handler: (event) => sync.handle(event),
+        onError: (error) => logger.warn('sync poller error', { error: String(error) }),
+      });
+      stoppers.push(() => poller.stop());
+    }
+
+    const sweep = (minAgeMs = 30_000) =>
+      requeuePendingSync(runtime.table, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
+    // After a restart (or a crash mid-enqueue) everything stored but not synced goes back in the queue.
+    await sweep(0);
+    const sweeper = setInterval(() => {
+      sweep().catch((error: unknown) => logger.warn('sweep failed', { error: String(error) }));
+    }, options.sweepIntervalMs ?? 60_000);
+    stoppers.push(async () => clearInterval(sweeper));
+
+    const tableName = runtime.config.tableName;
+    const gateway = await startApiGateway(
+      {
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle },
+        local: {
+          '/health': async () => {
+            const parts = await healthOf(runtime, services, crmUrl);
+            const ok = Object.values(parts).every((p) => p.ok);
+            return { status: ok ? 200 : 503, body: JSON.stringify({ status: ok ? 'ok' : 'degraded', parts }, null, 2) };
+          },
+          '/local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
+          '/local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
+        },
+      },
+      { port: Number(setting('PORT')) },
+    );
+    stoppers.push(() => gateway.stop());
+
+    return {
+      url: gateway.url,
+      webhookUrl: `${gateway.url}/webhook`,
+      crmUrl,
+      localCrm,
+      services,
+      runtime,
+      env,
+      sweep,
+      redrive: () => redrive.redrive(),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function healthOf(runtime: Runtime, services: LocalServices, crmUrl: string) {
+  const check = async (probe: () => Promise<Record<string, unknown>>) => {
+    try {
+      return { ok: true, ...(await probe()) };
+    } catch (error) {
+      return { ok: false, error: String(error) };
+    }
+  };
+  return {
+    dynamodb: await check(async () => {
+      const table = await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: runtime.config.tableName }));
+      return { table: runtime.config.tableName, status: table.Table?.TableStatus };
+    }),
+    sqs: await check(async () => {
+      const attributes = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] as const;
+      const [queue, dlq] = await Promise.all(
+        [services.queueUrls.sync, services.queueUrls.syncDlq].map((url) =>
+          runtime.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...attributes] })),
+        ),
+      );
+      return {
+        syncQueued: Number(queue?.Attributes?.['ApproximateNumberOfMessages'] ?? 0),
+        syncInFlight: Number(queue?.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+        deadLetters: Number(dlq?.Attributes?.['ApproximateNumberOfMessages'] ?? 0),
+      };
+    }),
+    crm: await check(async () => {
+      const response = await fetch(crmUrl, { signal: AbortSignal.timeout(2000) });
+      return { url: crmUrl, status: response.status };
+    }),
+  };
+}

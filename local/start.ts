@@ -1,0 +1,48 @@
+/**
+ * `npm start`: the whole system on this machine, no AWS account needed. Settings come from the
+ * environment (README: Configuration); data is kept under SCRM_DATA_DIR across restarts.
+ */
+import { startLocalStack, LOCAL_DEFAULTS } from './stack.ts';
+
+process.env['POWERTOOLS_LOG_LEVEL'] ??= 'WARN';
+
+const stack = await startLocalStack({
+  env: process.env,
+  crmPort: Number(process.env['LOCAL_CRM_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 1),
+});
+
+const token = stack.runtime.secrets.verifyToken;
+console.log(`
+WhatsApp SCRM is running locally.
+
+  Webhook (Meta callback URL)  ${stack.webhookUrl}
+  Verify token                 ${token}
+  Health                       ${stack.url}/health
+  Contacts and messages        ${stack.url}/local/contacts
+  Kept-raw webhook content     ${stack.url}/local/raw-events
+  CRM (HubSpot-compatible)     ${stack.crmUrl}${stack.localCrm ? '   (local; open it in a browser)' : ''}
+  DynamoDB API                 ${stack.services.overrides.dynamodbEndpoint}
+  SQS API                      ${stack.services.overrides.sqsEndpoint}
+  Data directory               ${stack.env['SCRM_DATA_DIR'] ?? LOCAL_DEFAULTS.SCRM_DATA_DIR}
+
+Try it: npm run simulate      Stop: Ctrl-C
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping…');
+    stack.stop().then(
+      () => {
+        console.log('Stopped. Data kept in', stack.env['SCRM_DATA_DIR'] ?? LOCAL_DEFAULTS.SCRM_DATA_DIR);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('Stopped with an error:', error);
+        process.exit(1);
+      },
+    );
+  });
+}

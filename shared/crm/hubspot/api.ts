@@ -1,0 +1,226 @@
+/**
+ * The HubSpot endpoints the adapter uses, on the date-versioned CRM API
+ * (`/crm/objects/{version}/…`, `/crm/properties/{version}/…`, `/crm/associations/{version}/…`).
+ * Each method is one request (batch reads of more than 100 ids are split) and validates the
+ * answer it depends on.
+ */
+import { CrmError } from '#shared/crm/port';
+import type { HubSpotHttp } from './http.ts';
+import type { HubSpotObjectType, PropertyDefinition, PropertyGroupDefinition } from './properties.ts';
+import {
+  associationsBatchResult,
+  batchReadResult,
+  crmRecord,
+  existingIdFromConflict,
+  isUniqueValueConflict,
+  propertyDefinition,
+  searchResult,
+  type CrmRecord,
+} from './schemas.ts';
+import type { z } from 'zod';
+
+export type PropertyValues = Readonly<Record<string, string>>;
+
+export interface AssociationInput {
+  readonly toId: string;
+  readonly typeId: number;
+}
+
+export type CreateOutcome =
+  | { readonly kind: 'created'; readonly record: CrmRecord }
+  | { readonly kind: 'conflict'; readonly existingId: string | undefined };
+
+export type UpdateOutcome =
+  | { readonly kind: 'updated'; readonly record: CrmRecord }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'conflict'; readonly existingId: string | undefined };
+
+/** HubSpot's batch endpoints take at most 100 inputs. */
+const BATCH_LIMIT = 100;
+
+export class HubSpotApi {
+  constructor(
+    readonly http: HubSpotHttp,
+    readonly version: string,
+  ) {}
+
+  /** Same endpoints, fresh call counter. */
+  fork(): HubSpotApi {
+    return new HubSpotApi(this.http.fork(), this.version);
+  }
+
+  get calls(): number {
+    return this.http.calls;
+  }
+
+  async create(
+    objectType: HubSpotObjectType,
+    properties: PropertyValues,
+    associations: readonly AssociationInput[] = [],
+  ): Promise<CreateOutcome> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}`,
+      body: {
+        properties,
+        associations: associations.map((a) => ({
+          to: { id: a.toId },
+          types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: a.typeId }],
+        })),
+      },
+      tolerate: isUniqueValueConflict,
+    });
+    if (response.status >= 300) return { kind: 'conflict', existingId: existingIdFromConflict(response.body) };
+    return { kind: 'created', record: parse(crmRecord, response.body, 'create') };
+  }
+
+  async update(objectType: HubSpotObjectType, id: string, properties: PropertyValues): Promise<UpdateOutcome> {
+    const response = await this.http.send({
+      method: 'PATCH',
+      path: `/crm/objects/${this.version}/${objectType}/${encodeURIComponent(id)}`,
+      body: { properties },
+      tolerate: (status, body) => status === 404 || isUniqueValueConflict(status, body),
+    });
+    if (response.status === 404) return { kind: 'missing' };
+    if (response.status >= 300) return { kind: 'conflict', existingId: existingIdFromConflict(response.body) };
+    return { kind: 'updated', record: parse(crmRecord, response.body, 'update') };
+  }
+
+  /** GET by record id, or by a unique property value when `idProperty` is given. */
+  async read(
+    objectType: HubSpotObjectType,
+    id: string,
+    options: { readonly idProperty?: string; readonly properties?: readonly string[] } = {},
+  ): Promise<CrmRecord | undefined> {
+    const response = await this.http.send({
+      method: 'GET',
+      path: `/crm/objects/${this.version}/${objectType}/${encodeURIComponent(id)}`,
+      query: { idProperty: options.idProperty, properties: options.properties?.join(',') },
+      tolerate: (status) => status === 404,
+    });
+    if (response.status === 404) return undefined;
+    return parse(crmRecord, response.body, 'read');
+  }
+
+  /** Batch read by record ids, or by unique property values with `idProperty`. Missing ids are skipped. */
+  async batchRead(
+    objectType: HubSpotObjectType,
+    ids: readonly string[],
+    options: { readonly idProperty?: string; readonly properties: readonly string[] },
+  ): Promise<CrmRecord[]> {
+    const records: CrmRecord[] = [];
+    for (const chunk of chunks(unique(ids), BATCH_LIMIT)) {
+      const response = await this.http.send({
+        method: 'POST',
+        path: `/crm/objects/${this.version}/${objectType}/batch/read`,
+        body: {
+          inputs: chunk.map((id) => ({ id })),
+          properties: options.properties,
+          ...(options.idProperty ? { idProperty: options.idProperty } : {}),
+        },
+      });
+      records.push(...parse(batchReadResult, response.body, 'batch read').results);
+    }
+    return records;
+  }
+
+  /** Search with OR-ed filter groups of `property EQ value`. Search lags writes: never for dedup. */
+  async searchEquals(
+    objectType: HubSpotObjectType,
+    anyOf: readonly { readonly property: string; readonly value: string }[],
+    properties: readonly string[],
+  ): Promise<CrmRecord[]> {
+    if (anyOf.length === 0) return [];
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}/search`,
+      body: {
+        filterGroups: anyOf.map((f) => ({
+          filters: [{ propertyName: f.property, operator: 'EQ', value: f.value }],
+        })),
+        properties,
+        sorts: [{ propertyName: 'createdate', direction: 'ASCENDING' }],
+        limit: 10,
+      },
+    });
+    return parse(searchResult, response.body, 'search').results;
+  }
+
+  /** Ids of the records of `toType` associated with one record (all pages). */
+  async associatedIds(fromType: HubSpotObjectType, fromId: string, toType: HubSpotObjectType): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    do {
+      const response = await this.http.send({
+        method: 'POST',
+        path: `/crm/associations/${this.version}/${fromType}/${toType}/batch/read`,
+        body: { inputs: [after ? { id: fromId, after } : { id: fromId }] },
+      });
+      const result = parse(associationsBatchResult, response.body, 'associations read').results[0];
+      ids.push(...(result?.to.map((t) => t.toObjectId) ?? []));
+      after = result?.paging?.next?.after;
+    } while (after);
+    return ids;
+  }
+
+  async readProperty(objectType: HubSpotObjectType, name: string): Promise<z.infer<typeof propertyDefinition> | undefined> {
+    const response = await this.http.send({
+      method: 'GET',
+      path: `/crm/properties/${this.version}/${objectType}/${encodeURIComponent(name)}`,
+      tolerate: (status) => status === 404,
+    });
+    if (response.status === 404) return undefined;
+    return parse(propertyDefinition, response.body, 'property read');
+  }
+
+  /** Creates a property; 'exists' when HubSpot answers 409 (a property with that name exists). */
+  async createProperty(definition: PropertyDefinition, groupName: string): Promise<'created' | 'exists'> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/properties/${this.version}/${definition.objectType}`,
+      body: {
+        name: definition.name,
+        label: definition.label,
+        type: definition.type,
+        fieldType: definition.fieldType,
+        groupName,
+        description: definition.description,
+        ...(definition.hasUniqueValue ? { hasUniqueValue: true } : {}),
+        ...(definition.options ? { options: definition.options.map((o, i) => ({ ...o, displayOrder: i })) } : {}),
+      },
+      tolerate: (status) => status === 409,
+    });
+    return response.status === 409 ? 'exists' : 'created';
+  }
+
+  async createPropertyGroup(objectType: HubSpotObjectType, group: PropertyGroupDefinition): Promise<'created' | 'exists'> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/properties/${this.version}/${objectType}/groups`,
+      body: { name: group.name, label: group.label, displayOrder: -1 },
+      tolerate: (status) => status === 409,
+    });
+    return response.status === 409 ? 'exists' : 'created';
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new CrmError('transient', `Unexpected HubSpot ${what} response: ${result.error.message}`, {
+      crm: 'hubspot',
+      body: JSON.stringify(body ?? null).slice(0, 1000),
+    });
+  }
+  return result.data;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * Finding or creating the one HubSpot contact of a WhatsApp customer.
+ *
+ * The unique properties decide: a contact is read by `whatsapp_user_id` / `whatsapp_phone`
+ * with `idProperty` (a consistent read, unlike search), and a create that HubSpot refuses as a
+ * duplicate means "someone created it first": we read it back and use it. Search, which lags
+ * writes and is rate limited, is used only once per customer: to find a contact the sales team
+ * made with the same number in `phone` / `mobilephone` before we create one.
+ */
+import { CrmError, type CrmContactInput, type CrmContactResult } from '#shared/crm/port';
+import type { HubSpotApi, PropertyValues } from './api.ts';
+import { CONTACT, LEAD_SOURCE_WHATSAPP } from './properties.ts';
+import type { CrmRecord } from './schemas.ts';
+
+const READ_PROPERTIES = [CONTACT.bsuid, CONTACT.phone, 'phone', 'mobilephone', 'firstname', 'lastname'];
+/** Search filter groups are OR-ed; HubSpot allows a handful per request. */
+const MAX_SEARCHED_PHONES = 2;
+
+export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Promise<CrmContactResult> {
+  const identity = identitiesOf(input);
+  if (!input.knownCrmId && identity.bsuids.length === 0 && identity.phones.length === 0) {
+    throw new CrmError('permanent', 'A contact needs a BSUID, a phone or a known CRM id', { crm: 'hubspot' });
+  }
+  const changes = updateProperties(input);
+  const done = (crmId: string, created: boolean, matchedExisting: boolean): CrmContactResult => ({
+    crmId,
+    created,
+    matchedExisting,
+    calls: api.calls,
+  });
+
+  if (input.knownCrmId) {
+    const updated = await updateContact(api, input.knownCrmId, changes, identity);
+    if (updated) return done(input.knownCrmId, false, false);
+  }
+
+  const found = await findByIdentity(api, identity);
+  if (found) {
+    await updateContact(api, found.id, changes, identity);
+    return done(found.id, false, false);
+  }
+
+  const salesContact = await findSalesContact(api, identity.phones);
+  if (salesContact) {
+    const claimed = await api.update('contacts', salesContact.id, changes);
+    if (claimed.kind === 'updated') return done(salesContact.id, false, true);
+    if (claimed.kind === 'conflict') {
+      // A concurrent upsert gave the identity to another record meanwhile: that one wins.
+      const winner = await findByIdentity(api, identity);
+      if (winner) return done(winner.id, false, false);
+    }
+  }
+
+  const created = await api.create('contacts', { ...changes, ...createOnlyProperties(input) });
+  if (created.kind === 'created') return done(created.record.id, true, false);
+
+  // HubSpot refused a duplicate: a concurrent upsert created this customer first.
+  const winner = await findByIdentity(api, identity);
+  if (!winner) {
+    throw new CrmError('transient', 'HubSpot reported a duplicate contact that cannot be read back yet', {
+      crm: 'hubspot',
+    });
+  }
+  await updateContact(api, winner.id, changes, identity);
+  return done(winner.id, false, false);
+}
+
+interface Identity {
+  /** Current first, then earlier ones. */
+  readonly bsuids: readonly string[];
+  readonly phones: readonly string[];
+}
+
+function identitiesOf(input: CrmContactInput): Identity {
+  const present = (values: readonly (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
+  return {
+    bsuids: present([input.bsuid, ...(input.previousBsuids ?? [])]),
+    phones: present([input.phone, ...(input.previousPhones ?? [])]),
+  };
+}
+
+/**
+ * Reads the contacts holding any of the identities through the unique properties and picks by
+ * priority: current BSUID, current phone, then earlier BSUIDs and phones.
+ */
+async function findByIdentity(api: HubSpotApi, identity: Identity): Promise<CrmRecord | undefined> {
+  const [byBsuid, byPhone] = await Promise.all([
+    identity.bsuids.length > 0
+      ? api.batchRead('contacts', identity.bsuids, { idProperty: CONTACT.bsuid, properties: READ_PROPERTIES })
+      : Promise.resolve([]),
+    identity.phones.length > 0
+      ? api.batchRead('contacts', identity.phones, { idProperty: CONTACT.phone, properties: READ_PROPERTIES })
+      : Promise.resolve([]),
+  ]);
+  const holding = (records: CrmRecord[], property: string, value: string | undefined) =>
+    value === undefined ? undefined : records.find((r) => r.properties[property] === value);
+  const [currentBsuid, ...earlierBsuids] = identity.bsuids;
+  const [currentPhone, ...earlierPhones] = identity.phones;
+  return (
+    holding(byBsuid, CONTACT.bsuid, currentBsuid) ??
+    holding(byPhone, CONTACT.phone, currentPhone) ??
+    earlierBsuids.map((b) => holding(byBsuid, CONTACT.bsuid, b)).find(Boolean) ??
+    earlierPhones.map((p) => holding(byPhone, CONTACT.phone, p)).find(Boolean) ??
+    byBsuid[0] ??
+    byPhone[0]
+  );
+}
+
+/** A contact someone else made with the customer's number in `phone` or `mobilephone`. */
+async function findSalesContact(api: HubSpotApi, phones: readonly string[]): Promise<CrmRecord | undefined> {
+  const searched = phones.slice(0, MAX_SEARCHED_PHONES);
+  const matches = await api.searchEquals(
+    'contacts',
+    searched.flatMap((value) => [
+      { property: 'phone', value },
+      { property: 'mobilephone', value },
+    ]),
+    READ_PROPERTIES,
+  );
+  return matches[0];
+}
+
+/**
+ * PATCHes the contact. When another record already holds one of the unique identities (two
+ * records for one customer, e.g. made by hand), the identities held elsewhere are left out and
+ * the rest is written. Returns false when the contact no longer exists.
+ */
+async function updateContact(
+  api: HubSpotApi,
+  id: string,
+  changes: PropertyValues,
+  identity: Identity,
+): Promise<boolean> {
+  const first = await api.update('contacts', id, changes);
+  if (first.kind === 'updated') return true;
+  if (first.kind === 'missing') return false;
+
+  const holders = await Promise.all(
+    (
+      [
+        [CONTACT.bsuid, changes[CONTACT.bsuid]],
+        [CONTACT.phone, changes[CONTACT.phone]],
+      ] as const
+    ).map(async ([property, value]) => {
+      if (value === undefined) return undefined;
+      const holder = await api.read('contacts', value, { idProperty: property, properties: [property] });
+      return holder && holder.id !== id ? property : undefined;
+    }),
+  );
+  const heldElsewhere = new Set<string>(holders.filter((p) => p !== undefined));
+  const remaining = Object.fromEntries(Object.entries(changes).filter(([key]) => !heldElsewhere.has(key)));
+  const second = await api.update('contacts', id, remaining);
+  if (second.kind === 'missing') return false;
+  if (second.kind === 'conflict') {
+    throw new CrmError('permanent', `HubSpot contact ${id} conflicts with another record on ${identityText(identity)}`, {
+      crm: 'hubspot',
+      status: 409,
+    });
+  }
+  return true;
+}
+
+function identityText(identity: Identity): string {
+  return [...identity.bsuids, ...identity.phones].join(', ');
+}
+
+/** Properties written on every sync. */
+function updateProperties(input: CrmContactInput): PropertyValues {
+  const values: Record<string, string> = {};
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') values[name] = value;
+  };
+  set(CONTACT.bsuid, input.bsuid);
+  set(CONTACT.phone, input.phone);
+  set(CONTACT.username, input.username);
+  set(CONTACT.profileName, input.profileName);
+  set(CONTACT.scrmContactId, input.contactId);
+  if (input.lastInteractionAt !== undefined) {
+    values[CONTACT.lastInteractionAt] = new Date(input.lastInteractionAt).toISOString();
+  }
+  for (const [name, value] of Object.entries(input.properties ?? {})) {
+    values[name] = value === null ? '' : String(value);
+  }
+  return values;
+}
+
+/** Properties written only when this integration creates the contact (not on a sales contact). */
+function createOnlyProperties(input: CrmContactInput): PropertyValues {
+  const values: Record<string, string> = { [CONTACT.leadSource]: LEAD_SOURCE_WHATSAPP };
+  const name = input.profileName?.trim();
+  if (name) {
+    const [first, ...rest] = name.split(/\s+/);
+    if (first) values.firstname = first;
+    if (rest.length > 0) values.lastname = rest.join(' ');
+  }
+  if (input.phone) values.mobilephone = input.phone;
+  return values;
+}

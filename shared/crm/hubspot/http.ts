@@ -1,0 +1,206 @@
+/**
+ * The HTTP layer under the HubSpot adapter: bearer auth, timeouts, retries inside one attempt
+ * and the mapping of HubSpot's answers onto {@link CrmError} kinds. Every request sent is
+ * counted, so an operation can report its CRM calls honestly (retries included).
+ */
+import { CrmError } from '#shared/crm/port';
+import { hubSpotErrorBody } from './schemas.ts';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HubSpotHttpOptions {
+  /** e.g. https://api.hubapi.com (no trailing slash needed). */
+  readonly baseUrl: string;
+  readonly accessToken: string;
+  /** Per-request timeout (AbortSignal.timeout). */
+  readonly timeoutMs?: number;
+  /** A 429 whose Retry-After is at most this long is waited out inside the attempt. */
+  readonly maxInAttemptWaitMs?: number;
+  /** Tries for 5xx, network errors and timeouts before giving up with `transient`. */
+  readonly maxTries?: number;
+  /** First backoff pause; doubles on every further try. */
+  readonly backoffBaseMs?: number;
+  readonly fetch?: FetchLike;
+}
+
+export interface HubSpotRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH';
+  /** Path below the base URL, starting with a slash. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  readonly body?: unknown;
+  /**
+   * Answers the caller handles itself (e.g. 404 on a read, a unique-value conflict on a
+   * create) instead of having them turned into a {@link CrmError}.
+   */
+  readonly tolerate?: (status: number, body: unknown) => boolean;
+}
+
+export interface HubSpotResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const DEFAULTS = {
+  timeoutMs: 10_000,
+  maxInAttemptWaitMs: 10_000,
+  maxTries: 3,
+  backoffBaseMs: 200,
+} as const;
+
+/** Rate-limit waits allowed inside one attempt, on top of the transient tries. */
+const MAX_RATE_LIMIT_WAITS = 3;
+
+export class HubSpotHttp {
+  /** Requests sent through this instance (each try counts). */
+  calls = 0;
+  private readonly settings: Required<Omit<HubSpotHttpOptions, 'fetch'>> & { fetch: FetchLike };
+
+  constructor(options: HubSpotHttpOptions) {
+    this.settings = {
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      accessToken: options.accessToken,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxInAttemptWaitMs: options.maxInAttemptWaitMs ?? DEFAULTS.maxInAttemptWaitMs,
+      maxTries: Math.max(1, options.maxTries ?? DEFAULTS.maxTries),
+      backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    };
+  }
+
+  /** A client with the same settings and its own call counter (one per operation). */
+  fork(): HubSpotHttp {
+    return new HubSpotHttp(this.settings);
+  }
+
+  async send(request: HubSpotRequest): Promise<HubSpotResponse> {
+    let transientFailures = 0;
+    let rateLimitWaits = 0;
+    for (;;) {
+      const outcome = await this.tryOnce(request);
+      if (outcome.kind === 'answer') {
+        const { status, body, retryAfterMs } = outcome;
+        if (status >= 200 && status < 300) return { status, body };
+        if (request.tolerate?.(status, body)) return { status, body };
+        if (status === 429) {
+          const waitMs = retryAfterMs ?? this.backoff(rateLimitWaits);
+          if (waitMs <= this.settings.maxInAttemptWaitMs && rateLimitWaits < MAX_RATE_LIMIT_WAITS) {
+            rateLimitWaits += 1;
+            await sleep(waitMs);
+            continue;
+          }
+          throw new CrmError('rate_limited', `HubSpot rate limit: ${describe(body)}`, {
+            status,
+            retryAfterMs: waitMs,
+            crm: 'hubspot',
+            body: stringify(body),
+          });
+        }
+        if (status >= 500) {
+          transientFailures += 1;
+          if (transientFailures < this.settings.maxTries) {
+            await sleep(this.backoff(transientFailures - 1));
+            continue;
+          }
+          throw new CrmError('transient', `HubSpot ${status}: ${describe(body)}`, {
+            status,
+            crm: 'hubspot',
+            body: stringify(body),
+          });
+        }
+        throw clientError(status, body);
+      }
+      transientFailures += 1;
+      if (transientFailures < this.settings.maxTries) {
+        await sleep(this.backoff(transientFailures - 1));
+        continue;
+      }
+      throw new CrmError('transient', `HubSpot unreachable: ${outcome.reason}`, { crm: 'hubspot' });
+    }
+  }
+
+  private async tryOnce(
+    request: HubSpotRequest,
+  ): Promise<
+    | { kind: 'answer'; status: number; body: unknown; retryAfterMs: number | undefined }
+    | { kind: 'failed'; reason: string }
+  > {
+    const url = new URL(this.settings.baseUrl + request.path);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.settings.accessToken}`,
+      accept: 'application/json',
+    };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    this.calls += 1;
+    try {
+      const response = await this.settings.fetch(url.toString(), {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      const text = await response.text();
+      return {
+        kind: 'answer',
+        status: response.status,
+        body: parseJson(text),
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const reason = name === 'TimeoutError' ? `timeout after ${this.settings.timeoutMs} ms` : String(error);
+      return { kind: 'failed', reason };
+    }
+  }
+
+  private backoff(step: number): number {
+    return this.settings.backoffBaseMs * 2 ** step;
+  }
+}
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function clientError(status: number, body: unknown): CrmError {
+  const details = { status, crm: 'hubspot', body: stringify(body) };
+  if (status === 401 || status === 403) {
+    return new CrmError('auth', `HubSpot rejected the access token (${status}): ${describe(body)}`, details);
+  }
+  return new CrmError('permanent', `HubSpot ${status}: ${describe(body)}`, details);
+}
+
+/** HubSpot's own message when the body has its error shape, else the raw text. */
+export function describe(body: unknown): string {
+  const parsed = hubSpotErrorBody.safeParse(body);
+  if (parsed.success) {
+    const { message, category } = parsed.data;
+    return category ? `${message} (${category})` : message;
+  }
+  return stringify(body).slice(0, 500);
+}
+
+function stringify(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body ?? null);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,24 @@
+/**
+ * The table is the source of truth for pending work (architecture: Real parts, locally). A
+ * message that is stored but not synced — its enqueue failed after the write, or the queue lost
+ * it — is found in the pending-sync index and queued again. Harmless for a job still in the
+ * queue: SQS drops the duplicate within its deduplication window and the consumer is idempotent.
+ */
+import { messageSyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
+import type { ScrmTable } from '../store/table.ts';
+
+export interface SweepOptions {
+  /** Only messages received at least this long ago: younger ones are still on their first way. */
+  readonly minAgeMs: number;
+  readonly limit: number;
+  readonly now: number;
+}
+
+export async function requeuePendingSync(table: ScrmTable, jobs: SyncJobSink, options: SweepOptions): Promise<number> {
+  const pending = await table.pendingSync(options.now - options.minAgeMs, options.limit);
+  for (const message of pending) {
+    // One at a time keeps each customer's jobs in arrival order within their FIFO group.
+    await jobs.enqueue([messageSyncJob(message.wamid, message.contactId)]);
+  }
+  return pending.length;
+}
