@@ -60,7 +60,7 @@ describe('every message type Meta sends is parsed (IN-3)', () => {
 
   it('unknown fields are kept in the raw message', () => {
     const payload = textMessage(mei, 'hi');
-    (payload.entry[0]!.changes[0]!.value as { messages: Record<string, unknown>[] }).messages[0]!['brand_new_field'] = { x: 1 };
+    (payload.entry[0]!.changes[0]!.value as unknown as { messages: Record<string, unknown>[] }).messages[0]!['brand_new_field'] = { x: 1 };
     const m = only<InboundMessage>(parse(payload));
     expect(m.raw).toMatchObject({ brand_new_field: { x: 1 } });
   });
