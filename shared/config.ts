@@ -6,7 +6,7 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ENV, SECRET_KEYS, SYNC_QUEUE } from './resources.ts';
+import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_QUEUE } from './resources.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -30,7 +30,7 @@ const RuntimeEnvSchema = z.object({
   [ENV.retentionDays]: positiveInt.min(30).default(180),
   [ENV.graphApiBase]: z.url().default('https://graph.facebook.com'),
   [ENV.graphApiVersion]: z.string().regex(/^v\d+\.\d+$/, 'like v25.0').default('v25.0'),
-  [ENV.crmKind]: z.enum(['hubspot', 'none']).default('hubspot'),
+  [ENV.crmKind]: z.enum([...CRM_KINDS, 'none']).default('hubspot'),
   [ENV.hubspotApiBase]: z.url().default('https://api.hubapi.com'),
   [ENV.hubspotApiVersion]: z.string().regex(/^\d{4}-\d{2}$/, 'a date version like 2026-09').default('2026-09'),
   /** Seconds between two sync attempts of one job (SY-4: 5 minutes). */

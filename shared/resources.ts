@@ -138,6 +138,10 @@ export type ResourceNames = ReturnType<typeof resourceNames>;
 export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
+/** CRMs this release has an adapter for (SY-2); Salesforce, Zoho and the generic webhook follow. */
+export const CRM_KINDS = ['hubspot'] as const;
+export type CrmKind = (typeof CRM_KINDS)[number];
+
 /** Environment variable names the functions read (values set by the stack or the local stack). */
 export const ENV = {
   stage: 'SCRM_STAGE',

@@ -1,0 +1,145 @@
+/**
+ * The stack configuration: one typed, validated object built once at synth time.
+ *
+ * Values come from CDK context (`npx cdk deploy -c stage=prod -c timeZone=Asia/Hong_Kong …` or the
+ * `context` block of cdk.json) and fall back to environment variables, then to defaults. A wrong
+ * value fails the synth with a message that names the setting, e.g.
+ * `Invalid stack configuration: timeZone: "Mars/Base" is not an IANA time zone`.
+ *
+ * The AWS account and region are not configuration here: they are deploy parameters
+ * (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION, i.e. the AWS profile or `AWS_REGION` used to deploy).
+ */
+import { z } from 'zod';
+import { CRM_KINDS, ENV } from '#shared/resources';
+
+/** Retention periods CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** ST-1: conversation history is kept at least 180 days. */
+export const MIN_RETENTION_DAYS = 180;
+
+
+/** True when `name` is an IANA time zone name that the runtime (and EventBridge Scheduler) knows. */
+export function isIanaTimeZone(name: string): boolean {
+  // Offsets such as "+08:00" are accepted by Intl but not by EventBridge Scheduler: require a name.
+  if (name !== 'UTC' && !/^[A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const quoted = (value: unknown) => JSON.stringify(value);
+
+/** Numbers arrive as strings from `-c key=value` and from the environment. */
+const numberFrom = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    z.number({ error: (issue) => `${quoted(issue.input)} is not a number` }),
+  );
+
+export const StackConfigSchema = z.object({
+  /** Deployment stage; part of every physical name (scrm-<stage>-…). */
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/, { error: (i) => `${quoted(i.input)} must be 1-20 lowercase letters, digits or "-", starting with a letter` })
+    .default('dev'),
+  /** IANA time zone the schedules run in (the 1:00-5:00 batch window is local time). */
+  timeZone: z
+    .string()
+    .refine(isIanaTimeZone, { error: (i) => `${quoted(i.input)} is not an IANA time zone` })
+    .default('Asia/Hong_Kong'),
+  /** Which CRM adapter the sync function uses. */
+  crm: z.enum(CRM_KINDS, { error: (i) => `${quoted(i.input)} is not one of ${CRM_KINDS.join(', ')}` }).default('hubspot'),
+  /** Optional e-mail address subscribed to the alarm topic. */
+  alarmEmail: z.email({ error: (i) => `${quoted(i.input)} is not an e-mail address` }).optional(),
+  /** Monthly AWS cost budget (USD); alerts at 80% actual and 100% forecast. OP-6: ≤ $30 for a small business. */
+  monthlyBudgetUsd: numberFrom()
+    .pipe(z.number().positive({ error: (i) => `${quoted(i.input)} must be a positive amount in USD` }))
+    .default(30),
+  /** Days a conversation is kept (ST-1: at least 180); the app computes the TTL from it. */
+  retentionDays: numberFrom()
+    .pipe(
+      z
+        .number()
+        .int({ error: (i) => `${quoted(i.input)} must be a whole number of days` })
+        .min(MIN_RETENTION_DAYS, { error: (i) => `${quoted(i.input)} is below the ${MIN_RETENTION_DAYS} days ST-1 requires` }),
+    )
+    .default(MIN_RETENTION_DAYS),
+  /** Cost allocation tag value (finance's cost centre). */
+  costCentre: z.string().trim().min(1, { error: 'must not be empty' }).max(256).default('whatsapp-scrm'),
+  /** Retention of function and API access logs (a CloudWatch Logs retention value). */
+  logRetentionDays: numberFrom()
+    .pipe(
+      z.number().refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: (i) => `${quoted(i.input)} is not a CloudWatch Logs retention (one of ${LOG_RETENTION_DAYS.join(', ')})`,
+      }),
+    )
+    .default(30),
+  /** ISO 3166 region used to parse phone numbers written without a country code (e.g. HK). */
+  defaultRegion: z
+    .string()
+    .regex(/^[A-Z]{2}$/, { error: (i) => `${quoted(i.input)} is not a two-letter ISO 3166 region code such as HK` })
+    .default('HK'),
+  /** Graph API base URL and version; pointing them elsewhere needs no code change. */
+  graphApiBase: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://graph.facebook.com'),
+  graphApiVersion: z.string().regex(/^v\d+\.\d+$/, { error: (i) => `${quoted(i.input)} is not a Graph API version such as v25.0` }).default('v25.0'),
+  hubspotApiBase: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://api.hubapi.com'),
+  /** HubSpot date-based API version (shared/config.ts validates the same form at cold start). */
+  hubspotApiVersion: z.string().regex(/^\d{4}-\d{2}$/, { error: (i) => `${quoted(i.input)} is not a HubSpot API version such as 2026-09` }).default('2026-09'),
+});
+
+export type StackConfig = z.infer<typeof StackConfigSchema>;
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type StackConfigKey = keyof StackConfig;
+
+/** Environment variable read when a setting is not in the CDK context. */
+export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
+  stage: ENV.stage,
+  timeZone: 'SCRM_TIME_ZONE',
+  crm: ENV.crmKind,
+  alarmEmail: 'SCRM_ALARM_EMAIL',
+  monthlyBudgetUsd: 'SCRM_MONTHLY_BUDGET_USD',
+  retentionDays: ENV.retentionDays,
+  costCentre: 'SCRM_COST_CENTRE',
+  logRetentionDays: 'SCRM_LOG_RETENTION_DAYS',
+  defaultRegion: ENV.defaultRegion,
+  graphApiBase: ENV.graphApiBase,
+  graphApiVersion: ENV.graphApiVersion,
+  hubspotApiBase: ENV.hubspotApiBase,
+  hubspotApiVersion: ENV.hubspotApiVersion,
+};
+
+export class StackConfigError extends Error {
+  override readonly name = 'StackConfigError';
+}
+
+/**
+ * Validates raw settings (strings or numbers; empty strings count as unset) into the stack
+ * configuration. Pure: throws {@link StackConfigError} naming each wrong setting.
+ */
+export function loadStackConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
+  const cleaned = Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '')),
+  );
+  const parsed = StackConfigSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new StackConfigError(`Invalid stack configuration: ${problems.join('; ')}`);
+}
+
+/** Reads every setting from CDK context first, then from its environment variable. */
+export function readStackConfig(
+  tryGetContext: (key: string) => unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): StackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(CONFIG_ENV_FALLBACK) as StackConfigKey[]) {
+    raw[key] = tryGetContext(key) ?? env[CONFIG_ENV_FALLBACK[key]];
+  }
+  return loadStackConfig(raw);
+}

@@ -1,0 +1,119 @@
+/**
+ * The whole WhatsApp SCRM in one stack, composed of one construct per concern:
+ * storage, secrets, work queues, ingest (webhook API), CRM sync, media, scheduled jobs,
+ * operations (alarms, topic, dashboard) and cost controls.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV, MEDIA_QUEUE, SYNC_QUEUE, resourceNames } from '#shared/resources';
+import type { StackConfig } from './config.ts';
+import type { AppFunction } from './constructs/app-function.ts';
+import { CostControls } from './constructs/cost-controls.ts';
+import { CrmSync, type FunctionDefaults } from './constructs/crm-sync.ts';
+import { WebhookIngest } from './constructs/ingest.ts';
+import { JobQueue } from './constructs/job-queue.ts';
+import { MediaProcessing } from './constructs/media.ts';
+import { Operations } from './constructs/operations.ts';
+import { ScheduledJobs } from './constructs/scheduled-jobs.ts';
+import { AppSecrets } from './constructs/secrets.ts';
+import { ConversationStorage } from './constructs/storage.ts';
+
+export interface ScrmStackProps extends StackProps {
+  readonly config: StackConfig;
+}
+
+export class ScrmStack extends Stack {
+  readonly config: StackConfig;
+  readonly storage: ConversationStorage;
+  readonly secrets: AppSecrets;
+  readonly syncJobs: JobQueue;
+  readonly mediaJobs: JobQueue;
+  readonly ingest: WebhookIngest;
+  readonly crmSync: CrmSync;
+  readonly media: MediaProcessing;
+  readonly scheduledJobs: ScheduledJobs;
+  readonly operations: Operations;
+  readonly costControls: CostControls;
+  /** Every function of the stack, by folder name. */
+  readonly functions: readonly AppFunction[];
+
+  constructor(scope: Construct, id: string, props: ScrmStackProps) {
+    super(scope, id, props);
+    // Server access logs are granted by bucket policy, not by the legacy log-delivery ACL.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const { config } = props;
+    this.config = config;
+    const names = resourceNames(config.stage);
+
+    this.storage = new ConversationStorage(this, 'Storage', { names });
+    this.secrets = new AppSecrets(this, 'Secrets', { stage: config.stage });
+    this.syncJobs = new JobQueue(this, 'SyncJobs', { definition: SYNC_QUEUE, queueName: names.syncQueue, deadLetterQueueName: names.syncDlq });
+    this.mediaJobs = new JobQueue(this, 'MediaJobs', { definition: MEDIA_QUEUE, queueName: names.mediaQueue, deadLetterQueueName: names.mediaDlq });
+
+    const defaults: FunctionDefaults = {
+      stage: config.stage,
+      logRetentionDays: config.logRetentionDays,
+      environment: {
+        [ENV.stage]: config.stage,
+        [ENV.tableName]: this.storage.table.tableName,
+        [ENV.bucketName]: this.storage.bucket.bucketName,
+        [ENV.syncQueueUrl]: this.syncJobs.queue.queueUrl,
+        [ENV.syncDlqUrl]: this.syncJobs.deadLetterQueue.queueUrl,
+        [ENV.mediaQueueUrl]: this.mediaJobs.queue.queueUrl,
+        // The ARN only: functions read the values at cold start with their read grant.
+        [ENV.secretArn]: this.secrets.secret.secretArn,
+        [ENV.defaultRegion]: config.defaultRegion,
+        [ENV.retentionDays]: String(config.retentionDays),
+        [ENV.crmKind]: config.crm,
+        [ENV.graphApiBase]: config.graphApiBase,
+        [ENV.graphApiVersion]: config.graphApiVersion,
+        [ENV.hubspotApiBase]: config.hubspotApiBase,
+        [ENV.hubspotApiVersion]: config.hubspotApiVersion,
+      },
+    };
+
+    const shared = { defaults, storage: this.storage, secrets: this.secrets };
+    this.ingest = new WebhookIngest(this, 'Ingest', { ...shared, syncJobs: this.syncJobs, mediaJobs: this.mediaJobs });
+    this.crmSync = new CrmSync(this, 'CrmSync', { ...shared, syncJobs: this.syncJobs });
+    this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs });
+    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { ...shared, timeZone: config.timeZone, syncJobs: this.syncJobs });
+
+    this.functions = [
+      this.ingest.webhookFunction,
+      this.crmSync.syncFunction,
+      this.crmSync.retryFunction,
+      this.scheduledJobs.batchExportFunction,
+      this.scheduledJobs.reportsFunction,
+      this.media.mediaFunction,
+    ];
+
+    this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
+    this.operations.watchApi(this.ingest.api);
+    for (const fn of this.functions) this.operations.watchFunction(fn);
+    for (const jobs of [this.syncJobs, this.mediaJobs]) {
+      // Older than every attempt (visibility × receives) means the queue is not being drained.
+      const maxAge = Duration.seconds(jobs.definition.visibilityTimeoutSeconds * jobs.definition.maxReceiveCount);
+      this.operations.alarmOnQueueAge(jobs.definition.id, jobs.queue, maxAge);
+      this.operations.alarmOnDeadLetters(`${jobs.definition.id}-dlq`, jobs.deadLetterQueue);
+    }
+    this.operations.alarmOnDeadLetters('scheduled-failures', this.scheduledJobs.failedRuns);
+    for (const run of this.scheduledJobs.runs) {
+      this.operations.alarmOnDeadLetters(`schedule-${run.definition.id}-dlq`, run.deadLetterQueue);
+    }
+    this.operations.addQueueOverview();
+
+    this.costControls = new CostControls(this, 'Cost', {
+      stage: config.stage,
+      costCentre: config.costCentre,
+      monthlyBudgetUsd: config.monthlyBudgetUsd,
+      alarmTopic: this.operations.topic,
+    });
+
+    new CfnOutput(this, 'SecretName', { value: this.secrets.secret.secretName, description: 'Fill in with aws secretsmanager put-secret-value' });
+    new CfnOutput(this, 'TableName', { value: this.storage.table.tableName });
+    new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn });
+    new CfnOutput(this, 'RetryFunctionName', { value: this.crmSync.retryFunction.function.functionName, description: 'Invoke to move failed sync jobs back to the queue' });
+    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
+  }
+}
