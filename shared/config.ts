@@ -3,8 +3,9 @@
  * value fails at start with a message naming the setting. Secrets come from the one Secrets
  * Manager secret when `SCRM_SECRET_ARN` is set (AWS), else from environment variables (local).
  */
-import { isSupportedCountry } from 'libphonenumber-js';
-import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js/min';
+import * as z from 'zod/mini';
+import './zod.ts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_QUEUE } from './resources.ts';
 
@@ -12,59 +13,73 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const positiveInt = z.coerce.number().int().positive();
+/** A whole number from an environment string, within bounds. */
+const wholeNumber = (bounds: { min?: number; max?: number } = {}) =>
+  z.coerce.number().check(
+    z.refine((n) => Number.isInteger(n), 'must be a whole number'),
+    z.gte(bounds.min ?? 1),
+    z.lte(bounds.max ?? Number.MAX_SAFE_INTEGER),
+  );
+const withDefault = <T extends z.core.SomeType>(schema: T, value: z.core.util.NoUndefined<z.core.output<T>>) => z._default(schema, value);
 /** Queue URLs: AWS's, or an emulator's (whose host need not be a valid DNS name). */
-const queueUrl = z.string().regex(/^https?:\/\/\S+\/[^/\s]+$/, 'an SQS queue URL');
+const queueUrl = z.string().check(z.regex(/^https?:\/\/\S+\/[^/\s]+$/, 'must be an SQS queue URL'));
+const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
 
 const RuntimeEnvSchema = z.object({
-  [ENV.stage]: z.string().regex(/^[a-z0-9-]{1,20}$/, 'lowercase letters, digits and dashes').default('local'),
-  [ENV.tableName]: z.string().min(3),
+  [ENV.stage]: withDefault(pattern(/^[a-z0-9-]{1,20}$/, 'lowercase letters, digits and dashes'), 'local'),
+  [ENV.tableName]: z.string().check(z.minLength(3)),
   [ENV.syncQueueUrl]: queueUrl,
-  [ENV.syncDlqUrl]: queueUrl.optional(),
-  [ENV.mediaQueueUrl]: queueUrl.optional(),
-  [ENV.bucketName]: z.string().min(3).optional(),
-  [ENV.defaultRegion]: z
-    .string()
-    .default('HK')
-    .refine((v) => isSupportedCountry(v), { message: 'not an ISO region libphonenumber knows (e.g. HK, TW)' }),
-  [ENV.retentionDays]: positiveInt.min(30).default(180),
-  [ENV.graphApiBase]: z.url().default('https://graph.facebook.com'),
-  [ENV.graphApiVersion]: z.string().regex(/^v\d+\.\d+$/, 'like v25.0').default('v25.0'),
-  [ENV.crmKind]: z.enum([...CRM_KINDS, 'none']).default('hubspot'),
-  [ENV.hubspotApiBase]: z.url().default('https://api.hubapi.com'),
-  [ENV.hubspotApiVersion]: z.string().regex(/^\d{4}-\d{2}$/, 'a date version like 2026-09').default('2026-09'),
+  [ENV.syncDlqUrl]: z.optional(queueUrl),
+  [ENV.mediaQueueUrl]: z.optional(queueUrl),
+  [ENV.bucketName]: z.optional(z.string().check(z.minLength(3))),
+  [ENV.defaultRegion]: withDefault(
+    z.string().check(z.refine((v) => isSupportedCountry(v), 'not an ISO region libphonenumber knows (e.g. HK, TW)')),
+    'HK',
+  ),
+  [ENV.retentionDays]: withDefault(wholeNumber({ min: 30 }), 180),
+  [ENV.graphApiBase]: withDefault(z.url(), 'https://graph.facebook.com'),
+  [ENV.graphApiVersion]: withDefault(pattern(/^v\d+\.\d+$/, 'like v25.0'), 'v25.0'),
+  [ENV.crmKind]: withDefault(z.enum([...CRM_KINDS, 'none']), 'hubspot'),
+  [ENV.hubspotApiBase]: withDefault(z.url(), 'https://api.hubapi.com'),
+  [ENV.hubspotApiVersion]: withDefault(pattern(/^\d{4}-\d{2}$/, 'a date version like 2026-09'), '2026-09'),
   /** Seconds between two sync attempts of one job (SY-4: 5 minutes). */
-  SYNC_RETRY_DELAY_SECONDS: positiveInt.max(43_200).default(SYNC_QUEUE.visibilityTimeoutSeconds),
+  SYNC_RETRY_DELAY_SECONDS: withDefault(wholeNumber({ max: 43_200 }), SYNC_QUEUE.visibilityTimeoutSeconds),
   /** Attempts before a job goes to the DLQ: 1 + 3 retries (SY-4). Must match the queue's redrive. */
-  SYNC_MAX_ATTEMPTS: positiveInt.max(20).default(SYNC_QUEUE.maxReceiveCount),
+  SYNC_MAX_ATTEMPTS: withDefault(wholeNumber({ max: 20 }), SYNC_QUEUE.maxReceiveCount),
   /** Largest webhook body accepted, in bytes (413 above). */
-  WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1_048_576),
+  WEBHOOK_MAX_BODY_BYTES: withDefault(wholeNumber(), 1_048_576),
   /** Optional JSON map of phone_number_id → account name (IN-6). */
-  WHATSAPP_ACCOUNTS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
+  WHATSAPP_ACCOUNTS: z.pipe(
+    z.optional(z.string()),
+    z.transform((v, ctx) => {
       if (!v) return {} as Record<string, string>;
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(v));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of phone_number_id to account name' });
-        return z.NEVER;
-      }
+      const parsed = z.record(z.string(), z.string()).safeParse(safeJson(v));
+      if (parsed.success) return parsed.data;
+      ctx.issues.push({ code: 'custom', message: 'must be a JSON object of phone_number_id to account name', input: v });
+      return z.NEVER;
     }),
+  ),
 });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 const SecretsSchema = z.object({
-  [SECRET_KEYS.appSecret]: z.string().min(8, 'at least 8 characters (the Meta app secret)'),
-  [SECRET_KEYS.verifyToken]: z.string().min(8, 'at least 8 characters'),
-  [SECRET_KEYS.accessToken]: z.string().optional(),
-  [SECRET_KEYS.hubspotAccessToken]: z.string().optional(),
+  [SECRET_KEYS.appSecret]: z.string().check(z.minLength(8, 'at least 8 characters (the Meta app secret)')),
+  [SECRET_KEYS.verifyToken]: z.string().check(z.minLength(8, 'at least 8 characters')),
+  [SECRET_KEYS.accessToken]: z.optional(z.string()),
+  [SECRET_KEYS.hubspotAccessToken]: z.optional(z.string()),
 });
 
-function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid ${what}: ${problems}`);
   }
   return result.data;

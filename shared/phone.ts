@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 
 /** A phone number as received, with its E.164 form when it could be understood (ID-1). */
 export interface NormalisedPhone {

@@ -5,15 +5,16 @@
  * one customer's messages reach the CRM in order.
  */
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { sha256Hex } from '../store/keys.ts';
 
 export const SyncJobSchema = z.object({
   v: z.literal(1),
   kind: z.literal('message'),
-  jobId: z.string().min(1),
-  wamid: z.string().min(1),
-  contactId: z.string().min(1),
+  jobId: z.string().check(z.minLength(1)),
+  wamid: z.string().check(z.minLength(1)),
+  contactId: z.string().check(z.minLength(1)),
 });
 export type SyncJob = z.infer<typeof SyncJobSchema>;
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 
 /**
  * The WhatsApp Cloud API webhook, as Meta sends it (Graph API v24+; `conversation` no longer
@@ -11,7 +12,9 @@ import { z } from 'zod';
  */
 
 const loose = z.looseObject;
-const optionalString = z.string().optional();
+const optionalString = z.optional(z.string());
+const nonEmpty = () => z.string().check(z.minLength(1));
+const epochSeconds = () => z.string().check(z.regex(/^\d+$/, 'timestamp must be epoch seconds'));
 
 export const ProfileSchema = loose({ name: optionalString, username: optionalString });
 
@@ -19,7 +22,7 @@ export const WebhookContactSchema = loose({
   wa_id: optionalString,
   user_id: optionalString,
   parent_user_id: optionalString,
-  profile: ProfileSchema.optional(),
+  profile: z.optional(ProfileSchema),
 });
 export type WebhookContact = z.infer<typeof WebhookContactSchema>;
 
@@ -30,8 +33,8 @@ const MediaSchema = loose({
   caption: optionalString,
   filename: optionalString,
   url: optionalString,
-  voice: z.boolean().optional(),
-  animated: z.boolean().optional(),
+  voice: z.optional(z.boolean()),
+  animated: z.optional(z.boolean()),
 });
 
 const ReferralSchema = loose({
@@ -56,94 +59,94 @@ const SystemSchema = loose({
 
 /** The fields every message must have; the rest depends on `type` and is kept as it came. */
 export const WebhookMessageSchema = loose({
-  id: z.string().min(1),
-  timestamp: z.string().regex(/^\d+$/, 'timestamp must be epoch seconds'),
-  type: z.string().min(1),
+  id: nonEmpty(),
+  timestamp: epochSeconds(),
+  type: nonEmpty(),
   from: optionalString,
   from_user_id: optionalString,
   from_parent_user_id: optionalString,
-  context: loose({
+  context: z.optional(loose({
     from: optionalString,
     from_user_id: optionalString,
     id: optionalString,
-    forwarded: z.boolean().optional(),
-    frequently_forwarded: z.boolean().optional(),
-  }).optional(),
-  text: loose({ body: z.string() }).optional(),
-  image: MediaSchema.optional(),
-  video: MediaSchema.optional(),
-  audio: MediaSchema.optional(),
-  document: MediaSchema.optional(),
-  sticker: MediaSchema.optional(),
-  location: loose({
-    latitude: z.number().optional(),
-    longitude: z.number().optional(),
+    forwarded: z.optional(z.boolean()),
+    frequently_forwarded: z.optional(z.boolean()),
+  })),
+  text: z.optional(loose({ body: z.string() })),
+  image: z.optional(MediaSchema),
+  video: z.optional(MediaSchema),
+  audio: z.optional(MediaSchema),
+  document: z.optional(MediaSchema),
+  sticker: z.optional(MediaSchema),
+  location: z.optional(loose({
+    latitude: z.optional(z.number()),
+    longitude: z.optional(z.number()),
     name: optionalString,
     address: optionalString,
     url: optionalString,
-  }).optional(),
-  contacts: z.array(z.unknown()).optional(),
-  interactive: loose({
+  })),
+  contacts: z.optional(z.array(z.unknown())),
+  interactive: z.optional(loose({
     type: optionalString,
-    button_reply: loose({ id: optionalString, title: optionalString }).optional(),
-    list_reply: loose({ id: optionalString, title: optionalString, description: optionalString }).optional(),
-    nfm_reply: loose({ name: optionalString, body: optionalString, response_json: optionalString }).optional(),
-  }).optional(),
-  button: loose({ payload: optionalString, text: optionalString }).optional(),
-  reaction: loose({ message_id: optionalString, emoji: optionalString }).optional(),
-  order: loose({
+    button_reply: z.optional(loose({ id: optionalString, title: optionalString })),
+    list_reply: z.optional(loose({ id: optionalString, title: optionalString, description: optionalString })),
+    nfm_reply: z.optional(loose({ name: optionalString, body: optionalString, response_json: optionalString })),
+  })),
+  button: z.optional(loose({ payload: optionalString, text: optionalString })),
+  reaction: z.optional(loose({ message_id: optionalString, emoji: optionalString })),
+  order: z.optional(loose({
     catalog_id: optionalString,
     text: optionalString,
-    product_items: z
-      .array(loose({ product_retailer_id: optionalString, quantity: z.number().optional(), item_price: z.number().optional(), currency: optionalString }))
-      .optional(),
-  }).optional(),
-  referral: ReferralSchema.optional(),
-  system: SystemSchema.optional(),
-  errors: z.array(loose({ code: z.number().optional(), title: optionalString, message: optionalString })).optional(),
+    product_items: z.optional(
+      z.array(loose({ product_retailer_id: optionalString, quantity: z.optional(z.number()), item_price: z.optional(z.number()), currency: optionalString })),
+    ),
+  })),
+  referral: z.optional(ReferralSchema),
+  system: z.optional(SystemSchema),
+  errors: z.optional(z.array(loose({ code: z.optional(z.number()), title: optionalString, message: optionalString }))),
 });
 export type WebhookMessage = z.infer<typeof WebhookMessageSchema>;
 
 export const WebhookErrorSchema = loose({
-  code: z.number().optional(),
+  code: z.optional(z.number()),
   title: optionalString,
   message: optionalString,
-  error_data: loose({ details: optionalString }).optional(),
+  error_data: z.optional(loose({ details: optionalString })),
 });
 
 export const WebhookStatusSchema = loose({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  timestamp: z.string().regex(/^\d+$/, 'timestamp must be epoch seconds'),
+  id: nonEmpty(),
+  status: nonEmpty(),
+  timestamp: epochSeconds(),
   recipient_id: optionalString,
   recipient_user_id: optionalString,
   recipient_parent_user_id: optionalString,
   biz_opaque_callback_data: optionalString,
-  errors: z.array(WebhookErrorSchema).optional(),
-  pricing: loose({
-    billable: z.boolean().optional(),
+  errors: z.optional(z.array(WebhookErrorSchema)),
+  pricing: z.optional(loose({
+    billable: z.optional(z.boolean()),
     pricing_model: optionalString,
     category: optionalString,
     type: optionalString,
-  }).optional(),
+  })),
 });
 export type WebhookStatus = z.infer<typeof WebhookStatusSchema>;
 
 /** `user_id_update` (declared not subscribable in August 2026: accepted if it arrives). */
 export const UserIdUpdateSchema = loose({
   wa_id: optionalString,
-  user_id: loose({ previous: optionalString, current: optionalString }).optional(),
+  user_id: z.optional(loose({ previous: optionalString, current: optionalString })),
   timestamp: optionalString,
 });
 
 export const ChangeValueSchema = loose({
   messaging_product: optionalString,
-  metadata: loose({ display_phone_number: optionalString, phone_number_id: z.string().min(1) }).optional(),
-  contacts: z.array(z.unknown()).optional(),
-  messages: z.array(z.unknown()).optional(),
-  statuses: z.array(z.unknown()).optional(),
-  errors: z.array(z.unknown()).optional(),
-  user_id_update: z.array(z.unknown()).optional(),
+  metadata: z.optional(loose({ display_phone_number: optionalString, phone_number_id: nonEmpty() })),
+  contacts: z.optional(z.array(z.unknown())),
+  messages: z.optional(z.array(z.unknown())),
+  statuses: z.optional(z.array(z.unknown())),
+  errors: z.optional(z.array(z.unknown())),
+  user_id_update: z.optional(z.array(z.unknown())),
 });
 
 export const WebhookPayloadSchema = z.object({
@@ -155,14 +158,14 @@ export const WebhookPayloadSchema = z.object({
         changes: z.array(loose({ field: z.string(), value: z.looseObject({}) })),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;
 
 /** Formats a zod error as one readable line: `entry.0.changes: Required; object: …`. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`)
     .join('; ');
 }
