@@ -1,0 +1,69 @@
+/**
+ * npm run eval [-- --misses]: classify the labelled set (eval/labelled.jsonl) and print per-tag
+ * precision/recall, tag error rate, intent and SKU accuracy for the dev part, the held-out
+ * part and the whole; exits 1 when the whole set misses a target (TG-1, TG-7, TG-8).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { classify } from '#shared/domain/intelligence/classify';
+import type { EvaluationReport, LabelledMessage } from '#shared/domain/intelligence/evaluation';
+import { EVAL_TARGETS, evaluate, parseLabelledSet } from '#shared/domain/intelligence/evaluation';
+
+export const LABELLED_SET_PATH = fileURLToPath(new URL('../eval/labelled.jsonl', import.meta.url));
+
+export function loadLabelledSet(path: string = LABELLED_SET_PATH): LabelledMessage[] {
+  return parseLabelledSet(readFileSync(path, 'utf8'));
+}
+
+export interface EvaluationRun {
+  /** Written first; the rules were built against it. */
+  dev: EvaluationReport;
+  /** Written after the rules; its misses then drove one revision of the rules. */
+  holdout: EvaluationReport;
+  /** Written after that revision and never used to change a rule. */
+  fresh: EvaluationReport;
+  all: EvaluationReport;
+}
+
+/** The evaluation as a function, so tests can assert the targets. */
+export function runEvaluation(set: readonly LabelledMessage[] = loadLabelledSet()): EvaluationRun {
+  const run = (part: readonly LabelledMessage[]): EvaluationReport => evaluate(part, (text) => classify(text));
+  return {
+    dev: run(set.filter((m) => m.split === 'dev')),
+    holdout: run(set.filter((m) => m.split === 'holdout')),
+    fresh: run(set.filter((m) => m.split === 'fresh')),
+    all: run(set),
+  };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+function printReport(name: string, report: EvaluationReport): void {
+  console.log(`\n== ${name}: ${report.messages} messages`);
+  console.log(`tag error rate (message tag set != gold): ${pct(report.tagErrorRate)}  [target < ${pct(EVAL_TARGETS.maxTagErrorRate)}]`);
+  console.log(`tag Hamming loss (per label):            ${pct(report.tagHammingLoss)}`);
+  console.log(`intent accuracy:                         ${pct(report.intentAccuracy)}  [target >= ${pct(EVAL_TARGETS.minIntentAccuracy)}]`);
+  console.log(`SKU accuracy (messages naming a product): ${pct(report.skuAccuracy)}  [target >= ${pct(EVAL_TARGETS.minSkuAccuracy)}]`);
+  console.log(`SKU accuracy (all messages):             ${pct(report.skuAccuracyAllMessages)}`);
+  console.log('tag               precision  recall  support');
+  for (const [tag, score] of Object.entries(report.perTag)) {
+    console.log(`${tag.padEnd(18)}${pct(score.precision).padStart(9)}${pct(score.recall).padStart(8)}${String(score.support).padStart(9)}`);
+  }
+}
+
+function main(): void {
+  const result = runEvaluation();
+  printReport('dev (rules were written against it)', result.dev);
+  printReport('held-out (written after the rules; its misses drove one revision)', result.holdout);
+  printReport('fresh (written after that revision, never tuned on)', result.fresh);
+  printReport('all', result.all);
+  if (process.argv.includes('--misses')) {
+    console.log('\n== misses');
+    for (const miss of result.all.misses) console.log(JSON.stringify(miss));
+  }
+  const ok = result.all.meetsTargets;
+  console.log(`\n${ok ? 'targets met' : 'TARGETS MISSED: flag the rules for revision (TG-8)'}`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -1,0 +1,49 @@
+/**
+ * The only module here that touches the file system: reads config/intelligence/*.json once
+ * and keeps the compiled Intelligence as a module-level singleton per directory.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawIntelligenceConfig } from './config.ts';
+import { IntelligenceConfigError } from './config.ts';
+import type { Intelligence } from './intelligence.ts';
+import { buildIntelligence } from './intelligence.ts';
+
+export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../../config/intelligence/', import.meta.url));
+
+const FILES = { rules: 'rules.json', sentiment: 'sentiment.json', catalogue: 'catalogue.json', t2s: 't2s.json' } as const;
+
+function readJson(dir: string, file: string): unknown {
+  const path = join(dir, file);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new IntelligenceConfigError([`${file}: ${(error as Error).message}`]);
+  }
+}
+
+export function readIntelligenceConfig(configDir: string = DEFAULT_CONFIG_DIR): RawIntelligenceConfig {
+  return {
+    rules: readJson(configDir, FILES.rules),
+    sentiment: readJson(configDir, FILES.sentiment),
+    catalogue: readJson(configDir, FILES.catalogue),
+    t2s: readJson(configDir, FILES.t2s),
+  };
+}
+
+const cache = new Map<string, Intelligence>();
+
+/** Loads, validates and compiles once per directory; later calls return the same object. */
+export function loadIntelligence(configDir: string = DEFAULT_CONFIG_DIR): Intelligence {
+  const cached = cache.get(configDir);
+  if (cached) return cached;
+  const intelligence = buildIntelligence(readIntelligenceConfig(configDir));
+  cache.set(configDir, intelligence);
+  return intelligence;
+}
+
+/** Reads config/intelligence/crm-defaults.json (ID-6 defaults for missing mapped CRM fields). */
+export function loadCrmDefaults(configDir: string = DEFAULT_CONFIG_DIR): unknown {
+  return readJson(configDir, 'crm-defaults.json');
+}
