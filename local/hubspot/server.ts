@@ -113,6 +113,8 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     }
     try {
       const answer = route.handle(body, url.searchParams);
+      // Like a real CRM, a write is answered once it is durable (survives a crash of this process).
+      if (method !== 'GET') await store.flushed();
       send(res, answer.status, answer.body);
     } catch (error) {
       if (error instanceof HubSpotFailure) return send(res, error.status, error.body);

@@ -111,7 +111,9 @@ export class LocalHubSpotStore {
   private data: StoreData = emptyData();
   /** What search sees: versions of each record with the time they were written. */
   private readonly searchVersions = new Map<string, { at: number; properties: Record<string, string> }[]>();
-  private saving: Promise<void> = Promise.resolve();
+  /** The write loop under way, if any; `dirty` asks it for one more round. */
+  private writer: Promise<void> | undefined;
+  private dirty = false;
 
   constructor(private readonly options: StoreOptions) {}
 
@@ -128,7 +130,7 @@ export class LocalHubSpotStore {
 
   /** Resolves when every write so far is on disk. */
   flushed(): Promise<void> {
-    return this.saving;
+    return this.writer ?? Promise.resolve();
   }
 
   // ---- records -------------------------------------------------------------------------
@@ -352,16 +354,27 @@ export class LocalHubSpotStore {
     this.persist();
   }
 
+  /**
+   * Writes the data file (tmp + rename). Changes made while a write is under way are coalesced
+   * into one more write, so a burst of requests costs a few writes, not one per request.
+   */
   private persist(): void {
     const file = this.options.dataFile;
     if (!file) return;
-    const text = JSON.stringify(this.data, null, 2);
-    this.saving = this.saving.then(async () => {
-      await mkdir(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-      await writeFile(tmp, text, 'utf8');
-      await rename(tmp, file);
-    });
+    this.dirty = true;
+    this.writer ??= (async () => {
+      try {
+        await mkdir(dirname(file), { recursive: true });
+        while (this.dirty) {
+          this.dirty = false;
+          const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+          await writeFile(tmp, JSON.stringify(this.data), 'utf8');
+          await rename(tmp, file);
+        }
+      } finally {
+        this.writer = undefined;
+      }
+    })();
   }
 }
 
