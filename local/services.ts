@@ -1,6 +1,6 @@
 /**
  * The AWS-compatible services of the local stack, on loopback: dynalite (DynamoDB API, LevelDB
- * on disk) and fauxqs (SQS API, SQLite on disk). Tables and queues are created from the same
+ * on disk) and fauxqs (SQS API, in memory). Tables and queues are created from the same
  * definitions as the CDK stack (shared/resources.ts). Used by `npm start`, the tests and the bench.
  */
 import { mkdirSync } from 'node:fs';
@@ -76,7 +76,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     host,
     logger: false,
     defaultRegion: LOCAL_REGION,
-    ...(options.dataDir && { dataDir: join(options.dataDir, 'queues') }),
+    // Queues live in memory, as the architecture plans: the table is the source of truth for
+    // pending work, and the stack's sweep queues it again at every start.
   });
   const sqsEndpoint = fauxqs.address;
 

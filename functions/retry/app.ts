@@ -2,10 +2,11 @@
  * Redrive (SY-4): sends the sync jobs parked in the DLQ back to the sync queue, on demand, once
  * the cause is fixed. Each job's message is marked pending again; a job whose message meanwhile
  * synced is just removed. Nothing is deleted from the DLQ before it is safely back in the queue.
+ * The table's failed-sync index is read last, so a job whose DLQ copy was lost goes back too.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SyncJobSchema, type SyncJobSink } from '#shared/queue/sync-jobs';
+import { SyncJobSchema, messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { ScrmTable } from '#shared/store/table';
 
 export interface RedriveDeps {
@@ -51,6 +52,14 @@ export function createRedriveApp(deps: RedriveDeps) {
             result.alreadySynced++;
           }
           await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle! }));
+        }
+      }
+      // Failed messages whose DLQ copy is gone (a DLQ purged by hand, a local restart) are
+      // known to the table all the same: they go back too.
+      for (const message of await deps.table.failedSync(Math.max(0, max - result.redriven - result.alreadySynced - result.malformed))) {
+        if (await deps.table.markRedriven(message.wamid)) {
+          await deps.jobs.enqueue([messageSyncJob(message.wamid, message.contactId)], { redrive: token });
+          result.redriven++;
         }
       }
       deps.logger.info('DLQ redriven', { ...result });

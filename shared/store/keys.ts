@@ -5,7 +5,7 @@
  * |-----------|-----------------------------|-----------|----------------------------------|-------------------------------|
  * | contact   | CONTACT#<contactId>         | PROFILE   |                                  |                               |
  * | identity  | IDENTITY#<kind>#<value>     | IDENTITY  |                                  |                               |
- * | message   | MESSAGE#<wamid>             | MESSAGE   | CONTACT#<id> / MSG#<sentAt>#<wamid> | PENDING#SYNC#<shard> / <at>#<wamid> |
+ * | message   | MESSAGE#<wamid>             | MESSAGE   | CONTACT#<id> / MSG#<sentAt>#<wamid> | <PENDING|FAILED>#SYNC#<shard> / <at>#<wamid> |
  * | raw event | RAW#<sha256>                | RAW       | RAW#<day> / <receivedAt>         |                               |
  */
 import { createHash } from 'node:crypto';
@@ -19,6 +19,8 @@ export interface IdentityKey {
 
 export const PENDING_SYNC_SHARDS = 8;
 
+export type SyncWork = 'PENDING' | 'FAILED';
+
 export const keys = {
   contact: (contactId: string) => ({ pk: `CONTACT#${contactId}`, sk: 'PROFILE' }),
   identity: (id: IdentityKey) => ({ pk: `IDENTITY#${id.kind}#${id.value}`, sk: 'IDENTITY' }),
@@ -26,9 +28,10 @@ export const keys = {
   raw: (hash: string) => ({ pk: `RAW#${hash}`, sk: 'RAW' }),
   historyPartition: (contactId: string) => `CONTACT#${contactId}`,
   historySort: (sentAt: number, wamid: string) => `MSG#${new Date(sentAt).toISOString()}#${wamid}`,
-  pendingSyncPartition: (shard: number) => `PENDING#SYNC#${shard}`,
-  pendingSync: (wamid: string, receivedAt: number) => ({
-    gsi2pk: `PENDING#SYNC#${shardOf(wamid)}`,
+  /** Work index partitions: messages waiting for their first sync, or parked after the last attempt. */
+  syncPartition: (state: SyncWork, shard: number) => `${state}#SYNC#${shard}`,
+  syncWork: (state: SyncWork, wamid: string, receivedAt: number) => ({
+    gsi2pk: `${state}#SYNC#${shardOf(wamid)}`,
     gsi2sk: `${new Date(receivedAt).toISOString()}#${wamid}`,
   }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,

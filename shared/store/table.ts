@@ -13,7 +13,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../resources.ts';
 import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageRecord } from '../domain/records.ts';
-import { PENDING_SYNC_SHARDS, keys, type IdentityKey } from './keys.ts';
+import { PENDING_SYNC_SHARDS, keys, type IdentityKey, type SyncWork } from './keys.ts';
+
+export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
 
 const DAY_MS = 86_400_000;
 
@@ -332,7 +334,7 @@ export class ScrmTable {
           Item: {
             ...keys.message(record.wamid),
             ...history,
-            ...keys.pendingSync(record.wamid, record.receivedAt),
+            ...keys.syncWork('PENDING', record.wamid, record.receivedAt),
             ...record,
             syncState: 'pending',
             applyLeaseAt: record.receivedAt,
@@ -495,8 +497,17 @@ export class ScrmTable {
   // ---------------------------------------------------------------- sync state
 
   /** Messages stored but not yet synced, oldest first, received before `before` (ms). */
-  async pendingSync(before: number, limit: number): Promise<Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>[]> {
-    const bound = new Date(before).toISOString();
+  pendingSync(before: number, limit: number): Promise<SyncWorkItem[]> {
+    return this.syncWork('PENDING', before, limit);
+  }
+
+  /** Messages whose sync failed for good (their job went to the DLQ), oldest first. */
+  failedSync(limit: number): Promise<SyncWorkItem[]> {
+    return this.syncWork('FAILED', Number.MAX_SAFE_INTEGER / 2, limit);
+  }
+
+  private async syncWork(state: SyncWork, before: number, limit: number): Promise<SyncWorkItem[]> {
+    const bound = new Date(Math.min(before, 8.64e15)).toISOString();
     const pages = await Promise.all(
       Array.from({ length: PENDING_SYNC_SHARDS }, (_, shard) =>
         this.db.send(
@@ -504,7 +515,7 @@ export class ScrmTable {
             TableName: this.name,
             IndexName: TABLE.indexes.pendingSync.name,
             KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
-            ExpressionAttributeValues: { ':pk': keys.pendingSyncPartition(shard), ':bound': bound },
+            ExpressionAttributeValues: { ':pk': keys.syncPartition(state, shard), ':bound': bound },
             Limit: limit,
           }),
         ),
@@ -540,43 +551,53 @@ export class ScrmTable {
     );
   }
 
-  /** Keeps the error of a failed attempt; `final` marks it failed (it is now in the DLQ). */
+  /**
+   * Keeps the error of a failed attempt. A final failure (the job is now in the DLQ) moves the
+   * message from the pending to the failed partition of the work index: the sweep leaves it
+   * alone, and a redrive finds it even if the DLQ itself was lost.
+   */
   async recordSyncFailure(wamid: string, error: string, attempts: number, final: boolean): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.name,
-        Key: keys.message(wamid),
-        // A final failure leaves the pending index: it waits in the DLQ for a redrive, not the sweep.
-        UpdateExpression: `SET syncError = :error, syncAttempts = :attempts, syncState = :state${final ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
-        ConditionExpression: 'attribute_exists(pk) AND syncState <> :synced',
-        ExpressionAttributeValues: {
-          ':error': error.slice(0, 2000),
-          ':attempts': attempts,
-          ':state': final ? 'failed' : 'pending',
-          ':synced': 'synced',
-        },
-      }),
-    ).catch((e: unknown) => {
-      if (!isConditionalCheckFailed(e)) throw e;
-    });
+    const values: Record<string, unknown> = {
+      ':error': error.slice(0, 2000),
+      ':attempts': attempts,
+      ':state': final ? 'failed' : 'pending',
+      ':synced': 'synced',
+    };
+    let park = '';
+    if (final) {
+      const message = await this.getMessage(wamid);
+      if (!message) return;
+      const failed = keys.syncWork('FAILED', wamid, message.receivedAt);
+      park = ', gsi2pk = :failedPk, gsi2sk = :failedSk';
+      values[':failedPk'] = failed.gsi2pk;
+      values[':failedSk'] = failed.gsi2sk;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: keys.message(wamid),
+          UpdateExpression: `SET syncError = :error, syncAttempts = :attempts, syncState = :state${park}`,
+          ConditionExpression: 'attribute_exists(pk) AND syncState <> :synced',
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e; // synced meanwhile: nothing to record
+    }
   }
 
-  /** A job sent back from the DLQ: pending again, and back in the pending index for the sweep. */
+  /** A job sent back from the DLQ: pending again, and back in the pending partition for the sweep. */
   async markRedriven(wamid: string): Promise<boolean> {
     const message = await this.getMessage(wamid);
     if (!message || message.syncState === 'synced') return false;
-    const pending = keys.pendingSync(wamid, message.receivedAt);
+    const pending = keys.syncWork('PENDING', wamid, message.receivedAt);
     await this.db.send(
       new UpdateCommand({
         TableName: this.name,
         Key: keys.message(wamid),
         UpdateExpression: 'SET syncState = :pending, syncAttempts = :zero, gsi2pk = :pk, gsi2sk = :sk',
-        ExpressionAttributeValues: {
-          ':pending': 'pending',
-          ':zero': 0,
-          ':pk': pending.gsi2pk,
-          ':sk': pending.gsi2sk,
-        },
+        ExpressionAttributeValues: { ':pending': 'pending', ':zero': 0, ':pk': pending.gsi2pk, ':sk': pending.gsi2sk },
       }),
     );
     return true;
