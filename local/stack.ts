@@ -142,6 +142,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             const ok = Object.values(parts).every((p) => p.ok);
             return { status: ok ? 200 : 503, body: JSON.stringify({ status: ok ? 'ok' : 'degraded', parts }, null, 2) };
           },
+          '/local/endpoints': async () => ({
+            status: 200,
+            body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, crmUrl }, null, 2),
+          }),
           '/local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
           '/local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },

@@ -2,9 +2,9 @@
  * `npm start`: the whole system on this machine, no AWS account needed. Settings come from the
  * environment (README: Configuration); data is kept under SCRM_DATA_DIR across restarts.
  */
-import { startLocalStack, LOCAL_DEFAULTS } from './stack.ts';
-
+// Warnings and errors only, unless asked otherwise: set before the logger is created.
 process.env['POWERTOOLS_LOG_LEVEL'] ??= 'WARN';
+const { startLocalStack, LOCAL_DEFAULTS } = await import('./stack.ts');
 
 const stack = await startLocalStack({
   env: process.env,
@@ -46,3 +46,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+export {};
