@@ -6,6 +6,7 @@
  */
 import { normalisePhone } from '#shared/phone';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
+import { seedOf } from '#shared/store/identities';
 import { startLocalStack } from '#local/stack';
 import { newWamid } from '#local/webhooks';
 import { closedLoop } from './load.ts';
@@ -29,9 +30,10 @@ process.on('message', (request: DirectRequest | { kind: 'stop' }) => {
     const c = request.customers[i % request.customers.length]!;
     const now = Date.now();
     const wamid = newWamid();
-    const { contactId } = await identities.resolve({ bsuid: c.bsuid, phone: normalisePhone(c.waId, 'HK'), profileName: c.name }, now);
+    const customer = { bsuid: c.bsuid, phone: normalisePhone(c.waId, 'HK'), profileName: c.name };
+    const { contactId } = await identities.resolve(customer, now);
     await table.putMessage({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '102290129340398', type: 'text', knownType: true, summary: 'direct', text: 'direct', sentAt: now, receivedAt: now });
-    await table.applyInbound(contactId, { sentAt: now, phoneNumberId: '106540352242922', profileName: c.name });
+    await table.applyInbound(contactId, { sentAt: now, phoneNumberId: '106540352242922', profileName: c.name }, seedOf(customer, { source: 'whatsapp' }));
     await table.markApplied(wamid);
     await syncQueue.enqueue([messageSyncJob(wamid, contactId)]);
   }).then((perSecond) => process.send?.({ kind: 'direct', perSecond }));

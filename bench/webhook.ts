@@ -31,6 +31,8 @@ export interface WebhookBenchResult {
   readonly sent: number;
   readonly failed: number;
   readonly answerMs: { p50: number; p99: number; max: number };
+  /** Answer p99 of each 10 s of the load: a rising line means something grows with the data. */
+  readonly answerP99By10s: readonly number[];
   readonly crmMs: { p50: number; p95: number; max: number; synced: number };
   readonly crmCallsPerKnownMessage: number;
   readonly webhookPerSecond: number;
@@ -59,6 +61,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
     const measured = new Set<string>();
     const inflight: Promise<void>[] = [];
     const total = options.rate * options.seconds;
+    const windows: number[][] = Array.from({ length: Math.ceil(options.seconds / 10) }, () => []);
     const start = performance.now();
     for (let i = 0; i < total; i++) {
       const wait = start + (i * 1000) / options.rate - performance.now();
@@ -71,6 +74,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
         deliver(webhookUrl, payload, secret).then(
           (response) => {
             answers.push(performance.now() - sentAt);
+            windows[Math.floor((sentAt - start) / 10_000)]?.push(performance.now() - sentAt);
             if (response.status !== 200) failed++;
           },
           () => {
@@ -96,6 +100,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
       sent: total,
       failed,
       answerMs: { p50: percentile(answers, 50), p99: percentile(answers, 99), max: Math.max(...answers) },
+      answerP99By10s: windows.map((w) => percentile(w, 99)),
       crmMs: { p50: percentile(crmLatency, 50), p95: percentile(crmLatency, 95), max: Math.max(...crmLatency), synced: crm.length },
       crmCallsPerKnownMessage: calls / Math.max(1, crm.length),
       webhookPerSecond,
@@ -197,6 +202,7 @@ export function webhookMarkdown(r: WebhookBenchResult): string {
     '|---|---:|---|',
     `| webhook answer p50 | ${ms(r.answerMs.p50)} | |`,
     `| webhook answer p99 | ${ms(r.answerMs.p99)} | < 100 ms ${r.answerMs.p99 < 100 ? '✅' : '❌'} |`,
+    `| webhook answer p99 by 10 s of load | ${r.answerP99By10s.map((v) => v.toFixed(0)).join(' · ')} ms | |`,
     `| webhook → communication in CRM p50 | ${ms(r.crmMs.p50)} | |`,
     `| webhook → communication in CRM p95 | ${ms(r.crmMs.p95)} | < 500 ms ${r.crmMs.p95 < 500 ? '✅' : '❌'} |`,
     `| CRM calls per message (known contact) | ${r.crmCallsPerKnownMessage.toFixed(2)} | ≤ 2 ${r.crmCallsPerKnownMessage <= 2 ? '✅' : '❌'} |`,

@@ -17,7 +17,7 @@ export type LocalRoute = (request: IncomingMessage, url: URL) => Promise<{ statu
 export interface GatewayRoutes {
   /** Routes like "GET /webhook" played as API Gateway → Lambda. */
   readonly lambda: Record<string, LambdaRoute>;
-  /** Local-only routes by path. */
+  /** Local-only routes like "GET /health". */
   readonly local: Record<string, LocalRoute>;
 }
 
@@ -57,8 +57,8 @@ async function handle(routes: GatewayRoutes, req: IncomingMessage, res: ServerRe
     res.end(result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload);
     return;
   }
-  const local = routes.local[url.pathname];
-  if (local && method === 'GET') {
+  const local = routes.local[`${method} ${url.pathname}`];
+  if (local) {
     const out = await local(req, url);
     return send(res, out.status, out.type ?? 'application/json', out.body);
   }

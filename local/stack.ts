@@ -137,17 +137,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       {
         lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle },
         local: {
-          '/health': async () => {
+          'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
             const ok = Object.values(parts).every((p) => p.ok);
             return { status: ok ? 200 : 503, body: JSON.stringify({ status: ok ? 'ok' : 'degraded', parts }, null, 2) };
           },
-          '/local/endpoints': async () => ({
+          'GET /local/endpoints': async () => ({
             status: 200,
             body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, crmUrl }, null, 2),
           }),
-          '/local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
-          '/local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
+          'GET /local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
+          'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
+          'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },
       },
       { port: Number(setting('PORT')) },

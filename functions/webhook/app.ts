@@ -10,7 +10,7 @@ import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, Webho
 import type { MessageRecord } from '#shared/domain/records';
 import { maskPhone } from '#shared/phone';
 import { messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
-import { identitiesOf, type IdentityResolver } from '#shared/store/identities';
+import { identitiesOf, seedOf, type IdentityResolver } from '#shared/store/identities';
 import { sha256Hex } from '#shared/store/keys';
 import type { ScrmTable } from '#shared/store/table';
 import { parseWebhook } from '#shared/whatsapp/inbound';
@@ -137,12 +137,11 @@ export function createWebhookApp(deps: WebhookDeps) {
     if (ownsEffects) {
       // A system notice (a number change …) is Meta speaking, not the customer: no counters.
       if (m.type !== 'system') {
-        await table.applyInbound(rowContact, {
-          sentAt: m.sentAt,
-          phoneNumberId: m.account.phoneNumberId,
-          profileName: m.customer.profileName,
-          username: m.customer.username,
-        });
+        await table.applyInbound(
+          rowContact,
+          { sentAt: m.sentAt, phoneNumberId: m.account.phoneNumberId, profileName: m.customer.profileName, username: m.customer.username },
+          seedOf(m.customer, lead),
+        );
       }
       await table.markApplied(m.wamid);
     }

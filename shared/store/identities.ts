@@ -11,7 +11,7 @@
  * - Every step is idempotent, so a retry after a failure at any point converges.
  */
 import type { CustomerRef, IdentityChange } from '../domain/events.ts';
-import type { LeadSource } from '../domain/records.ts';
+import type { Contact, LeadSource } from '../domain/records.ts';
 import { contactIdFor, type IdentityKey } from './keys.ts';
 import type { ContactSeed, ScrmTable } from './table.ts';
 
@@ -64,6 +64,9 @@ export class IdentityResolver {
     const known = ids.find((id) => owners.has(keyOf(id)));
     const target = known ? owners.get(keyOf(known))! : contactIdFor(first);
     const isNew = !known;
+    // Steady state: every identity already points to one contact. Nothing to write here; the
+    // contact's own update (applyInbound) fills in anything a crashed first delivery left out.
+    if (ids.every((id) => owners.get(keyOf(id)) === target)) return { contactId: target, isNew, merged: [] };
 
     const merged = await this.linkAll(ids, owners, target, at);
     const contact = await this.table.ensureContact(target, seedOf(customer, lead), at);
@@ -117,12 +120,29 @@ export class IdentityResolver {
         if (fresh && fresh !== target && (await this.table.moveIdentity(id, fresh, target, at))) merged.add(fresh);
       }
     }
-    for (const loser of merged) await this.table.recordMerge(loser, target, at);
+    for (const loser of merged) {
+      // Every identity of the merged contact moves too, so none leads to it any more.
+      const rest = identitiesOfContact(await this.table.getContact(loser));
+      for (const id of rest) await this.table.moveIdentity(id, loser, target, at);
+      await this.table.recordMerge(loser, target, at);
+    }
     return [...merged];
   }
 }
 
-function seedOf(customer: CustomerRef, lead: { source: LeadSource; referral?: ContactSeed['leadReferral'] }): ContactSeed {
+/** Every identity a stored contact is known by, current and previous. */
+function identitiesOfContact(contact: Contact | undefined): IdentityKey[] {
+  if (!contact) return [];
+  const ids: IdentityKey[] = [];
+  for (const value of [contact.bsuid, ...(contact.previousBsuids ?? [])]) if (value) ids.push({ kind: 'bsuid', value });
+  for (const value of [contact.phone, ...(contact.previousPhones ?? [])]) if (value) ids.push({ kind: 'phone', value });
+  if (contact.phoneRaw) ids.push({ kind: 'phone_raw', value: contact.phoneRaw });
+  if (contact.parentBsuid) ids.push({ kind: 'parent_bsuid', value: contact.parentBsuid });
+  return ids;
+}
+
+/** What a delivery tells about a contact it may create. */
+export function seedOf(customer: CustomerRef, lead: { source: LeadSource; referral?: ContactSeed['leadReferral'] }): ContactSeed {
   const phone = customer.phone;
   return {
     bsuid: customer.bsuid,

@@ -140,34 +140,14 @@ export class ScrmTable {
 
   /** Creates the contact if absent; fills identity fields it does not have yet. Idempotent. */
   async ensureContact(contactId: string, seed: ContactSeed, at: number): Promise<Contact> {
-    const fields: Record<string, unknown> = {
-      contactId,
-      createdAt: at,
-      leadSource: seed.leadSource,
-      customerLevel: DEFAULT_CUSTOMER_LEVEL,
-      bsuid: seed.bsuid,
-      parentBsuid: seed.parentBsuid,
-      phone: seed.phone,
-      phoneRaw: seed.phoneRaw,
-      phoneFlag: seed.phoneFlag,
-      leadReferral: seed.leadReferral,
-    };
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':now': at };
-    const sets = ['updatedAt = :now'];
-    for (const [field, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
-    }
+    const fields = seedFields(contactId, seed, at);
     const result = await this.db.send(
       new UpdateCommand({
         TableName: this.name,
         Key: keys.contact(contactId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        UpdateExpression: `SET updatedAt = :now, ${Object.keys(fields).map((f) => `#${f} = if_not_exists(#${f}, :${f})`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(Object.keys(fields).map((f) => [`#${f}`, f])),
+        ExpressionAttributeValues: { ':now': at, ...Object.fromEntries(Object.entries(fields).map(([f, v]) => [`:${f}`, v])) },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -175,21 +155,23 @@ export class ScrmTable {
   }
 
   /**
-   * Applies one inbound message to its contact: counter, first/last inbound time, account, and the
-   * profile as of the newest message. Called once per message (guarded by the message's lease).
+   * Applies one inbound message to its contact in one write: counter, first/last inbound time,
+   * account, and the profile as of the newest message. The contact's base fields (`seed`) are
+   * set if absent, so a contact whose first delivery died before creating it is completed here.
+   * Called once per message (guarded by the message's apply lease).
    */
-  async applyInbound(contactId: string, effect: InboundEffect): Promise<void> {
-    const base = {
-      TableName: this.name,
-      Key: keys.contact(contactId),
-    };
+  async applyInbound(contactId: string, effect: InboundEffect, seed: ContactSeed): Promise<void> {
+    const base = seedFields(contactId, seed, effect.sentAt);
+    const names = Object.fromEntries(Object.keys(base).map((field) => [`#${field}`, field]));
     const values: Record<string, unknown> = {
+      ...Object.fromEntries(Object.entries(base).map(([field, value]) => [`:${field}`, value])),
       ':t': effect.sentAt,
       ':one': 1,
       ':account': new Set([effect.phoneNumberId]),
     };
-    const always = 'SET firstInboundAt = if_not_exists(firstInboundAt, :t) ADD inboundCount :one, accounts :account';
-    const newer: string[] = ['lastInboundAt = :t'];
+    const ensure = Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`);
+    const always = [...ensure, 'firstInboundAt = if_not_exists(firstInboundAt, :t)'];
+    const newer = ['lastInboundAt = :t'];
     if (effect.profileName !== undefined) {
       newer.push('profileName = :name');
       values[':name'] = effect.profileName;
@@ -198,11 +180,13 @@ export class ScrmTable {
       newer.push('username = :username');
       values[':username'] = effect.username;
     }
+    const update = (sets: string[]) => `SET ${sets.join(', ')} ADD inboundCount :one, accounts :account`;
+    const key = { TableName: this.name, Key: keys.contact(contactId), ExpressionAttributeNames: names };
     try {
       await this.db.send(
         new UpdateCommand({
-          ...base,
-          UpdateExpression: always.replace('SET ', `SET ${newer.join(', ')}, `),
+          ...key,
+          UpdateExpression: update([...always, ...newer]),
           ConditionExpression: 'attribute_not_exists(lastInboundAt) OR lastInboundAt <= :t',
           ExpressionAttributeValues: values,
         }),
@@ -210,13 +194,8 @@ export class ScrmTable {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       // An older message arriving late: count it, keep the newer profile and time.
-      await this.db.send(
-        new UpdateCommand({
-          ...base,
-          UpdateExpression: always,
-          ExpressionAttributeValues: { ':t': values[':t'], ':one': 1, ':account': values[':account'] },
-        }),
-      );
+      const { ':name': _name, ':username': _username, ...older } = values;
+      await this.db.send(new UpdateCommand({ ...key, UpdateExpression: update(always), ExpressionAttributeValues: older }));
     }
   }
 
@@ -638,6 +617,23 @@ export class ScrmTable {
     );
     return (page.Items ?? []).map((item) => stripKeys(item));
   }
+}
+
+/** The fields a contact is created with; each is only set when absent. */
+function seedFields(contactId: string, seed: ContactSeed, at: number): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    contactId,
+    createdAt: at,
+    leadSource: seed.leadSource,
+    customerLevel: DEFAULT_CUSTOMER_LEVEL,
+    bsuid: seed.bsuid,
+    parentBsuid: seed.parentBsuid,
+    phone: seed.phone,
+    phoneRaw: seed.phoneRaw,
+    phoneFlag: seed.phoneFlag,
+    leadReferral: seed.leadReferral,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 const STATUS_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };

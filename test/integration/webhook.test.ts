@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import { createRuntime } from '#shared/runtime';
-import { keys } from '#shared/store/keys';
+import { contactIdFor, keys } from '#shared/store/keys';
 import { APPLY_LEASE_MS } from '#functions/webhook/app';
 import { inboundMessage, newWamid, numberChange, statusUpdate, textMessage, type Business } from '#local/webhooks';
 import { APP_SECRET, VERIFY_TOKEN, getEvent, startHarness, type Harness } from '../helpers/webhook-harness.ts';
@@ -197,6 +197,9 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const owners = await h.runtime.table.identityOwners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
     expect(new Set(owners.values())).toEqual(new Set([bsuidOwner]));
     expect((await h.runtime.table.getContact(legacyOwner))?.mergedInto).toBe(bsuidOwner);
+    // the merged contact's other identities move too: none leads to it any more
+    const old = await h.runtime.table.identityOwners([{ kind: 'bsuid', value: `${c.bsuid}-old` }]);
+    expect(old.get(`bsuid#${c.bsuid}-old`)).toBe(bsuidOwner);
     expect((await h.runtime.table.getContact(bsuidOwner))?.mergedFrom).toEqual([legacyOwner]);
   });
 
@@ -337,6 +340,18 @@ describe('nothing acknowledged is lost (IN-5)', () => {
     await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + 3 * APPLY_LEASE_MS }) });
     expect((await h.runtime.table.getContact(contactId))?.inboundCount).toBe(1);
     expect(await h.runtime.table.getMessage(wamid)).toMatchObject({ applied: true });
+  });
+
+  it('a first delivery that died after claiming the identity, before creating the contact, is completed by the retry', async () => {
+    const c = newCustomer({ phone: false });
+    const contactId = contactIdFor({ kind: 'bsuid', value: c.bsuid });
+    await h.runtime.table.claimIdentity({ kind: 'bsuid', value: c.bsuid }, contactId, Date.now());
+    expect(await h.runtime.table.getContact(contactId)).toBeUndefined();
+
+    const wamid = newWamid();
+    expect((await h.post(textMessage(c, 'again', { wamid }))).statusCode).toBe(200);
+    expect(await h.runtime.table.getContact(contactId)).toMatchObject({ contactId, bsuid: c.bsuid, leadSource: 'whatsapp', customerLevel: 'new customer', inboundCount: 1, createdAt: expect.any(Number) });
+    expect(await h.runtime.table.getMessage(wamid)).toMatchObject({ contactId });
   });
 
   it('the message row key is the wamid (one row per WhatsApp message)', () => {
