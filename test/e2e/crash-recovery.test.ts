@@ -34,9 +34,11 @@ async function startStack(port: number, crmPort: number): Promise<ChildProcess> 
       LOCAL_CRM_PORT: String(crmPort),
       SCRM_DATA_DIR: dataDir,
       WHATSAPP_APP_SECRET: APP_SECRET,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // A transient failure after the restart is retried in seconds, not the production 5 minutes.
+      SYNC_RETRY_DELAY_SECONDS: '3',
+      POWERTOOLS_LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'SILENT',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env['E2E_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'],
   });
   await until(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, 30_000, { what: 'the local stack to answer /health' });
   return proc;
@@ -77,12 +79,12 @@ describe('crash recovery of the local stack', () => {
     expect(acknowledged.size).toBeGreaterThanOrEqual(60);
     child = await startStack(port, crmPort);
 
-    type View = { messages: { wamid: string; syncState?: string; crmId?: string }[] };
+    type View = { messages: { wamid: string; syncState?: string; syncError?: string; crmId?: string }[] };
     const stored = await until(
       async () => {
         const contacts = (await (await fetch(`http://127.0.0.1:${port}/local/contacts`)).json()) as View[];
         const messages = contacts.flatMap((c) => c.messages);
-        const state = new Map(messages.map((m) => [m.wamid, m.syncState ?? 'missing']));
+        const state = new Map(messages.map((m) => [m.wamid, `${m.syncState ?? 'missing'}${m.syncError ? ` (${m.syncError})` : ''}`]));
         const waiting = [...acknowledged].filter((w) => state.get(w) !== 'synced');
         if (waiting.length === 0) return messages;
         const counts: Record<string, number> = {};
