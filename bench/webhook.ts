@@ -12,11 +12,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deliver, newWamid, textMessage, type Customer } from '#local/webhooks';
 import { closedLoop, percentile, sleep } from './load.ts';
+import { freePort } from '#local/ports';
 
 export interface WebhookBenchOptions {
   readonly rate: number;
@@ -157,16 +157,6 @@ async function startStackProcess(dataDir: string): Promise<StackProcess> {
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface SyncedMessage {

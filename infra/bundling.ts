@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import { Annotations } from 'aws-cdk-lib';
-import { type BundlingOptions, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, Charset, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IConstruct } from 'constructs';
 import type { FunctionName } from '#shared/resources';
 
@@ -36,6 +36,8 @@ export const FUNCTION_BUNDLE_OPTIONS = {
   format: 'esm',
   target: 'node24',
   minify: true,
+  // Chinese and Cyrillic rule phrases as UTF-8 (3 bytes a character) rather than \uXXXX escapes.
+  charset: 'utf8',
   sourcemap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
@@ -144,6 +146,7 @@ export function nodejsBundling(options: { readonly install?: InstalledPackages; 
     format: OutputFormat.ESM,
     target: FUNCTION_BUNDLE_OPTIONS.target,
     minify: FUNCTION_BUNDLE_OPTIONS.minify,
+    charset: Charset.UTF8,
     sourceMap: FUNCTION_BUNDLE_OPTIONS.sourcemap,
     sourcesContent: FUNCTION_BUNDLE_OPTIONS.sourcesContent,
     mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],

@@ -4,6 +4,7 @@
  * operations (alarms, topic, dashboard) and cost controls.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { ENV, MEDIA_QUEUE, SYNC_QUEUE, resourceNames } from '#shared/resources';
 import type { StackConfig } from './config.ts';
@@ -30,6 +31,7 @@ export class ScrmStack extends Stack {
   readonly mediaJobs: JobQueue;
   readonly ingest: WebhookIngest;
   readonly crmSync: CrmSync;
+  readonly domainEvents: EventBus;
   readonly media: MediaProcessing;
   readonly scheduledJobs: ScheduledJobs;
   readonly operations: Operations;
@@ -50,6 +52,9 @@ export class ScrmStack extends Stack {
     this.syncJobs = new JobQueue(this, 'SyncJobs', { definition: SYNC_QUEUE, queueName: names.syncQueue, deadLetterQueueName: names.syncDlq });
     this.mediaJobs = new JobQueue(this, 'MediaJobs', { definition: MEDIA_QUEUE, queueName: names.mediaQueue, deadLetterQueueName: names.mediaDlq });
 
+    // Domain events (a segment change …) for automations to react to (TG-3).
+    this.domainEvents = new EventBus(this, 'DomainEvents', { eventBusName: names.eventBus });
+
     const defaults: FunctionDefaults = {
       stage: config.stage,
       logRetentionDays: config.logRetentionDays,
@@ -62,6 +67,7 @@ export class ScrmStack extends Stack {
         [ENV.mediaQueueUrl]: this.mediaJobs.queue.queueUrl,
         // The ARN only: functions read the values at cold start with their read grant.
         [ENV.secretArn]: this.secrets.secret.secretArn,
+        [ENV.eventBusName]: this.domainEvents.eventBusName,
         [ENV.defaultRegion]: config.defaultRegion,
         [ENV.retentionDays]: String(config.retentionDays),
         [ENV.crmKind]: config.crm,
@@ -75,6 +81,7 @@ export class ScrmStack extends Stack {
     const shared = { defaults, storage: this.storage, secrets: this.secrets };
     this.ingest = new WebhookIngest(this, 'Ingest', { ...shared, syncJobs: this.syncJobs, mediaJobs: this.mediaJobs });
     this.crmSync = new CrmSync(this, 'CrmSync', { ...shared, syncJobs: this.syncJobs });
+    this.domainEvents.grantPutEventsTo(this.crmSync.syncFunction.role);
     this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs });
     this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { ...shared, timeZone: config.timeZone, syncJobs: this.syncJobs });
 
@@ -114,6 +121,7 @@ export class ScrmStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn });
     new CfnOutput(this, 'RetryFunctionName', { value: this.crmSync.retryFunction.function.functionName, description: 'Invoke to move failed sync jobs back to the queue' });
+    new CfnOutput(this, 'EventBusName', { value: this.domainEvents.eventBusName, description: 'Domain events (source whatsapp-scrm), e.g. SegmentChanged' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
   }
 }

@@ -8,6 +8,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { createCrmAdapter } from '#shared/crm/factory';
+import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
+import { LocalEventBus } from '#shared/events/bus';
 import { logger } from '#shared/observability';
 import { SYNC_QUEUE } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
@@ -54,6 +56,7 @@ export interface LocalStack {
   readonly services: LocalServices;
   readonly runtime: Runtime;
   readonly env: Record<string, string | undefined>;
+  readonly events: LocalEventBus;
   sweep(minAgeMs?: number): Promise<number>;
   redrive(): Promise<{ redriven: number; alreadySynced: number; malformed: number }>;
   stop(): Promise<void>;
@@ -98,6 +101,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });
     }
 
+    const events = new LocalEventBus();
+    events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
     const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger });
     const sync = createSyncApp({
       table: runtime.table,
@@ -107,6 +112,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dlqUrl: services.queueUrls.syncDlq,
       config: runtime.config.sync,
       logger,
+      intelligence: shippedIntelligence(),
+      events,
       ...(options.onSynced && { onSynced: options.onSynced }),
     });
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, table: runtime.table, logger });
@@ -146,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             status: 200,
             body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, crmUrl }, null, 2),
           }),
+          'GET /local/events': async () => ({ status: 200, body: JSON.stringify(events.events(), null, 2) }),
           'GET /local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
@@ -163,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       services,
       runtime,
       env,
+      events,
       sweep,
       redrive: () => redrive.redrive(),
       stop: stopAll,

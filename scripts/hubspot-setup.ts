@@ -25,6 +25,11 @@ try {
       ? 'Message id is unique on communications: messages are de-duplicated by the create itself.'
       : 'Message id is NOT unique on communications: messages are de-duplicated by reading the contact timeline.',
   );
+  console.log(
+    result.opportunityIdUnique
+      ? 'Opportunity id is unique on deals: opportunities are de-duplicated by the create itself.'
+      : "Opportunity id is NOT unique on deals: opportunities are de-duplicated by reading the contact's deals.",
+  );
 } catch (error) {
   console.error('HubSpot setup failed:', error instanceof Error ? error.message : error);
   process.exit(1);

@@ -32,6 +32,7 @@ const RuntimeEnvSchema = z.object({
   [ENV.syncDlqUrl]: z.optional(queueUrl),
   [ENV.mediaQueueUrl]: z.optional(queueUrl),
   [ENV.bucketName]: z.optional(z.string().check(z.minLength(3))),
+  [ENV.eventBusName]: z.optional(z.string().check(z.minLength(1))),
   [ENV.defaultRegion]: withDefault(
     z.string().check(z.refine((v) => isSupportedCountry(v), 'not an ISO region libphonenumber knows (e.g. HK, TW)')),
     'HK',
@@ -94,6 +95,7 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     syncDlqUrl: e[ENV.syncDlqUrl],
     mediaQueueUrl: e[ENV.mediaQueueUrl],
     bucketName: e[ENV.bucketName],
+    eventBusName: e[ENV.eventBusName],
     defaultRegion: e[ENV.defaultRegion],
     retentionDays: e[ENV.retentionDays],
     graphApi: { base: e[ENV.graphApiBase], version: e[ENV.graphApiVersion] },

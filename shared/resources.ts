@@ -129,6 +129,7 @@ export function resourceNames(stage: string) {
     mediaQueue: queueName(MEDIA_QUEUE),
     mediaDlq: queueName(MEDIA_QUEUE, true),
     bucket: `${prefix}-data`,
+    eventBus: `${prefix}-events`,
   };
 }
 
@@ -151,6 +152,7 @@ export const ENV = {
   mediaQueueUrl: 'SCRM_MEDIA_QUEUE_URL',
   bucketName: 'SCRM_BUCKET_NAME',
   secretArn: 'SCRM_SECRET_ARN',
+  eventBusName: 'SCRM_EVENT_BUS_NAME',
   defaultRegion: 'SCRM_DEFAULT_REGION',
   retentionDays: 'SCRM_RETENTION_DAYS',
   graphApiBase: 'WHATSAPP_GRAPH_API_BASE',

@@ -4,9 +4,12 @@
  * locally is the code that ships.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadRuntimeConfig, loadSecrets, type RuntimeConfig, type Secrets } from './config.ts';
+import { analyseMessage } from './domain/analysis.ts';
+import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
 import { SqsSyncQueue } from './queue/sync-jobs.ts';
 import { IdentityResolver } from './store/identities.ts';
 import { ScrmTable } from './store/table.ts';
@@ -32,6 +35,7 @@ export function createAwsClients(overrides: AwsOverrides = {}) {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
     sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
+    eventBridge: new EventBridgeClient(common),
   };
 }
 export type AwsClients = ReturnType<typeof createAwsClients>;
@@ -43,6 +47,9 @@ export interface Runtime {
   readonly table: ScrmTable;
   readonly identities: IdentityResolver;
   readonly syncQueue: SqsSyncQueue;
+  readonly analyse: typeof analyseMessage;
+  /** Domain events: the EventBridge bus when SCRM_EVENT_BUS_NAME is set (the local stack brings its own). */
+  readonly events: DomainEventBus | undefined;
 }
 
 export async function createRuntime(
@@ -60,6 +67,8 @@ export async function createRuntime(
     table,
     identities: new IdentityResolver(table),
     syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
+    analyse: analyseMessage,
+    events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,
   };
 }
 

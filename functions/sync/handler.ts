@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createCrmAdapter } from '#shared/crm/factory';
+import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { logger } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
 import { createSyncApp } from './app.ts';
@@ -16,6 +17,8 @@ const app = once(async () => {
     dlqUrl: runtime.config.syncDlqUrl,
     config: runtime.config.sync,
     logger,
+    intelligence: shippedIntelligence(),
+    events: runtime.events,
   });
 });
 

@@ -42,6 +42,8 @@ export class CrmSync extends Construct {
     storage.allowTableReadWrite(this.syncFunction);
     secrets.allowRead(this.syncFunction);
     syncJobs.consumeWith(this.syncFunction);
+    // A job the CRM rejects for good is parked in the DLQ at once, with its reason.
+    syncJobs.deadLetterQueue.grantSendMessages(this.syncFunction.role);
 
     this.retryFunction = new AppFunction(this, 'Retry', {
       ...defaults,

@@ -1,8 +1,9 @@
-/** The local HubSpot's home page: contacts and their logged WhatsApp messages. */
+/** The local HubSpot's home page: contacts with their logged WhatsApp messages and deals. */
 import type { LocalHubSpotStore } from './store.ts';
 
 export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot']>): string {
   const messagesById = new Map(snapshot.communications.map((c) => [c.id, c]));
+  const dealsById = new Map(snapshot.deals.map((d) => [d.id, d]));
   const contacts = snapshot.contacts
     .map((contact) => {
       const p = contact.properties;
@@ -17,19 +18,36 @@ export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot'
             `${escape(m.properties.hs_communication_body)} <small>#${escape(m.id)}</small></li>`,
         )
         .join('');
+      const deals = contact.dealIds
+        .map((id) => dealsById.get(id))
+        .filter((d) => d !== undefined)
+        .map((d) => {
+          const q = d.properties;
+          const amount = q.amount ? ` ${escape(q.amount)} ${escape(q.whatsapp_currency)}` : '';
+          return (
+            `<li><b>${escape(q.dealname)}</b>${amount} <code>${escape(q.dealstage)}</code> ` +
+            `SKU <code>${escape(q.whatsapp_sku)}</code> <small>#${escape(d.id)}</small></li>`
+          );
+        })
+        .join('');
       const facts = Object.entries(p)
         .filter(([key]) => key !== 'firstname' && key !== 'lastname')
         .map(([key, value]) => `<dt>${escape(key)}</dt><dd>${escape(value)}</dd>`)
         .join('');
-      return `<section><h2>${escape(name)} <small>#${escape(contact.id)}</small></h2><dl>${facts}</dl><ul>${messages || '<li>No messages</li>'}</ul></section>`;
+      return (
+        `<section><h2>${escape(name)} <small>#${escape(contact.id)}</small></h2><dl>${facts}</dl>` +
+        `<h3>Deals</h3><ul>${deals || '<li>No deals</li>'}</ul>` +
+        `<h3>Messages</h3><ul>${messages || '<li>No messages</li>'}</ul></section>`
+      );
     })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Local HubSpot</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}section{border-top:1px solid #ccc;padding:.5rem 0}
+h3{font-size:1rem;margin:.5rem 0 0}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:.9rem}dt{color:#555}dd{margin:0}small{color:#888}</style>
 </head><body><h1>Local HubSpot</h1>
-<p>${snapshot.contacts.length} contacts, ${snapshot.communications.length} communications. JSON: <a href="/_local/state">/_local/state</a>, <a href="/_local/stats">/_local/stats</a></p>
+<p>${snapshot.contacts.length} contacts, ${snapshot.communications.length} communications, ${snapshot.deals.length} deals. JSON: <a href="/_local/state">/_local/state</a>, <a href="/_local/stats">/_local/stats</a></p>
 ${contacts || '<p>No contacts yet.</p>'}
 </body></html>`;
 }

@@ -2,8 +2,8 @@
  * A local HubSpot-compatible CRM server: exactly the endpoints the HubSpot adapter and
  * hubspot:setup call, with HubSpot's request and response shapes (date-versioned paths), plus
  * inspection routes for people and tests:
- *   GET /               contacts and their communications (HTML)
- *   GET /_local/state   contacts and communications with their associations (JSON)
+ *   GET /               contacts with their communications and deals (HTML)
+ *   GET /_local/state   contacts, communications and deals with their associations (JSON)
  *   GET /_local/stats   requests by route, for calls-per-message benchmarks
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import {
   HubSpotFailure,
   LocalHubSpotStore,
   OBJECT_TYPES,
+  SINGULAR,
   type ObjectType,
   type SearchFilter,
 } from './store.ts';
@@ -44,6 +45,8 @@ export interface LocalHubSpotOptions {
   readonly faults?: readonly LocalHubSpotFault[];
   /** Honour `hasUniqueValue` on communications properties. Default true. */
   readonly uniqueValuesOnCommunications?: boolean;
+  /** Honour `hasUniqueValue` on deals properties. Default true (HubSpot documents it for deals). */
+  readonly uniqueValuesOnDeals?: boolean;
 }
 
 export interface LocalHubSpot {
@@ -71,6 +74,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     dataFile: options.dataFile,
     searchLagMs: options.searchLagMs ?? 2000,
     uniqueValuesOnCommunications: options.uniqueValuesOnCommunications ?? true,
+    uniqueValuesOnDeals: options.uniqueValuesOnDeals ?? true,
   });
   await store.load();
   let faults = [...(options.faults ?? [])];
@@ -264,7 +268,7 @@ function batchRead(store: LocalHubSpotStore, type: ObjectType, body: Record<stri
   }
   const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
   if (missing.length === 0) return { status: 200, body: base };
-  const label = type === 'contacts' ? 'CONTACT' : 'COMMUNICATION';
+  const label = SINGULAR[type].toUpperCase();
   return {
     status: 207,
     body: {

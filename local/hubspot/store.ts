@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export type ObjectType = 'contacts' | 'communications';
-export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'communications'];
+export type ObjectType = 'contacts' | 'communications' | 'deals';
+export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'communications', 'deals'];
 
 export interface LocalRecord {
   readonly id: string;
@@ -63,14 +63,30 @@ export function errorBody(category: string, message: string, extra: Record<strin
 const ASSOCIATION_TYPES: readonly [ObjectType, ObjectType, number][] = [
   ['communications', 'contacts', 81],
   ['contacts', 'communications', 82],
+  ['deals', 'contacts', 3],
+  ['contacts', 'deals', 4],
 ];
 
-const SINGULAR: Record<ObjectType, string> = { contacts: 'Contact', communications: 'Communication' };
+export const SINGULAR: Record<ObjectType, string> = { contacts: 'Contact', communications: 'Communication', deals: 'Deal' };
 
 const DEFAULT_READ: Record<ObjectType, readonly string[]> = {
   contacts: ['email', 'firstname', 'lastname'],
   communications: [],
+  deals: ['dealname', 'amount', 'closedate', 'pipeline', 'dealstage'],
 };
+
+/** Stages of HubSpot's default deal pipeline (internal ids). */
+export const DEFAULT_PIPELINE_STAGES = [
+  'appointmentscheduled',
+  'qualifiedtobuy',
+  'presentationscheduled',
+  'decisionmakerboughtin',
+  'contractsent',
+  'closedwon',
+  'closedlost',
+];
+
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 function standardProperties(): Record<ObjectType, Record<string, LocalProperty>> {
   const text = (name: string, groupName: string): LocalProperty => ({
@@ -81,8 +97,8 @@ function standardProperties(): Record<ObjectType, Record<string, LocalProperty>>
     groupName,
     hasUniqueValue: false,
   });
-  const select = (name: string, values: string[]): LocalProperty => ({
-    ...text(name, 'communication'),
+  const select = (name: string, values: string[], groupName = 'communication'): LocalProperty => ({
+    ...text(name, groupName),
     type: 'enumeration',
     fieldType: 'select',
     options: values.map((value) => ({ label: value, value })),
@@ -97,6 +113,15 @@ function standardProperties(): Record<ObjectType, Record<string, LocalProperty>>
       hs_timestamp: { ...text('hs_timestamp', 'communication'), type: 'datetime', fieldType: 'date' },
       hubspot_owner_id: text('hubspot_owner_id', 'communication'),
     },
+    deals: {
+      dealname: text('dealname', 'dealinformation'),
+      pipeline: select('pipeline', ['default'], 'dealinformation'),
+      dealstage: select('dealstage', DEFAULT_PIPELINE_STAGES, 'dealinformation'),
+      amount: { ...text('amount', 'dealinformation'), type: 'number', fieldType: 'number' },
+      closedate: { ...text('closedate', 'dealinformation'), type: 'datetime', fieldType: 'date' },
+      description: { ...text('description', 'dealinformation'), fieldType: 'textarea' },
+      hubspot_owner_id: text('hubspot_owner_id', 'dealinformation'),
+    },
   };
 }
 
@@ -105,6 +130,8 @@ export interface StoreOptions {
   readonly searchLagMs: number;
   /** Whether `hasUniqueValue` is honoured on communications (HubSpot documents it for contacts). */
   readonly uniqueValuesOnCommunications: boolean;
+  /** Whether `hasUniqueValue` is honoured on deals (HubSpot documents it; false emulates an account where it is not). */
+  readonly uniqueValuesOnDeals: boolean;
 }
 
 export class LocalHubSpotStore {
@@ -121,8 +148,18 @@ export class LocalHubSpotStore {
     if (!this.options.dataFile) return;
     try {
       const text = await readFile(this.options.dataFile, 'utf8');
-      const loaded = JSON.parse(text) as StoreData;
-      this.data = { ...emptyData(), ...loaded };
+      const loaded = JSON.parse(text) as Partial<StoreData>;
+      const empty = emptyData();
+      // Per object type, so a file written before an object type existed still loads.
+      this.data = {
+        nextId: loaded.nextId ?? empty.nextId,
+        associations: loaded.associations ?? empty.associations,
+        records: { ...empty.records, ...loaded.records },
+        properties: Object.fromEntries(
+          OBJECT_TYPES.map((t) => [t, { ...empty.properties[t], ...loaded.properties?.[t] }]),
+        ) as StoreData['properties'],
+        groups: { ...empty.groups, ...loaded.groups },
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
@@ -137,6 +174,8 @@ export class LocalHubSpotStore {
 
   create(type: ObjectType, properties: Record<string, unknown>, associations: unknown): LocalRecord {
     const values = this.validProperties(type, properties);
+    // HubSpot puts a deal without a pipeline into the default pipeline.
+    if (type === 'deals' && !values.pipeline) values.pipeline = 'default';
     const links = this.validAssociations(type, associations);
     this.assertUnique(type, values, undefined);
     const now = new Date().toISOString();
@@ -226,7 +265,10 @@ export class LocalHubSpotStore {
       type: input.type,
       fieldType: typeof input.fieldType === 'string' ? input.fieldType : 'text',
       groupName: typeof input.groupName === 'string' ? input.groupName : 'default',
-      hasUniqueValue: wantsUnique && (type !== 'communications' || this.options.uniqueValuesOnCommunications),
+      hasUniqueValue:
+        wantsUnique &&
+        (type !== 'communications' || this.options.uniqueValuesOnCommunications) &&
+        (type !== 'deals' || this.options.uniqueValuesOnDeals),
       ...(typeof input.description === 'string' ? { description: input.description } : {}),
       ...(Array.isArray(input.options) ? { options: input.options as LocalProperty['options'] } : {}),
     };
@@ -259,10 +301,15 @@ export class LocalHubSpotStore {
       contacts: Object.values(this.data.records.contacts).map((r) => ({
         ...structuredClone(r),
         communicationIds: linked('contacts', r.id, 'communications'),
+        dealIds: linked('contacts', r.id, 'deals'),
       })),
       communications: Object.values(this.data.records.communications).map((r) => ({
         ...structuredClone(r),
         contactIds: linked('communications', r.id, 'contacts'),
+      })),
+      deals: Object.values(this.data.records.deals).map((r) => ({
+        ...structuredClone(r),
+        contactIds: linked('deals', r.id, 'contacts'),
       })),
       properties: structuredClone(this.data.properties),
     };
@@ -280,16 +327,13 @@ export class LocalHubSpotStore {
         continue;
       }
       const value = raw === null || raw === undefined ? '' : String(raw);
-      if (property.options && value !== '' && !property.options.some((o) => o.value === value)) {
-        problems.push({
-          isValid: false,
-          message: `${value} was not one of the allowed options: ${property.options.map((o) => o.value).join(', ')}`,
-          error: 'INVALID_OPTION',
-          name,
-        });
+      const problem = value === '' ? undefined : invalidValue(property, value);
+      if (problem) {
+        problems.push({ isValid: false, ...problem, name });
         continue;
       }
-      values[name] = value;
+      // HubSpot answers datetimes in ISO 8601 whichever of its two input formats was used.
+      values[name] = property.type === 'datetime' && /^\d+$/.test(value) ? new Date(Number(value)).toISOString() : value;
     }
     if (problems.length > 0) {
       throw new HubSpotFailure(
@@ -400,6 +444,33 @@ function matches(properties: Record<string, string>, filter: SearchFilter): bool
   }
 }
 
+/** Why HubSpot would refuse this value for the property (by its type and options), if it would. */
+function invalidValue(property: LocalProperty, value: string): { message: string; error: string } | undefined {
+  if (property.options && !property.options.some((o) => o.value === value)) {
+    return {
+      message: `${value} was not one of the allowed options: ${property.options.map((o) => o.value).join(', ')}`,
+      error: 'INVALID_OPTION',
+    };
+  }
+  switch (property.type) {
+    case 'number':
+      return /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(value)
+        ? undefined
+        : { message: `${value} is not a valid number`, error: 'INVALID_FLOAT' };
+    case 'bool':
+      return value === 'true' || value === 'false'
+        ? undefined
+        : { message: `${value} is not a valid boolean`, error: 'INVALID_BOOLEAN' };
+    case 'datetime':
+    case 'date':
+      return /^\d+$/.test(value) || (ISO_DATETIME.test(value) && !Number.isNaN(Date.parse(value)))
+        ? undefined
+        : { message: `${value} is not a valid ISO 8601 or millisecond timestamp`, error: 'INVALID_DATE' };
+    default:
+      return undefined;
+  }
+}
+
 function notFound(): HubSpotFailure {
   return new HubSpotFailure(404, errorBody('OBJECT_NOT_FOUND', 'resource not found'));
 }
@@ -407,9 +478,9 @@ function notFound(): HubSpotFailure {
 function emptyData(): StoreData {
   return {
     nextId: 1001,
-    records: { contacts: {}, communications: {} },
+    records: { contacts: {}, communications: {}, deals: {} },
     associations: [],
     properties: standardProperties(),
-    groups: { contacts: ['contactinformation'], communications: ['communication'] },
+    groups: { contacts: ['contactinformation'], communications: ['communication'], deals: ['dealinformation'] },
   };
 }

@@ -54,10 +54,31 @@ export interface CrmMessageResult {
   readonly calls: number;
 }
 
+/** A sales opportunity from a purchase-intent message (TG-7). */
+export interface CrmOpportunityInput {
+  /** Deterministic id: the wamid of the message that showed the intent. The idempotency key. */
+  readonly opportunityId: string;
+  readonly contactCrmId: string;
+  readonly sku: string;
+  readonly productName?: string | undefined;
+  readonly amount?: number | undefined;
+  readonly currency?: string | undefined;
+  /** When the intent was expressed (ms). */
+  readonly createdAt: number;
+  readonly knownCrmId?: string | undefined;
+}
+
+export interface CrmOpportunityResult {
+  readonly crmId: string;
+  readonly created: boolean;
+  readonly calls: number;
+}
+
 export interface CrmAdapter {
   readonly kind: string;
   upsertContact(input: CrmContactInput): Promise<CrmContactResult>;
   logMessage(input: CrmMessageInput): Promise<CrmMessageResult>;
+  createOpportunity(input: CrmOpportunityInput): Promise<CrmOpportunityResult>;
 }
 
 export type CrmErrorKind =

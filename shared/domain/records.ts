@@ -26,8 +26,15 @@ export interface Contact {
   readonly lastReadAt?: number;
   readonly inboundCount?: number;
   readonly outboundCount?: number;
+  /** Every rule tag the customer's messages carried, plus contact tags earned from hot words. */
   readonly tags?: string[];
   readonly segment?: string;
+  readonly segmentAt?: number;
+  readonly sentimentSum?: number;
+  readonly sentimentCount?: number;
+  readonly lastSentiment?: number;
+  readonly activityScore?: number;
+  readonly priority?: number;
   readonly customerLevel: string;
   readonly optIn?: boolean;
   readonly optedOutAt?: number;
@@ -40,6 +47,19 @@ export interface Contact {
 }
 
 export type SyncState = 'pending' | 'synced' | 'failed';
+
+/** What a customer's message says, from the intelligence rules (TG-1, TG-2, TG-5, TG-7, ID-4). */
+export interface MessageAnalysis {
+  readonly tags: string[];
+  readonly intent: string;
+  readonly sku: string | null;
+  /** 0..1, 0.5 neutral. */
+  readonly sentiment: number;
+  readonly hotWords: Record<string, number>;
+}
+
+/** Contact attribute holding the running count of one hot word (atomic ADD per message). */
+export const HOT_WORD_PREFIX = 'hw_';
 
 export interface MessageRecord {
   readonly wamid: string;
@@ -71,6 +91,9 @@ export interface MessageRecord {
   /** Set once the message's effects on its contact (counters, times) are applied. */
   readonly applied?: boolean;
   readonly raw?: string;
+  readonly analysis?: MessageAnalysis;
+  /** CRM id of the opportunity this message created (purchase intent with a SKU). */
+  readonly opportunityCrmId?: string;
 }
 
 /** Customer level given to a contact until the CRM or a purchase says otherwise (ID-6). */

@@ -12,7 +12,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../resources.ts';
-import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageRecord } from '../domain/records.ts';
+import { DEFAULT_CUSTOMER_LEVEL, HOT_WORD_PREFIX, type Contact, type LeadSource, type MessageAnalysis, type MessageRecord } from '../domain/records.ts';
 import { PENDING_SYNC_SHARDS, keys, type IdentityKey, type SyncWork } from './keys.ts';
 
 export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
@@ -47,6 +47,8 @@ export interface InboundEffect {
   readonly phoneNumberId: string;
   readonly profileName?: string | undefined;
   readonly username?: string | undefined;
+  /** The message's analysis: its tags, hot words and sentiment add up on the contact. */
+  readonly analysis?: MessageAnalysis | undefined;
 }
 
 export class ScrmTable {
@@ -172,6 +174,22 @@ export class ScrmTable {
     const ensure = Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`);
     const always = [...ensure, 'firstInboundAt = if_not_exists(firstInboundAt, :t)'];
     const newer = ['lastInboundAt = :t'];
+    const adds = ['inboundCount :one', 'accounts :account'];
+    const analysis = effect.analysis;
+    if (analysis) {
+      adds.push('sentimentSum :sentiment', 'sentimentCount :one');
+      values[':sentiment'] = analysis.sentiment;
+      newer.push('lastSentiment = :sentiment');
+      if (analysis.tags.length) {
+        adds.push('tags :tags');
+        values[':tags'] = new Set(analysis.tags);
+      }
+      Object.entries(analysis.hotWords).forEach(([word, count], i) => {
+        names[`#hw${i}`] = `${HOT_WORD_PREFIX}${word}`;
+        values[`:hw${i}`] = count;
+        adds.push(`#hw${i} :hw${i}`);
+      });
+    }
     if (effect.profileName !== undefined) {
       newer.push('profileName = :name');
       values[':name'] = effect.profileName;
@@ -180,7 +198,7 @@ export class ScrmTable {
       newer.push('username = :username');
       values[':username'] = effect.username;
     }
-    const update = (sets: string[]) => `SET ${sets.join(', ')} ADD inboundCount :one, accounts :account`;
+    const update = (sets: string[]) => `SET ${sets.join(', ')} ADD ${adds.join(', ')}`;
     const key = { TableName: this.name, Key: keys.contact(contactId), ExpressionAttributeNames: names };
     try {
       await this.db.send(
@@ -453,8 +471,42 @@ export class ScrmTable {
     }
   }
 
-  /** A contact's messages in the order they were sent (merged contacts included by the caller). */
-  async contactHistory(contactId: string): Promise<MessageRecord[]> {
+  /** Stores what the contact's history says now (segment, scores, tags); returns the segment before. */
+  async recordInsights(contactId: string, insights: { segment: string; activityScore: number; priority: number; tags: readonly string[] }, at: number): Promise<string | undefined> {
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.contact(contactId),
+        UpdateExpression: `SET #segment = :segment, activityScore = :activity, priority = :priority, insightsAt = :at${insights.tags.length ? ' ADD tags :tags' : ''}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#segment': 'segment' },
+        ExpressionAttributeValues: {
+          ':segment': insights.segment,
+          ':activity': insights.activityScore,
+          ':priority': insights.priority,
+          ':at': at,
+          ...(insights.tags.length && { ':tags': new Set(insights.tags) }),
+        },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    return result.Attributes?.['segment'] as string | undefined;
+  }
+
+  /** Records the CRM id of the opportunity a message created, so a retry reuses it. */
+  async recordOpportunity(wamid: string, crmId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.name,
+        Key: keys.message(wamid),
+        UpdateExpression: 'SET opportunityCrmId = :crm',
+        ExpressionAttributeValues: { ':crm': crmId },
+      }),
+    );
+  }
+
+  /** A contact's messages in the order they were sent, from `since` (ms) on; merged contacts included by the caller. */
+  async contactHistory(contactId: string, since?: number): Promise<MessageRecord[]> {
     const items: MessageRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -462,8 +514,11 @@ export class ScrmTable {
         new QueryCommand({
           TableName: this.name,
           IndexName: TABLE.indexes.byContact.name,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.historyPartition(contactId) },
+          KeyConditionExpression: since === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk >= :since',
+          ExpressionAttributeValues: {
+            ':pk': keys.historyPartition(contactId),
+            ...(since !== undefined && { ':since': keys.historySort(since, '') }),
+          },
           ExclusiveStartKey: start,
         }),
       );

@@ -5,26 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deliver, newWamid, textMessage } from '#local/webhooks';
 import { until } from '../helpers/until.ts';
+import { freePort } from '#local/ports';
 
 const APP_SECRET = 'crash-test-app-secret';
 const dataDir = mkdtempSync(join(tmpdir(), 'scrm-crash-'));
 let child: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startStack(port: number, crmPort: number): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {

@@ -8,18 +8,33 @@ import type {
   CrmContactResult,
   CrmMessageInput,
   CrmMessageResult,
+  CrmOpportunityInput,
+  CrmOpportunityResult,
 } from '#shared/crm/port';
 import { ENV } from '#shared/resources';
 import { HubSpotApi } from './api.ts';
 import { upsertContact } from './contacts.ts';
 import { HubSpotHttp, type FetchLike } from './http.ts';
-import { logMessage, type MessageDedupStrategy } from './messages.ts';
-import { COMMUNICATION } from './properties.ts';
+import { logMessage, type DedupStrategy, type MessageDedupStrategy } from './messages.ts';
+import { createOpportunity, type DealSettings } from './opportunities.ts';
+import {
+  COMMUNICATION,
+  DEAL,
+  DEFAULT_DEAL_PIPELINE,
+  DEFAULT_DEAL_STAGE,
+  type HubSpotObjectType,
+} from './properties.ts';
 import { DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 
 export { setupHubSpot, DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 export type { HubSpotSetupOptions, HubSpotSetupResult } from './setup.ts';
-export type { MessageDedupStrategy } from './messages.ts';
+export type { DedupStrategy, MessageDedupStrategy } from './messages.ts';
+export {
+  DEAL,
+  INTELLIGENCE_PROPERTIES,
+  SEGMENT_VALUES,
+  type Segment,
+} from './properties.ts';
 
 export interface HubSpotAdapterOptions {
   /** Default `HUBSPOT_API_BASE` or https://api.hubapi.com. */
@@ -40,16 +55,34 @@ export interface HubSpotAdapterOptions {
    * HubSpot enforces `hasUniqueValue` on the communications' message id property.
    */
   readonly messageDedup?: MessageDedupStrategy | 'auto';
+  /**
+   * How opportunities (deals) are de-duplicated. `auto` (default) reads once per adapter whether
+   * HubSpot reports `hasUniqueValue` on the deals' opportunity id property.
+   */
+  readonly opportunityDedup?: DedupStrategy | 'auto';
+  /** Internal id of the deal pipeline. Default `default` (HubSpot's default pipeline). */
+  readonly dealPipeline?: string;
+  /** Internal id of the stage new deals start in. Default `appointmentscheduled`. */
+  readonly dealStage?: string;
+  /** Close date = intent time + this many days. Default: no close date (HubSpot does not require it). */
+  readonly dealCloseDateDays?: number;
   readonly fetch?: FetchLike;
 }
+
+/** The unique idempotency-key property of each object type with run-time dedup detection. */
+const DEDUP_KEY = { communications: COMMUNICATION.messageId, deals: DEAL.opportunityId } as const;
+type DedupObject = keyof typeof DEDUP_KEY;
 
 export class HubSpotAdapter implements CrmAdapter {
   readonly kind = 'hubspot';
   private readonly api: HubSpotApi;
-  private readonly messageDedup: MessageDedupStrategy | 'auto';
-  private detectedDedup: Promise<MessageDedupStrategy> | undefined;
+  private readonly dedup: Readonly<Record<DedupObject, DedupStrategy | 'auto'>>;
+  private readonly detectedDedup = new Map<DedupObject, Promise<DedupStrategy>>();
+  private readonly deal: DealSettings;
   /** Message logs under way in this process, by wamid: a concurrent duplicate joins the first. */
   private readonly inFlight = new Map<string, Promise<CrmMessageResult>>();
+  /** Opportunities under way in this process, by opportunity id. */
+  private readonly opportunitiesInFlight = new Map<string, Promise<CrmOpportunityResult>>();
 
   constructor(options: HubSpotAdapterOptions) {
     const http = new HubSpotHttp({
@@ -62,7 +95,12 @@ export class HubSpotAdapter implements CrmAdapter {
       fetch: options.fetch,
     });
     this.api = new HubSpotApi(http, options.apiVersion ?? process.env[ENV.hubspotApiVersion] ?? DEFAULT_API_VERSION);
-    this.messageDedup = options.messageDedup ?? 'auto';
+    this.dedup = { communications: options.messageDedup ?? 'auto', deals: options.opportunityDedup ?? 'auto' };
+    this.deal = {
+      pipeline: options.dealPipeline ?? DEFAULT_DEAL_PIPELINE,
+      stage: options.dealStage ?? DEFAULT_DEAL_STAGE,
+      closeDateDays: options.dealCloseDateDays,
+    };
   }
 
   upsertContact(input: CrmContactInput): Promise<CrmContactResult> {
@@ -77,7 +115,7 @@ export class HubSpotAdapter implements CrmAdapter {
       return { crmId: result.crmId, created: false, calls: 0 };
     }
     const api = this.api.fork();
-    const attempt = this.dedupStrategy(api).then((strategy) => logMessage(api, input, strategy));
+    const attempt = this.dedupStrategy(api, 'communications').then((strategy) => logMessage(api, input, strategy));
     this.inFlight.set(input.wamid, attempt);
     try {
       return await attempt;
@@ -86,15 +124,40 @@ export class HubSpotAdapter implements CrmAdapter {
     }
   }
 
-  private dedupStrategy(api: HubSpotApi): Promise<MessageDedupStrategy> {
-    if (this.messageDedup !== 'auto') return Promise.resolve(this.messageDedup);
-    this.detectedDedup ??= api.readProperty('communications', COMMUNICATION.messageId).then(
-      (property) => (property?.hasUniqueValue === true ? 'unique-property' : 'timeline-scan'),
-      (error: unknown) => {
-        this.detectedDedup = undefined;
-        throw error;
-      },
+  async createOpportunity(input: CrmOpportunityInput): Promise<CrmOpportunityResult> {
+    if (input.knownCrmId) return { crmId: input.knownCrmId, created: false, calls: 0 };
+    const running = this.opportunitiesInFlight.get(input.opportunityId);
+    if (running) {
+      const result = await running;
+      return { crmId: result.crmId, created: false, calls: 0 };
+    }
+    const api = this.api.fork();
+    const attempt = this.dedupStrategy(api, 'deals').then((strategy) =>
+      createOpportunity(api, input, strategy, this.deal),
     );
-    return this.detectedDedup;
+    this.opportunitiesInFlight.set(input.opportunityId, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.opportunitiesInFlight.delete(input.opportunityId);
+    }
+  }
+
+  /** The configured strategy, or (auto) what HubSpot reports about the key property, read once. */
+  private dedupStrategy(api: HubSpotApi, objectType: DedupObject & HubSpotObjectType): Promise<DedupStrategy> {
+    const configured = this.dedup[objectType];
+    if (configured !== 'auto') return Promise.resolve(configured);
+    let detected = this.detectedDedup.get(objectType);
+    if (!detected) {
+      detected = api.readProperty(objectType, DEDUP_KEY[objectType]).then(
+        (property): DedupStrategy => (property?.hasUniqueValue === true ? 'unique-property' : 'timeline-scan'),
+        (error: unknown) => {
+          this.detectedDedup.delete(objectType);
+          throw error;
+        },
+      );
+      this.detectedDedup.set(objectType, detected);
+    }
+    return detected;
   }
 }

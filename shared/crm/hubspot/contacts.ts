@@ -9,7 +9,7 @@
  */
 import { CrmError, type CrmContactInput, type CrmContactResult } from '#shared/crm/port';
 import type { HubSpotApi, PropertyValues } from './api.ts';
-import { CONTACT, LEAD_SOURCE_WHATSAPP } from './properties.ts';
+import { CONTACT, DATETIME_PROPERTIES, LEAD_SOURCE_WHATSAPP } from './properties.ts';
 import type { CrmRecord } from './schemas.ts';
 
 const READ_PROPERTIES = [CONTACT.bsuid, CONTACT.phone, 'phone', 'mobilephone', 'firstname', 'lastname'];
@@ -178,10 +178,23 @@ function updateProperties(input: CrmContactInput): PropertyValues {
   if (input.lastInteractionAt !== undefined) {
     values[CONTACT.lastInteractionAt] = new Date(input.lastInteractionAt).toISOString();
   }
-  for (const [name, value] of Object.entries(input.properties ?? {})) {
-    values[name] = value === null ? '' : String(value);
-  }
+  for (const [name, value] of Object.entries(input.properties ?? {})) values[name] = propertyValue(name, value);
   return values;
+}
+
+/**
+ * A caller's property value as HubSpot takes it: null clears (empty string), numbers of datetime
+ * properties are ms and sent as ISO 8601 (HubSpot accepts both), other values as strings.
+ */
+function propertyValue(name: string, value: string | number | boolean | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw new CrmError('permanent', `Property ${name} has the invalid number ${value}`, { crm: 'hubspot' });
+    }
+    return DATETIME_PROPERTIES.has(name) ? new Date(value).toISOString() : String(value);
+  }
+  return String(value);
 }
 
 /** Properties written only when this integration creates the contact (not on a sales contact). */

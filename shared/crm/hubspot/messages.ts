@@ -15,7 +15,9 @@ import { CrmError, type CrmMessageInput, type CrmMessageResult } from '#shared/c
 import type { HubSpotApi, PropertyValues } from './api.ts';
 import { COMMUNICATION, COMMUNICATION_TO_CONTACT_TYPE_ID } from './properties.ts';
 
-export type MessageDedupStrategy = 'unique-property' | 'timeline-scan';
+/** How a record is kept unique by its idempotency key (see docs/hubspot.md). */
+export type DedupStrategy = 'unique-property' | 'timeline-scan';
+export type MessageDedupStrategy = DedupStrategy;
 
 export async function logMessage(
   api: HubSpotApi,

@@ -23,13 +23,52 @@ export const COMMUNICATION = {
   direction: 'whatsapp_direction',
 } as const;
 
+/**
+ * Customer-intelligence properties of a contact, written by the sync through
+ * `CrmContactInput.properties` (use these names, not string literals). Values: numbers as
+ * numbers, datetimes as ms (the adapter sends ISO 8601), null clears the value.
+ */
+export const INTELLIGENCE_PROPERTIES = {
+  /** Tags, semicolon-separated (`vip;wholesale`). */
+  tags: 'whatsapp_tags',
+  /** One of {@link SEGMENT_VALUES}. */
+  segment: 'whatsapp_segment',
+  activityScore: 'whatsapp_activity_score',
+  /** 0..1 */
+  sentiment: 'whatsapp_sentiment',
+  priority: 'whatsapp_priority',
+  /** `word:count` pairs, semicolon-separated (`discount:4;refund:1`). */
+  hotWords: 'whatsapp_hot_words',
+  messageCount: 'whatsapp_message_count',
+  customerLevel: 'whatsapp_customer_level',
+} as const;
+
+/** Allowed values of {@link INTELLIGENCE_PROPERTIES.segment} (HubSpot rejects others). */
+export const SEGMENT_VALUES = ['new', 'active', 'potential', 'high_intent', 'dormant', 'churned'] as const;
+export type Segment = (typeof SEGMENT_VALUES)[number];
+
+export const DEAL = {
+  /** Our opportunity id (wamid of the purchase-intent message), unique: the idempotency key. */
+  opportunityId: 'whatsapp_opportunity_id',
+  sku: 'whatsapp_sku',
+  /** ISO 4217 code as we got it; HubSpot's `deal_currency_code` is not written (see docs/hubspot.md). */
+  currency: 'whatsapp_currency',
+} as const;
+
 /** Value written to {@link CONTACT.leadSource} on contacts this integration creates. */
 export const LEAD_SOURCE_WHATSAPP = 'WhatsApp';
 
 /** HUBSPOT_DEFINED association type id, communication → contact. */
 export const COMMUNICATION_TO_CONTACT_TYPE_ID = 81;
 
-export type HubSpotObjectType = 'contacts' | 'communications';
+/** HUBSPOT_DEFINED association type id, deal → contact (contact → deal is 4). */
+export const DEAL_TO_CONTACT_TYPE_ID = 3;
+
+/** HubSpot's default deal pipeline and its first stage (internal ids). */
+export const DEFAULT_DEAL_PIPELINE = 'default';
+export const DEFAULT_DEAL_STAGE = 'appointmentscheduled';
+
+export type HubSpotObjectType = 'contacts' | 'communications' | 'deals';
 
 export interface PropertyGroupDefinition {
   readonly name: string;
@@ -40,8 +79,8 @@ export interface PropertyDefinition {
   readonly objectType: HubSpotObjectType;
   readonly name: string;
   readonly label: string;
-  readonly type: 'string' | 'datetime' | 'enumeration';
-  readonly fieldType: 'text' | 'date' | 'select';
+  readonly type: 'string' | 'number' | 'datetime' | 'enumeration';
+  readonly fieldType: 'text' | 'textarea' | 'number' | 'date' | 'select';
   readonly hasUniqueValue?: boolean;
   readonly description: string;
   readonly options?: readonly { readonly label: string; readonly value: string }[];
@@ -109,6 +148,103 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
     description: 'Set to "WhatsApp" on contacts that first reached us through WhatsApp.',
   },
   {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.tags,
+    label: 'WhatsApp tags',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Tags of the customer in the WhatsApp Social CRM, semicolon-separated.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.segment,
+    label: 'WhatsApp segment',
+    type: 'enumeration',
+    fieldType: 'select',
+    description: 'Customer segment computed from the WhatsApp conversation.',
+    options: [
+      { label: 'New', value: 'new' },
+      { label: 'Active', value: 'active' },
+      { label: 'Potential', value: 'potential' },
+      { label: 'High intent', value: 'high_intent' },
+      { label: 'Dormant', value: 'dormant' },
+      { label: 'Churned', value: 'churned' },
+    ] satisfies { label: string; value: Segment }[],
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.activityScore,
+    label: 'WhatsApp activity score',
+    type: 'number',
+    fieldType: 'number',
+    description: 'How active the customer is on WhatsApp.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.sentiment,
+    label: 'WhatsApp sentiment',
+    type: 'number',
+    fieldType: 'number',
+    description: 'Sentiment of the recent WhatsApp messages, 0 (negative) to 1 (positive).',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.priority,
+    label: 'WhatsApp priority',
+    type: 'number',
+    fieldType: 'number',
+    description: 'Follow-up priority computed from the WhatsApp conversation.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.hotWords,
+    label: 'WhatsApp hot words',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Words of interest and how often they came up, e.g. discount:4;refund:1.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.messageCount,
+    label: 'WhatsApp message count',
+    type: 'number',
+    fieldType: 'number',
+    description: 'Number of WhatsApp messages exchanged with this customer.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.customerLevel,
+    label: 'WhatsApp customer level',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Customer level in the WhatsApp Social CRM.',
+  },
+  {
+    objectType: 'deals',
+    name: DEAL.opportunityId,
+    label: 'WhatsApp opportunity ID',
+    type: 'string',
+    fieldType: 'text',
+    hasUniqueValue: true,
+    description: 'Id of the WhatsApp message that showed the purchase intent; the idempotency key of the deal.',
+  },
+  {
+    objectType: 'deals',
+    name: DEAL.sku,
+    label: 'WhatsApp SKU',
+    type: 'string',
+    fieldType: 'text',
+    description: 'SKU of the product the customer asked about on WhatsApp.',
+  },
+  {
+    objectType: 'deals',
+    name: DEAL.currency,
+    label: 'WhatsApp currency',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Currency (ISO 4217) of the amount as the customer saw it on WhatsApp.',
+  },
+  {
     objectType: 'communications',
     name: COMMUNICATION.messageId,
     label: 'WhatsApp message ID',
@@ -130,3 +266,8 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
     ],
   },
 ];
+
+/** Names of the datetime properties defined here (a caller's ms value is sent as ISO 8601). */
+export const DATETIME_PROPERTIES: ReadonlySet<string> = new Set(
+  PROPERTY_DEFINITIONS.filter((d) => d.type === 'datetime').map((d) => d.name),
+);

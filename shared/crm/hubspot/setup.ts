@@ -1,11 +1,12 @@
 /**
  * Creates the WhatsApp properties in a HubSpot account, idempotently: an existing group or
  * property is fine. Reports whether HubSpot actually enforces uniqueness of the message id on
- * communications, which decides how the adapter de-duplicates logged messages.
+ * communications and of the opportunity id on deals, which decides how the adapter
+ * de-duplicates logged messages and opportunities.
  */
 import { HubSpotApi } from './api.ts';
 import { HubSpotHttp, type HubSpotHttpOptions } from './http.ts';
-import { COMMUNICATION, PROPERTY_DEFINITIONS, PROPERTY_GROUP, type HubSpotObjectType } from './properties.ts';
+import { COMMUNICATION, DEAL, PROPERTY_DEFINITIONS, PROPERTY_GROUP, type HubSpotObjectType } from './properties.ts';
 
 export const DEFAULT_API_VERSION = '2026-09';
 export const DEFAULT_API_BASE = 'https://api.hubapi.com';
@@ -21,6 +22,8 @@ export interface HubSpotSetupResult {
   readonly existing: readonly string[];
   /** Whether HubSpot reports `hasUniqueValue` on communications' message id property. */
   readonly messageIdUnique: boolean;
+  /** Whether HubSpot reports `hasUniqueValue` on deals' opportunity id property. */
+  readonly opportunityIdUnique: boolean;
   readonly calls: number;
 }
 
@@ -36,5 +39,12 @@ export async function setupHubSpot(options: HubSpotSetupOptions): Promise<HubSpo
     (outcome === 'created' ? created : existing).push(`${definition.objectType}.${definition.name}`);
   }
   const messageId = await api.readProperty('communications', COMMUNICATION.messageId);
-  return { created, existing, messageIdUnique: messageId?.hasUniqueValue === true, calls: api.calls };
+  const opportunityId = await api.readProperty('deals', DEAL.opportunityId);
+  return {
+    created,
+    existing,
+    messageIdUnique: messageId?.hasUniqueValue === true,
+    opportunityIdUnique: opportunityId?.hasUniqueValue === true,
+    calls: api.calls,
+  };
 }

@@ -3,7 +3,8 @@
  * validation that turns a wrong value into an error naming it
  * (`rules.tags.complaint.zh-Hant[3]: empty phrase`). Pure: takes parsed JSON, returns typed data.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../zod.ts';
 
 export const LANGUAGES = ['zh-Hant', 'zh-Hans', 'en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -22,21 +23,23 @@ export type MessageTag = (typeof MESSAGE_TAGS)[number];
 export const INTENTS = [...MESSAGE_TAGS, 'product_question', 'greeting', 'other'] as const;
 export type Intent = (typeof INTENTS)[number];
 
-const phrase = z
-  .string()
-  .refine((s) => s.replace('*', '').trim().length > 0, { message: 'empty phrase' })
-  .refine((s) => !s.slice(0, -1).includes('*'), { message: "'*' is allowed only at the end of a phrase (a stem)" });
-const phraseList = z.array(phrase).min(1, { message: 'needs at least one phrase' });
+const phrase = z.string().check(
+  z.refine((s) => s.replace('*', '').trim().length > 0, 'empty phrase'),
+  z.refine((s) => !s.slice(0, -1).includes('*'), "'*' is allowed only at the end of a phrase (a stem)"),
+);
+const phraseList = z.array(phrase).check(z.minLength(1, 'needs at least one phrase'));
 const perLanguage = z.strictObject({
   'zh-Hant': phraseList,
   'zh-Hans': phraseList,
   en: phraseList,
   ru: phraseList,
 });
-const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, { message: 'must be snake_case' });
+const identifier = z.string().check(z.regex(/^[a-z][a-z0-9_]*$/, 'must be snake_case'));
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
+const oneCharacter = z.string().check(z.length(1));
 
 export const rulesSchema = z.strictObject({
-  version: z.string().min(1),
+  version: z.string().check(z.minLength(1)),
   tags: z.strictObject({
     price_inquiry: perLanguage,
     complaint: perLanguage,
@@ -46,58 +49,58 @@ export const rulesSchema = z.strictObject({
     human_request: perLanguage,
     opt_out: perLanguage,
   }),
-  tagOptions: z.partialRecord(z.enum(MESSAGE_TAGS), z.strictObject({ negatable: z.boolean() })).default({}),
+  tagOptions: z._default(z.partialRecord(z.enum(MESSAGE_TAGS), z.strictObject({ negatable: z.boolean() })), {}),
   intents: z.strictObject({
-    precedence: z
-      .array(z.enum(['product_question', 'greeting', ...MESSAGE_TAGS]))
-      .refine((list) => new Set(list).size === list.length, { message: 'duplicate intent in precedence' })
-      .refine((list) => list.length === MESSAGE_TAGS.length + 2, { message: 'must list every tag, product_question and greeting' }),
+    precedence: z.array(z.enum(['product_question', 'greeting', ...MESSAGE_TAGS])).check(
+      z.refine((list) => new Set(list).size === list.length, 'duplicate intent in precedence'),
+      z.refine((list) => list.length === MESSAGE_TAGS.length + 2, 'must list every tag, product_question and greeting'),
+    ),
     productQuestion: perLanguage,
     greeting: perLanguage,
   }),
   negation: z.strictObject({
     cues: perLanguage,
     neutralPhrases: perLanguage,
-    maxUnitsBetween: z.int().min(0).max(10),
+    maxUnitsBetween: wholeNumber(0, 10),
   }),
-  quotes: z.array(z.tuple([z.string().length(1), z.string().length(1)])),
-  hotWords: z.record(identifier, z.strictObject({ family: identifier.optional(), phrases: phraseList })),
-  contactTags: z.array(z.strictObject({ tag: identifier, family: identifier, moreThan: z.int().min(0) })),
+  quotes: z.array(z.tuple([oneCharacter, oneCharacter])),
+  hotWords: z.record(identifier, z.strictObject({ family: z.optional(identifier), phrases: phraseList })),
+  contactTags: z.array(z.strictObject({ tag: identifier, family: identifier, moreThan: wholeNumber(0) })),
 });
 export type RulesConfig = z.infer<typeof rulesSchema>;
 
-const weight = z.number().refine((w) => w !== 0 && Math.abs(w) <= 3, { message: 'weight must be non-zero, between -3 and 3' });
+const weight = z.number().check(z.refine((w) => w !== 0 && Math.abs(w) <= 3, 'weight must be non-zero, between -3 and 3'));
 const lexicon = z.record(phrase, weight);
 export const sentimentSchema = z.strictObject({
-  version: z.string().min(1),
+  version: z.string().check(z.minLength(1)),
   lexicon: z.strictObject({ 'zh-Hant': lexicon, 'zh-Hans': lexicon, en: lexicon, ru: lexicon }),
-  emoji: z.record(z.string().min(1), weight),
+  emoji: z.record(z.string().check(z.minLength(1)), weight),
   negationFlips: z.boolean(),
 });
 export type SentimentConfig = z.infer<typeof sentimentSchema>;
 
 export const catalogueSchema = z.strictObject({
-  currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code' }),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')),
   products: z
     .array(
       z.strictObject({
-        sku: z.string().regex(/^[A-Z0-9]+(-[A-Z0-9]+)+$/, { message: 'SKU must look like APL-IP15PM' }),
-        name: z.string().min(1),
-        price: z.number().positive().optional(),
-        aliases: z.array(phrase).min(1),
+        sku: z.string().check(z.regex(/^[A-Z0-9]+(-[A-Z0-9]+)+$/, 'SKU must look like APL-IP15PM')),
+        name: z.string().check(z.minLength(1)),
+        price: z.optional(z.number().check(z.positive())),
+        aliases: z.array(phrase).check(z.minLength(1)),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 export type CatalogueConfig = z.infer<typeof catalogueSchema>;
 
 export const chineseFoldingSchema = z.strictObject({
   source: z.string(),
-  pairs: z.int().min(0),
-  map: z.string().refine((s) => Array.from(s).length % 2 === 0, { message: 'must hold (traditional, simplified) pairs' }),
+  pairs: wholeNumber(0),
+  map: z.string().check(z.refine((s) => Array.from(s).length % 2 === 0, 'must hold (traditional, simplified) pairs')),
 });
 
-export const crmDefaultsSchema = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]));
+export const crmDefaultsSchema = z.record(z.string().check(z.minLength(1)), z.union([z.string(), z.number(), z.boolean()]));
 export type CrmDefaults = z.infer<typeof crmDefaultsSchema>;
 
 /** The raw contents of config/intelligence, before validation. */
@@ -130,7 +133,7 @@ export function configPath(file: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function check<T>(file: string, schema: z.ZodType<T>, value: unknown, problems: string[]): T | undefined {
+function check<T>(file: string, schema: z.ZodMiniType<T>, value: unknown, problems: string[]): T | undefined {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) problems.push(`${configPath(file, issue.path)}: ${issue.message}`);

@@ -1,0 +1,58 @@
+/**
+ * What the sales team sees of a contact, computed from its stored history with `now` given:
+ * segment (TG-3), activity and priority scores (TG-4, TG-6), tags including those earned by hot
+ * words (TG-1, TG-2), running sentiment (TG-5). Pure.
+ */
+import type { Intelligence } from './intelligence/intelligence.ts';
+import { priorityOf, activityScore } from './intelligence/scores.ts';
+import { segmentOf, type Segment } from './intelligence/segments.ts';
+import { contactTagsFromHotWords } from './intelligence/tags.ts';
+import { HOT_WORD_PREFIX, type Contact, type MessageRecord } from './records.ts';
+
+export interface ContactInsights {
+  readonly segment: Segment;
+  readonly activityScore: number;
+  readonly priority: number;
+  readonly unreadOver24h: boolean;
+  readonly tags: string[];
+  /** Mean sentiment of the customer's messages, when any had words to score. */
+  readonly sentiment: number | undefined;
+  readonly hotWords: Record<string, number>;
+}
+
+/** The running hot-word counters kept on a contact (`hw_<word>` attributes). */
+export function hotWordsOf(contact: Contact): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(contact)) {
+    if (name.startsWith(HOT_WORD_PREFIX) && typeof value === 'number') counters[name.slice(HOT_WORD_PREFIX.length)] = value;
+  }
+  return counters;
+}
+
+export function contactInsights(
+  contact: Contact,
+  history: readonly Pick<MessageRecord, 'direction' | 'sentAt' | 'analysis' | 'type'>[],
+  intelligence: Pick<Intelligence, 'hotWordFamily' | 'contactTagRules'>,
+  now: number,
+): ContactInsights {
+  // System notices (a number change …) are Meta speaking, not the customer.
+  const messages = history
+    .filter((m) => m.type !== 'system')
+    .map((m) => ({ direction: m.direction, at: m.sentAt, ...(m.analysis && { intent: m.analysis.intent }) }));
+  const segment = segmentOf(messages, now);
+  const activity = activityScore(messages, now);
+  const sent = contact.lastOutboundAt;
+  const lastOutbound = sent === undefined ? null : { sentAt: sent, readAt: contact.lastReadAt !== undefined && contact.lastReadAt >= sent ? contact.lastReadAt : null };
+  const priority = priorityOf({ activity, segment, lastOutbound }, now);
+  const hotWords = hotWordsOf(contact);
+  const earned = contactTagsFromHotWords(hotWords, intelligence.hotWordFamily, intelligence.contactTagRules);
+  return {
+    segment,
+    activityScore: activity,
+    priority: priority.score,
+    unreadOver24h: priority.unreadOver24h,
+    tags: [...new Set([...(contact.tags ?? []), ...earned])].sort(),
+    sentiment: contact.sentimentCount ? Math.round(((contact.sentimentSum ?? 0) / contact.sentimentCount) * 1000) / 1000 : undefined,
+    hotWords,
+  };
+}
