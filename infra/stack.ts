@@ -84,6 +84,8 @@ export class ScrmStack extends Stack {
     this.domainEvents.grantPutEventsTo(this.crmSync.syncFunction.role);
     this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs });
     this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { ...shared, timeZone: config.timeZone, syncJobs: this.syncJobs });
+    // The segment refresh publishes segment changes too.
+    this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
 
     this.functions = [
       this.ingest.webhookFunction,

@@ -102,6 +102,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Daily 2:00 export of unread and unanswered conversations (SY-6)',
   },
   {
+    id: 'segment-refresh',
+    cron: 'cron(0 3 * * ? *)',
+    target: 'batch-export',
+    task: 'segment-refresh',
+    description: 'Daily 3:00 segments and scores from history, for customers who went quiet (TG-3 churn)',
+  },
+  {
     id: 'daily-report',
     cron: 'cron(0 6 * * ? *)',
     target: 'reports',

@@ -11,13 +11,12 @@ import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambd
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CrmError, type CrmAdapter } from '#shared/crm/port';
-import { contactInsights, type ContactInsights } from '#shared/domain/insights';
 import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
-import { segmentChange, type Segment } from '#shared/domain/intelligence/segments';
 import type { Contact, MessageRecord } from '#shared/domain/records';
 import { crmContactProperties } from '#shared/crm/mapping';
 import type { DomainEventBus } from '#shared/events/bus';
+import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { describeError } from '#shared/observability';
 import { SyncJobSchema, type SyncJob } from '#shared/queue/sync-jobs';
 import type { ScrmTable } from '#shared/store/table';
@@ -42,12 +41,11 @@ export interface SyncDeps {
 /** Longest pause SQS allows before a message becomes visible again. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_MERGE_HOPS = 5;
-/** History the insights need: the longest rule window is 60 days (churn), plus a margin. */
-const INSIGHT_WINDOW_MS = 61 * 86_400_000;
 
 export function createSyncApp(deps: SyncDeps) {
   const now = deps.now ?? Date.now;
   const { table, crm, logger } = deps;
+  const keeper = new ContactInsightsKeeper(deps);
 
   /** The contact a message belongs to now (a merged contact leads to the one it became). */
   async function currentContact(contactId: string): Promise<Contact | undefined> {
@@ -70,8 +68,7 @@ export function createSyncApp(deps: SyncDeps) {
 
     // What the contact's recent history says (segment, scores, tags) goes to the CRM with it.
     const at = now();
-    const history = await historyOf(contact, at - INSIGHT_WINDOW_MS);
-    const insights = contactInsights(contact, history, deps.intelligence, at);
+    const insights = await keeper.compute(contact, at);
 
     const crmContact = await crm.upsertContact({
       contactId: contact.contactId,
@@ -97,18 +94,11 @@ export function createSyncApp(deps: SyncDeps) {
       knownCrmId: message.crmId,
     });
     const opportunity = await openOpportunity(message, crmContact.crmId);
-    await recordSegment(contact, insights, message.sentAt);
+    await keeper.record(contact, insights, message.sentAt, now());
 
     const syncedAt = now();
     await table.markSynced(message.wamid, logged.crmId, syncedAt);
     deps.onSynced?.({ wamid: message.wamid, calls: crmContact.calls + logged.calls + (opportunity?.calls ?? 0), receivedAt: message.receivedAt, syncedAt });
-  }
-
-  /** The contact's messages since `since`, its merged contacts' included, in the order sent. */
-  async function historyOf(contact: Contact, since: number): Promise<MessageRecord[]> {
-    const ids = [contact.contactId, ...(contact.mergedFrom ?? [])];
-    const parts = await Promise.all(ids.map((id) => table.contactHistory(id, since)));
-    return parts.flat().sort((a, b) => a.sentAt - b.sentAt);
   }
 
   /** TG-7: a purchase-intent message naming a catalogue product opens one opportunity. */
@@ -131,17 +121,6 @@ export function createSyncApp(deps: SyncDeps) {
     if (created.crmId !== message.opportunityCrmId) await table.recordOpportunity(message.wamid, created.crmId);
     logger.info('opportunity opened', { wamid: message.wamid, sku: opportunity.sku, created: created.created });
     return created;
-  }
-
-  /**
-   * Stores the new segment and scores; a segment change is a domain event (TG-3). The event is
-   * published before the store, with an id derived from the message, so a retry after a failure
-   * in between publishes the same event again (consumers dedupe by id) and none is ever lost.
-   */
-  async function recordSegment(contact: Contact, insights: ContactInsights, at: number): Promise<void> {
-    const change = segmentChange((contact.segment as Segment | undefined) ?? null, insights.segment, { contactId: contact.contactId, at });
-    if (change && deps.events) await deps.events.publish([change]);
-    await table.recordInsights(contact.contactId, insights, now());
   }
 
   /** Decides what a failed attempt means: retry later (throw) or park in the DLQ now (return). */

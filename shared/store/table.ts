@@ -8,6 +8,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -469,6 +470,23 @@ export class ScrmTable {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error; // an older status arriving late
     }
+  }
+
+  /** Every contact, page by page (a scan: for the nightly batch only, never on a request path). */
+  async *contacts(): AsyncGenerator<Contact> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.name,
+          FilterExpression: 'sk = :profile',
+          ExpressionAttributeValues: { ':profile': 'PROFILE' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) yield stripKeys<Contact>(item);
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Stores what the contact's history says now (segment, scores, tags); returns the segment before. */

@@ -494,6 +494,29 @@ describe('cdk-nag', () => {
   });
 });
 
+describe('domain events', () => {
+  it('has one EventBridge bus, named per stage, whose name every function receives', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'scrm-test-events' });
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      expect(Object.keys((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables)).toContain('SCRM_EVENT_BUS_NAME');
+    }
+  });
+
+  it.each([
+    ['sync', () => stack.crmSync.syncFunction],
+    ['batch-export', () => stack.scheduledJobs.batchExportFunction],
+  ])('%s may put events on that bus and nowhere else', (_, fn) => {
+    const roleId = idOf(fn().role);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => list(r.Properties?.Roles).some((role: unknown) => JSON.stringify(role).includes(roleId)))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement));
+    const puts = statements.filter((st) => list(st.Action).includes('events:PutEvents'));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]!.Resource)).toContain(idOf(stack.domainEvents));
+  });
+});
+
 describe('sharp for the media function', () => {
   const arm64Present = SHARP_FOR_LAMBDA_ARM64.required.every((pkg) => packageSource(pkg) !== undefined);
   const mediaBundle = () => join(outdir, (stack.media.mediaFunction.function.node.findChild('Code') as Asset).assetPath);

@@ -4,6 +4,10 @@
  * CRM, a segment change is a domain event, and a purchase intent opens exactly one deal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchApp } from '#functions/batch-export/app';
+import { createCrmAdapter } from '#shared/crm/factory';
+import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
+import { ContactInsightsKeeper } from '#shared/sync/insights';
 import type { LocalStack } from '#local/stack';
 import { deliver, newWamid, textMessage } from '#local/webhooks';
 import { crmContacts, crmOf, messageRow, newCustomer, send, startSyncStack, waitSynced } from '../helpers/sync-stack.ts';
@@ -112,5 +116,41 @@ describe('tags, hot words and sentiment add up once per message (TG-1, TG-2, TG-
     await send(stack, textMessage(c, 'hello', { wamid }));
     await waitSynced(stack, [wamid]);
     expect(crmContactOf(c.bsuid)!.properties['whatsapp_customer_level']).toBe('new customer');
+  });
+});
+
+describe('the nightly segment refresh (TG-3: churned after more than 60 days)', () => {
+  it('a customer silent for exactly 60 days is not churned; a millisecond later the refresh makes them churned in the CRM, with an event', async () => {
+    const c = newCustomer();
+    const wamid = newWamid();
+    const sentAt = Math.floor((Date.now() - 59 * DAY) / 1000) * 1000; // Meta's timestamps are whole seconds
+    await send(stack, textMessage(c, 'ok thanks', { wamid, at: sentAt }));
+    await waitSynced(stack, [wamid]);
+    const before = await contactOf(wamid);
+    expect(before?.segment).not.toBe('churned');
+
+    const refreshAt = (at: number) =>
+      createBatchApp({
+        table: stack.runtime.table,
+        syncJobs: stack.runtime.syncQueue,
+        insights: new ContactInsightsKeeper({ table: stack.runtime.table, intelligence: shippedIntelligence(), events: stack.events }),
+        crm: () => createCrmAdapter(stack.runtime.config, stack.runtime.secrets),
+        logger: { info: () => undefined, warn: () => undefined },
+        now: () => at,
+      }).run('segment-refresh');
+
+    await refreshAt(sentAt + 60 * DAY);
+    expect((await contactOf(wamid))?.segment).not.toBe('churned');
+
+    const result = await refreshAt(sentAt + 60 * DAY + 1);
+    expect(result).toMatchObject({ task: 'segment-refresh', failed: 0 });
+    expect((await contactOf(wamid))?.segment).toBe('churned');
+    expect(crmContactOf(c.bsuid)?.properties['whatsapp_segment']).toBe('churned');
+    expect(stack.events.events().at(-1)).toMatchObject({ type: 'SegmentChanged', contactId: before!.contactId, to: 'churned' });
+
+    // Run again: nothing changes, nothing is published again.
+    const events = stack.events.events().length;
+    await refreshAt(sentAt + 60 * DAY + 1);
+    expect(stack.events.events()).toHaveLength(events);
   });
 });

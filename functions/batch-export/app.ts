@@ -1,0 +1,95 @@
+/**
+ * The night window's work (SY-5): the pending-sync sweep, and the segment refresh — segments and
+ * scores recomputed from history for every contact, since a customer who goes quiet sends no
+ * message that would do it (churn after 60 days, TG-3). Changed contacts are written to the CRM
+ * and their segment change published; unchanged ones cost nothing.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { crmContactProperties } from '#shared/crm/mapping';
+import type { CrmAdapter } from '#shared/crm/port';
+import { describeError } from '#shared/observability';
+import type { SyncJobSink } from '#shared/queue/sync-jobs';
+import type { ScrmTable } from '#shared/store/table';
+import type { ContactInsightsKeeper } from '#shared/sync/insights';
+import { requeuePendingSync } from '#shared/sync/sweep';
+
+/** Messages younger than this are still on their first way to the CRM. */
+const SWEEP_MIN_AGE_MS = 5 * 60_000;
+const SWEEP_LIMIT = 5_000;
+
+export interface BatchDeps {
+  readonly table: ScrmTable;
+  readonly syncJobs: SyncJobSink;
+  readonly insights: ContactInsightsKeeper;
+  /** Built on first use: only the segment refresh talks to the CRM. */
+  readonly crm: () => CrmAdapter;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly now?: () => number;
+}
+
+export interface BatchResult {
+  readonly task: string;
+  readonly requeued?: number;
+  readonly contacts?: number;
+  readonly changed?: number;
+  readonly failed?: number;
+  readonly skipped?: string;
+}
+
+export function createBatchApp(deps: BatchDeps) {
+  const now = deps.now ?? Date.now;
+
+  async function refreshSegments(): Promise<BatchResult> {
+    const at = now();
+    let contacts = 0;
+    let changed = 0;
+    const failures: string[] = [];
+    for await (const contact of deps.table.contacts()) {
+      if (contact.mergedInto) continue; // its history counts in the contact it became
+      contacts++;
+      try {
+        const insights = await deps.insights.compute(contact, at);
+        const same = insights.segment === contact.segment && insights.priority === contact.priority && insights.activityScore === contact.activityScore;
+        if (same) continue;
+        await deps.insights.record(contact, insights, at, at);
+        if (contact.crm) {
+          await deps.crm().upsertContact({
+            contactId: contact.contactId,
+            bsuid: contact.bsuid,
+            phone: contact.phone,
+            knownCrmId: contact.crm.id,
+            lastInteractionAt: contact.lastInboundAt,
+            properties: crmContactProperties(contact, insights),
+          });
+        }
+        changed++;
+      } catch (error) {
+        failures.push(contact.contactId);
+        deps.logger.warn('segment refresh failed for a contact; the others go on', { contactId: contact.contactId, reason: describeError(error) });
+      }
+    }
+    deps.logger.info('segments refreshed', { contacts, changed, failed: failures.length });
+    // A failed run is retried by the scheduler (then its DLQ and alarm); the refresh is idempotent.
+    if (failures.length) throw new Error(`segment refresh failed for ${failures.length} of ${contacts} contacts`);
+    return { task: 'segment-refresh', contacts, changed, failed: 0 };
+  }
+
+  return {
+    async run(task: string): Promise<BatchResult> {
+      switch (task) {
+        case 'sweep':
+        case 'batch-sync': {
+          const requeued = await requeuePendingSync(deps.table, deps.syncJobs, { minAgeMs: SWEEP_MIN_AGE_MS, limit: SWEEP_LIMIT, now: now() });
+          deps.logger.info('pending sync requeued', { task, requeued });
+          return { task, requeued };
+        }
+        case 'segment-refresh':
+          return refreshSegments();
+        default:
+          // Tasks of later releases (unread export, archive, reconciliation) land here until built.
+          deps.logger.warn('scheduled task not available in this release', { task });
+          return { task, skipped: 'not available in this release' };
+      }
+    },
+  };
+}
