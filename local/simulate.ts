@@ -51,6 +51,9 @@ const steps: [string, unknown][] = [
   ['Mei changes her number', numberChange(mei, '85298765432', `HK.${run}1009`, { at: t0 + 13 * minute })],
   ['Mei writes from the new number (new phone, new BSUID)', textMessage({ ...mei, waId: '85298765432', bsuid: `HK.${run}1009` }, 'New number, same Mei. Is the order shipped?', { at: t0 + 14 * minute })],
   ['Ken writes to the second business number', textMessage(ken, 'Hello Taipei store', { at: t0 + 15 * minute, business: second })],
+  ['Olga asks for a discount, again and again', textMessage(olga, 'А скидка есть? Есть скидка на доставку?', { at: t0 + 16 * minute })],
+  ['', textMessage(olga, 'Any discount for 2 pieces? discount code?', { at: t0 + 17 * minute })],
+  ['Mei decides: purchase intent with a product → one deal', textMessage({ ...mei, waId: '85298765432', bsuid: `HK.${run}1009` }, '我想買 iPhone 15 Pro Max 256GB，今日可以取貨嗎？', { at: t0 + 18 * minute })],
   ['A change this product does not handle (kept raw)', { object: 'whatsapp_business_account', entry: [{ id: DEFAULT_BUSINESS.wabaId, changes: [{ field: 'account_update', value: { event: 'VERIFIED_ACCOUNT' } }] }] }],
 ];
 
@@ -81,9 +84,13 @@ async function main(): Promise<void> {
     if (c['previousPhones'] || c['previousBsuids']) console.log(`    previously: ${[...((c['previousPhones'] as string[]) ?? []), ...((c['previousBsuids'] as string[]) ?? [])].join(', ')}`);
     console.log(`    identities: ${identities.map((i) => `${i.kind}=${i.value}`).join(', ')}`);
     console.log(`    inbound ${c['inboundCount'] ?? 0}, accounts ${((c['accounts'] as string[]) ?? []).join(', ')}, CRM id ${(c['crm'] as { id?: string } | undefined)?.id ?? '—'}`);
+    const sentiment = c['sentimentCount'] ? ((c['sentimentSum'] as number) / (c['sentimentCount'] as number)).toFixed(2) : '—';
+    console.log(`    segment ${c['segment'] ?? '—'}, tags ${((c['tags'] as string[]) ?? []).join(', ') || '—'}, sentiment ${sentiment}, activity ${c['activityScore'] ?? '—'}, priority ${c['priority'] ?? '—'}`);
     for (const m of messages) {
       const status = m['direction'] === 'outbound' ? `  status ${m['status']}` : `  sync ${m['syncState']}`;
-      console.log(`      ${new Date(m['sentAt'] as number).toISOString().slice(11, 16)} ${String(m['direction']).padEnd(8)} ${String(m['type']).padEnd(11)} ${String(m['summary'] ?? '').slice(0, 60)}${status}`);
+      const analysis = m['analysis'] as { intent?: string; sku?: string | null } | undefined;
+      const intent = analysis ? `  [${analysis.intent}${analysis.sku ? ` ${analysis.sku}` : ''}]` : '';
+      console.log(`      ${new Date(m['sentAt'] as number).toISOString().slice(11, 16)} ${String(m['direction']).padEnd(8)} ${String(m['type']).padEnd(11)} ${String(m['summary'] ?? '').slice(0, 50)}${intent}${status}`);
     }
   }
   if (parts.crm.url) await printCrm(parts.crm.url);
@@ -105,17 +112,24 @@ async function waitForSync() {
 
 async function printCrm(crmUrl: string): Promise<void> {
   const state = await fetch(`${crmUrl}/_local/state`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined) as
-    | { contacts: { id: string; properties: Record<string, string>; communicationIds: string[] }[]; communications: { id: string; properties: Record<string, string> }[] }
+    | {
+        contacts: { id: string; properties: Record<string, string>; communicationIds: string[]; dealIds?: string[] }[];
+        communications: { id: string; properties: Record<string, string> }[];
+        deals?: { id: string; properties: Record<string, string> }[];
+      }
     | undefined;
   if (!state) {
     console.log(`\nCRM at ${crmUrl}: not a local CRM, open it to check.`);
     return;
   }
   const bodies = new Map(state.communications.map((c) => [c.id, c.properties['hs_communication_body'] ?? '']));
-  console.log(`\nIn the CRM (${crmUrl}): ${state.contacts.length} contacts, ${state.communications.length} WhatsApp communications\n`);
+  const deals = new Map((state.deals ?? []).map((d) => [d.id, d.properties]));
+  console.log(`\nIn the CRM (${crmUrl}): ${state.contacts.length} contacts, ${state.communications.length} WhatsApp communications, ${deals.size} deals\n`);
   for (const contact of state.contacts) {
     const p = contact.properties;
     console.log(`• #${contact.id} ${[p['firstname'], p['lastname']].filter(Boolean).join(' ') || '(no name)'}  whatsapp_phone ${p['whatsapp_phone'] || '—'}  whatsapp_user_id ${p['whatsapp_user_id'] || '—'}`);
+    console.log(`    segment ${p['whatsapp_segment'] || '—'}, tags ${p['whatsapp_tags'] || '—'}, hot words ${p['whatsapp_hot_words'] || '—'}, level ${p['whatsapp_customer_level'] || '—'}`);
+    for (const id of contact.dealIds ?? []) console.log(`    deal: ${deals.get(id)?.['dealname']} (${deals.get(id)?.['whatsapp_sku']}, ${deals.get(id)?.['amount'] ?? '—'})`);
     for (const id of contact.communicationIds) console.log(`      ${bodies.get(id)?.slice(0, 70)}`);
   }
 }
