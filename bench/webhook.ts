@@ -126,7 +126,9 @@ interface StackProcess {
 /** The local stack as `npm start` builds it, in its own process (Meta is not in ours). */
 async function startStackProcess(dataDir: string): Promise<StackProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/stack-worker.ts'], {
+  // BENCH_CPU_PROF=<dir> writes a CPU profile of the stack process there (open it in Chrome DevTools).
+  const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/stack-worker.ts'], {
     env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir, WHATSAPP_APP_SECRET: 'bench-app-secret', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

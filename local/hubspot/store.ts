@@ -138,6 +138,10 @@ export class LocalHubSpotStore {
   private data: StoreData = emptyData();
   /** What search sees: versions of each record with the time they were written. */
   private readonly searchVersions = new Map<string, { at: number; properties: Record<string, string> }[]>();
+  /** Unique property values → record id, per `type.property`; built on first use, kept on every write. */
+  private readonly uniqueIndex = new Map<string, Map<string, string>>();
+  /** Associations by `fromType:fromId:toType`; built on first use, kept on every association. */
+  private associationIndex: Map<string, LocalAssociation[]> | undefined;
   /** The write loop under way, if any; `dirty` asks it for one more round. */
   private writer: Promise<void> | undefined;
   private dirty = false;
@@ -186,6 +190,7 @@ export class LocalHubSpotStore {
       updatedAt: now,
     };
     this.data.records[type][record.id] = record;
+    this.index(type, record, 'add');
     for (const link of links) this.associate(type, record.id, link.toType, link.toId, link.typeId);
     this.wrote(type, record);
     return record;
@@ -196,10 +201,12 @@ export class LocalHubSpotStore {
     if (!record) throw notFound();
     const values = this.validProperties(type, properties);
     this.assertUnique(type, values, record.id);
+    this.index(type, record, 'remove');
     for (const [name, value] of Object.entries(values)) {
       if (value === '') delete record.properties[name];
       else record.properties[name] = value;
     }
+    this.index(type, record, 'add');
     record.updatedAt = new Date().toISOString();
     this.wrote(type, record);
     return record;
@@ -214,7 +221,7 @@ export class LocalHubSpotStore {
         errorBody('VALIDATION_ERROR', `Property "${idProperty}" is not a unique identifier property of ${type}`),
       );
     }
-    return Object.values(this.data.records[type]).find((r) => r.properties[idProperty] === key);
+    return this.holderOf(type, idProperty, key);
   }
 
   /** Records search can see: the newest version written at least `searchLagMs` ago. */
@@ -233,7 +240,52 @@ export class LocalHubSpotStore {
   }
 
   associatedIds(fromType: ObjectType, fromId: string, toType: ObjectType): LocalAssociation[] {
-    return this.data.associations.filter((a) => a.fromType === fromType && a.fromId === fromId && a.toType === toType);
+    return [...(this.associations().get(`${fromType}:${fromId}:${toType}`) ?? [])];
+  }
+
+  private associations(): Map<string, LocalAssociation[]> {
+    if (!this.associationIndex) {
+      this.associationIndex = new Map();
+      for (const a of this.data.associations) this.indexAssociation(a);
+    }
+    return this.associationIndex;
+  }
+
+  private indexAssociation(a: LocalAssociation): void {
+    const key = `${a.fromType}:${a.fromId}:${a.toType}`;
+    const list = this.associationIndex!.get(key);
+    if (list) list.push(a);
+    else this.associationIndex!.set(key, [a]);
+  }
+
+  /** The record holding `value` in the unique property `name`, through the index. */
+  private holderOf(type: ObjectType, name: string, value: string): LocalRecord | undefined {
+    const id = this.uniqueValues(type, name).get(value);
+    return id === undefined ? undefined : this.data.records[type][id];
+  }
+
+  private uniqueValues(type: ObjectType, name: string): Map<string, string> {
+    const key = `${type}.${name}`;
+    let values = this.uniqueIndex.get(key);
+    if (!values) {
+      values = new Map();
+      for (const record of Object.values(this.data.records[type])) {
+        const value = record.properties[name];
+        if (value) values.set(value, record.id);
+      }
+      this.uniqueIndex.set(key, values);
+    }
+    return values;
+  }
+
+  /** Adds or removes a record's unique values in the indexes already built. */
+  private index(type: ObjectType, record: LocalRecord, change: 'add' | 'remove'): void {
+    for (const [name, value] of Object.entries(record.properties)) {
+      const values = this.uniqueIndex.get(`${type}.${name}`);
+      if (!values || !value) continue;
+      if (change === 'add') values.set(value, record.id);
+      else if (values.get(value) === record.id) values.delete(value);
+    }
   }
 
   /** A record as HubSpot returns it: requested (or default) properties plus system ones. */
@@ -372,8 +424,8 @@ export class LocalHubSpotStore {
   private assertUnique(type: ObjectType, values: Record<string, string>, selfId: string | undefined): void {
     for (const [name, value] of Object.entries(values)) {
       if (value === '' || !this.data.properties[type][name]?.hasUniqueValue) continue;
-      const holder = Object.values(this.data.records[type]).find((r) => r.id !== selfId && r.properties[name] === value);
-      if (holder) {
+      const holder = this.holderOf(type, name, value);
+      if (holder && holder.id !== selfId) {
         throw new HubSpotFailure(
           409,
           errorBody('CONFLICT', `${SINGULAR[type]} already exists. Existing ID: ${holder.id}`, {
@@ -386,8 +438,12 @@ export class LocalHubSpotStore {
 
   private associate(fromType: ObjectType, fromId: string, toType: ObjectType, toId: string, typeId: number): void {
     const inverse = ASSOCIATION_TYPES.find(([from, to]) => from === toType && to === fromType);
-    this.data.associations.push({ fromType, fromId, toType, toId, typeId });
-    if (inverse) this.data.associations.push({ fromType: toType, fromId: toId, toType: fromType, toId: fromId, typeId: inverse[2] });
+    const added: LocalAssociation[] = [{ fromType, fromId, toType, toId, typeId }];
+    if (inverse) added.push({ fromType: toType, fromId: toId, toType: fromType, toId: fromId, typeId: inverse[2] });
+    for (const a of added) {
+      this.data.associations.push(a);
+      if (this.associationIndex) this.indexAssociation(a);
+    }
   }
 
   private wrote(type: ObjectType, record: LocalRecord): void {

@@ -524,8 +524,12 @@ export class ScrmTable {
   }
 
   /** A contact's messages in the order they were sent, from `since` (ms) on; merged contacts included by the caller. */
-  async contactHistory(contactId: string, since?: number): Promise<MessageRecord[]> {
+  async contactHistory(contactId: string, since?: number, fields?: readonly (keyof MessageRecord)[]): Promise<MessageRecord[]> {
     const items: MessageRecord[] = [];
+    const projection = fields && {
+      ProjectionExpression: fields.map((_, i) => `#f${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])),
+    };
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -537,6 +541,7 @@ export class ScrmTable {
             ':pk': keys.historyPartition(contactId),
             ...(since !== undefined && { ':since': keys.historySort(since, '') }),
           },
+          ...projection,
           ExclusiveStartKey: start,
         }),
       );

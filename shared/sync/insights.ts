@@ -13,6 +13,9 @@ import type { ScrmTable } from '../store/table.ts';
 /** History the insights need: the longest rule window is 60 days (churn), plus a day's margin. */
 export const INSIGHT_WINDOW_MS = 61 * 86_400_000;
 
+/** Only what the insights read of each message: not its text, raw JSON or sync state. */
+const HISTORY_FIELDS = ['direction', 'sentAt', 'type', 'analysis'] as const;
+
 export class ContactInsightsKeeper {
   constructor(
     private readonly deps: {
@@ -25,7 +28,7 @@ export class ContactInsightsKeeper {
   /** What the contact's history says at `now`. */
   async compute(contact: Contact, now: number): Promise<ContactInsights> {
     const ids = [contact.contactId, ...(contact.mergedFrom ?? [])];
-    const parts = await Promise.all(ids.map((id) => this.deps.table.contactHistory(id, now - INSIGHT_WINDOW_MS)));
+    const parts = await Promise.all(ids.map((id) => this.deps.table.contactHistory(id, now - INSIGHT_WINDOW_MS, HISTORY_FIELDS)));
     const history: MessageRecord[] = parts.flat().sort((a, b) => a.sentAt - b.sentAt);
     return contactInsights(contact, history, this.deps.intelligence, now);
   }
@@ -38,7 +41,18 @@ export class ContactInsightsKeeper {
   async record(contact: Contact, insights: ContactInsights, eventAt: number, now: number): Promise<SegmentChanged | null> {
     const change = segmentChange((contact.segment as Segment | undefined) ?? null, insights.segment, { contactId: contact.contactId, at: eventAt });
     if (change && this.deps.events) await this.deps.events.publish([change]);
-    await this.deps.table.recordInsights(contact.contactId, insights, now);
+    if (change || !sameStoredInsights(contact, insights)) await this.deps.table.recordInsights(contact.contactId, insights, now);
     return change;
   }
+}
+
+/** True when the contact already holds these insights: no write needed. */
+function sameStoredInsights(contact: Contact, insights: ContactInsights): boolean {
+  const stored = new Set(contact.tags ?? []);
+  return (
+    contact.segment === insights.segment &&
+    contact.activityScore === insights.activityScore &&
+    contact.priority === insights.priority &&
+    insights.tags.every((tag) => stored.has(tag))
+  );
 }
