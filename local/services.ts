@@ -4,10 +4,8 @@
  * definitions as the CDK stack (shared/resources.ts). Used by `npm start`, the tests and the bench.
  */
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -24,8 +22,6 @@ import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { ENV, SYNC_QUEUE, TABLE, resourceNames, type QueueDefinition } from '#shared/resources';
 import { createAwsClients, type AwsOverrides } from '#shared/runtime';
 
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';
@@ -59,17 +55,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   const names = resourceNames(options.stage ?? 'local');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
 
-  const dynamo = dynalite({
-    ...(options.dataDir && { path: join(options.dataDir, 'dynamodb') }),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(options.dynamodbPort ?? 0, host, () => resolve());
-  });
-  const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+  const dynamo = await startDynalite({ host, port: options.dynamodbPort ?? 0, ...(options.dataDir && { path: join(options.dataDir, 'dynamodb') }) });
+  const dynamodbEndpoint = `http://${host}:${dynamo.port}`;
 
   const fauxqs = await startFauxqs({
     port: options.sqsPort ?? 0,
@@ -113,10 +100,28 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       clients.dynamodb.destroy();
       clients.sqs.destroy();
       await fauxqs.stop();
-      await new Promise<void>((resolve) => {
-        dynamo.close(() => resolve());
-        dynamo.closeAllConnections?.();
-      });
+      await dynamo.stop();
+    },
+  };
+}
+
+/** dynalite on a worker thread (local/dynalite-worker.ts); resolves once it listens. */
+async function startDynalite(options: { host: string; port: number; path?: string }): Promise<{ port: number; stop(): Promise<void> }> {
+  const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), { workerData: options });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (message: { kind: string; port?: number; message?: string }) => {
+      if (message.kind === 'listening') resolve(message.port!);
+      if (message.kind === 'error') reject(new Error(`dynalite: ${message.message}`));
+    });
+  });
+  return {
+    port,
+    async stop() {
+      const closed = new Promise((resolve) => worker.on('message', (m: { kind: string }) => m.kind === 'closed' && resolve(undefined)));
+      worker.postMessage({ kind: 'close' });
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      await worker.terminate();
     },
   };
 }
