@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import { Annotations } from 'aws-cdk-lib';
-import { type BundlingOptions, Charset, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IConstruct } from 'constructs';
 import type { FunctionName } from '#shared/resources';
 
@@ -146,7 +146,8 @@ export function nodejsBundling(options: { readonly install?: InstalledPackages; 
     format: OutputFormat.ESM,
     target: FUNCTION_BUNDLE_OPTIONS.target,
     minify: FUNCTION_BUNDLE_OPTIONS.minify,
-    charset: Charset.UTF8,
+    // `charset` is not passed on to esbuild by this aws-cdk-lib version: give the flag directly.
+    esbuildArgs: { '--charset': FUNCTION_BUNDLE_OPTIONS.charset },
     sourceMap: FUNCTION_BUNDLE_OPTIONS.sourcemap,
     sourcesContent: FUNCTION_BUNDLE_OPTIONS.sourcesContent,
     mainFields: [...FUNCTION_BUNDLE_OPTIONS.mainFields],
