@@ -7,6 +7,7 @@
  * | identity  | IDENTITY#<kind>#<value>     | IDENTITY  |                                  |                               |
  * | message   | MESSAGE#<wamid>             | MESSAGE   | CONTACT#<id> / MSG#<sentAt>#<wamid> | <PENDING|FAILED>#SYNC#<shard> / <at>#<wamid> |
  * | raw event | RAW#<sha256>                | RAW       | RAW#<day> / <receivedAt>         |                               |
+ * | conflict  | CONFLICT#<day>              | <at>#<contactId>#<field> |                   |                               |
  */
 import { createHash } from 'node:crypto';
 
@@ -35,6 +36,11 @@ export const keys = {
     gsi2sk: `${new Date(receivedAt).toISOString()}#${wamid}`,
   }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,
+  conflictDay: (day: string) => `CONFLICT#${day}`,
+  conflict: (day: string, at: number, contactId: string, field: string) => ({
+    pk: `CONFLICT#${day}`,
+    sk: `${new Date(at).toISOString()}#${contactId}#${field}`,
+  }),
 };
 
 function shardOf(wamid: string): number {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../resources.ts';
 import { DEFAULT_CUSTOMER_LEVEL, HOT_WORD_PREFIX, type Contact, type LeadSource, type MessageAnalysis, type MessageRecord } from '../domain/records.ts';
+import type { ConflictRecord } from '../domain/intelligence/conflicts.ts';
 import { PENDING_SYNC_SHARDS, keys, type IdentityKey, type SyncWork } from './keys.ts';
 
 export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
@@ -658,6 +659,45 @@ export class ScrmTable {
       }),
     );
     return true;
+  }
+
+  // ---------------------------------------------------------------- conflicts (ID-5)
+
+  /**
+   * Keeps a CRM-vs-WhatsApp conflict for human review, under its day. The key is derived from the
+   * conflict itself, so recording the same conflict again changes nothing.
+   */
+  async recordConflict(contactId: string, conflict: ConflictRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.name,
+        Item: {
+          ...keys.conflict(conflict.day, conflict.at, contactId, conflict.field),
+          contactId,
+          ...conflict,
+          [TABLE.ttlAttribute]: this.expiresAt(conflict.at),
+        },
+      }),
+    );
+  }
+
+  /** The conflicts of one UTC day (YYYY-MM-DD), in the order they arose. */
+  async conflictsOn(day: string): Promise<(ConflictRecord & { contactId: string })[]> {
+    const items: (ConflictRecord & { contactId: string })[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.name,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.conflictDay(day) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []).map((item) => stripKeys<ConflictRecord & { contactId: string }>(item)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   // ---------------------------------------------------------------- raw events

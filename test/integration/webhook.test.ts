@@ -358,3 +358,24 @@ describe('nothing acknowledged is lost (IN-5)', () => {
     expect(keys.message('wamid.X')).toEqual({ pk: 'MESSAGE#wamid.X', sk: 'MESSAGE' });
   });
 });
+
+describe('conflicts between the CRM and WhatsApp are kept for review (ID-5)', () => {
+  it('a query lists the conflicts of a day; recording one twice keeps one', async () => {
+    const { resolveField } = await import('#shared/domain/intelligence/conflicts');
+    const day = '2026-11-20';
+    const crmAt = Date.parse(`${day}T09:00:00.000Z`);
+    const a = resolveField('old@example.com', crmAt, 'new@example.com', crmAt + 1, 'email');
+    const b = resolveField('gold', crmAt + 5, 'new customer', crmAt + 2, 'customerLevel');
+    expect(a.conflict).toMatchObject({ winner: 'whatsapp', day });
+    expect(b.conflict).toMatchObject({ winner: 'crm', day });
+    await h.runtime.table.recordConflict('ct_a', a.conflict!);
+    await h.runtime.table.recordConflict('ct_a', a.conflict!);
+    await h.runtime.table.recordConflict('ct_b', b.conflict!);
+    const listed = await h.runtime.table.conflictsOn(day);
+    expect(listed.map((c) => [c.contactId, c.field, c.winner])).toEqual([
+      ['ct_a', 'email', 'whatsapp'],
+      ['ct_b', 'customerLevel', 'crm'],
+    ]);
+    expect(await h.runtime.table.conflictsOn('2026-11-21')).toEqual([]);
+  });
+});
