@@ -490,9 +490,9 @@ export class ScrmTable {
     } while (start);
   }
 
-  /** Stores what the contact's history says now (segment, scores, tags); returns the segment before. */
-  async recordInsights(contactId: string, insights: { segment: string; activityScore: number; priority: number; tags: readonly string[] }, at: number): Promise<string | undefined> {
-    const result = await this.db.send(
+  /** Stores what the contact's history says now (segment, scores, tags). */
+  async recordInsights(contactId: string, insights: { segment: string; activityScore: number; priority: number; tags: readonly string[] }, at: number): Promise<void> {
+    await this.db.send(
       new UpdateCommand({
         TableName: this.name,
         Key: keys.contact(contactId),
@@ -506,10 +506,8 @@ export class ScrmTable {
           ':at': at,
           ...(insights.tags.length && { ':tags': new Set(insights.tags) }),
         },
-        ReturnValues: 'UPDATED_OLD',
       }),
     );
-    return result.Attributes?.['segment'] as string | undefined;
   }
 
   /** Records the CRM id of the opportunity a message created, so a retry reuses it. */
@@ -593,18 +591,6 @@ export class ScrmTable {
         Key: keys.message(wamid),
         UpdateExpression: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError',
         ExpressionAttributeValues: { ':synced': 'synced', ':crm': crmId, ':at': at },
-      }),
-    );
-  }
-
-  /** Records a CRM id as soon as the CRM returns it, so a retry after a crash reuses it. */
-  async recordMessageCrmId(wamid: string, crmId: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.name,
-        Key: keys.message(wamid),
-        UpdateExpression: 'SET crmId = :crm',
-        ExpressionAttributeValues: { ':crm': crmId },
       }),
     );
   }
