@@ -1,6 +1,6 @@
 /**
  * The AWS-compatible services of the local stack, on loopback: dynalite (DynamoDB API, LevelDB
- * on disk) and fauxqs (SQS API, in memory). Tables and queues are created from the same
+ * on disk, on its own thread) and fauxqs (SQS and S3 API, in memory). Tables and queues are created from the same
  * definitions as the CDK stack (shared/resources.ts). Used by `npm start`, the tests and the bench.
  */
 import { mkdirSync } from 'node:fs';
@@ -77,6 +77,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     visibilityTimeoutSeconds: options.syncRetryDelaySeconds ?? SYNC_QUEUE.visibilityTimeoutSeconds,
     maxReceiveCount: options.syncMaxAttempts ?? SYNC_QUEUE.maxReceiveCount,
   };
+  // Media and archives (MD-1, ST-2) go to S3; fauxqs serves the S3 API on the same endpoint.
+  fauxqs.createBucket(names.bucket);
   const syncDlq = await ensureQueue(clients.sqs, names.syncDlq, syncQueue, undefined);
   const sync = await ensureQueue(clients.sqs, names.syncQueue, syncQueue, syncDlq.arn);
 
@@ -85,6 +87,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     [ENV.tableName]: names.table,
     [ENV.syncQueueUrl]: sync.url,
     [ENV.syncDlqUrl]: syncDlq.url,
+    [ENV.bucketName]: names.bucket,
     SYNC_RETRY_DELAY_SECONDS: String(syncQueue.visibilityTimeoutSeconds),
     SYNC_MAX_ATTEMPTS: String(syncQueue.maxReceiveCount),
   };
