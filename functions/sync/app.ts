@@ -98,7 +98,10 @@ export function createSyncApp(deps: SyncDeps) {
 
     const syncedAt = now();
     await table.markSynced(message.wamid, logged.crmId, syncedAt);
-    deps.onSynced?.({ wamid: message.wamid, calls: crmContact.calls + logged.calls + (opportunity?.calls ?? 0), receivedAt: message.receivedAt, syncedAt });
+    const calls = crmContact.calls + logged.calls + (opportunity?.calls ?? 0);
+    // The metric filters of the stack count this line (messages synced, latency, CRM calls).
+    logger.info('message synced', { wamid: message.wamid, calls, latencyMs: syncedAt - message.receivedAt });
+    deps.onSynced?.({ wamid: message.wamid, calls, receivedAt: message.receivedAt, syncedAt });
   }
 
   /** TG-7: a purchase-intent message naming a catalogue product opens one opportunity. */

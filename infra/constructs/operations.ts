@@ -11,6 +11,9 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
+  Metric,
+  Unit,
   type IWidget,
   SingleValueWidget,
   TextWidget,
@@ -18,6 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -42,6 +46,8 @@ export const ALARM_THRESHOLDS = {
   api5xx: 1,
   /** p99 of the API latency above this for 3 consecutive 5-minute periods. */
   apiP99LatencyMs: 2000,
+  /** Share of CRM sync attempts that succeed in an hour, in percent (SY-7: ≥ 99 %). */
+  syncSuccessPercent: 99,
 } as const;
 
 const PERIOD = Duration.minutes(5);
@@ -227,6 +233,56 @@ export class Operations extends Construct {
       new GraphWidget({
         title: 'Webhook API: latency p50 / p99 (ms)',
         left: [api.metricLatency({ period: PERIOD, statistic: 'p50' }), latencyP99],
+        width: 12,
+      }),
+    );
+  }
+
+  /**
+   * The message flow from the functions' JSON logs, through metric filters (no code in the
+   * functions, no bundle weight): messages stored and repeated deliveries (webhook), messages
+   * synced, failed sync attempts, sync latency and CRM calls per message (sync), and an alarm when
+   * fewer than 99 % of the sync attempts of an hour succeed (SY-7).
+   */
+  watchMessageFlow(webhook: AppFunction, sync: AppFunction): void {
+    const namespace = `WhatsAppScrm/${this.stage}`;
+    const filter = (fn: AppFunction, id: string, message: string, metricName: string, metricValue: string, unit = Unit.COUNT) => {
+      new MetricFilter(this, id, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName,
+        filterPattern: FilterPattern.stringValue('$.message', '=', message),
+        metricValue,
+        unit,
+      });
+      return new Metric({ namespace, metricName, period: PERIOD, statistic: 'Sum', unit });
+    };
+    const stored = filter(webhook, 'MessagesStoredFilter', 'delivery stored', 'MessagesStored', '$.messages');
+    const duplicates = filter(webhook, 'DuplicatesFilter', 'delivery stored', 'DuplicateDeliveries', '$.duplicates');
+    const synced = filter(sync, 'MessagesSyncedFilter', 'message synced', 'MessagesSynced', '1');
+    const failed = filter(sync, 'SyncFailedFilter', 'CRM sync attempt failed', 'SyncAttemptsFailed', '1');
+    const latency = filter(sync, 'SyncLatencyFilter', 'message synced', 'SyncLatency', '$.latencyMs', Unit.MILLISECONDS);
+    const calls = filter(sync, 'CrmCallsFilter', 'message synced', 'CrmCallsPerMessage', '$.calls');
+
+    const hour = Duration.hours(1);
+    const successPercent = new MathExpression({
+      expression: 'IF(synced + failed > 0, 100 * synced / (synced + failed), 100)',
+      usingMetrics: { synced: synced.with({ period: hour }), failed: failed.with({ period: hour }) },
+      period: hour,
+      label: 'sync success %',
+    });
+    this.alarm('sync-success-below-target', {
+      metric: successPercent,
+      threshold: ALARM_THRESHOLDS.syncSuccessPercent,
+      operator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      description: `Fewer than ${ALARM_THRESHOLDS.syncSuccessPercent} % of the CRM sync attempts of the last hour succeeded.`,
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Messages: stored, repeated deliveries, synced, failed sync attempts', left: [stored, duplicates, synced, failed], width: 12 }),
+      new GraphWidget({
+        title: 'CRM sync: latency from arrival p50 / p95 (ms), calls per message',
+        left: [latency.with({ statistic: 'p50' }), latency.with({ statistic: 'p95' })],
+        right: [calls.with({ statistic: 'Average' })],
         width: 12,
       }),
     );

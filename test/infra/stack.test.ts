@@ -494,6 +494,25 @@ describe('cdk-nag', () => {
   });
 });
 
+describe('message-flow metrics from the logs (OP-1, SY-7)', () => {
+  it('counts stored, repeated, synced and failed messages, sync latency and CRM calls through metric filters', () => {
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, r]) => r.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricNamespace: string; MetricValue: string }[] });
+    const byName = Object.fromEntries(filters.map((f) => [f.MetricTransformations[0]!.MetricName, f]));
+    expect(Object.keys(byName).sort()).toEqual(['CrmCallsPerMessage', 'DuplicateDeliveries', 'MessagesStored', 'MessagesSynced', 'SyncAttemptsFailed', 'SyncLatency']);
+    expect(byName['MessagesStored']).toMatchObject({ FilterPattern: '{ $.message = "delivery stored" }', MetricTransformations: [{ MetricValue: '$.messages', MetricNamespace: 'WhatsAppScrm/test' }] });
+    expect(byName['SyncAttemptsFailed']?.FilterPattern).toBe('{ $.message = "CRM sync attempt failed" }');
+  });
+
+  it('alarms when fewer than 99 % of an hour\'s sync attempts succeed', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'scrm-test-sync-success-below-target',
+      Threshold: 99,
+      ComparisonOperator: 'LessThanThreshold',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('100 \\* synced') })]),
+    });
+  });
+});
+
 describe('domain events', () => {
   it('has one EventBridge bus, named per stage, whose name every function receives', () => {
     template.resourceCountIs('AWS::Events::EventBus', 1);
