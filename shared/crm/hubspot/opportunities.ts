@@ -7,12 +7,12 @@
  * (docs/hubspot.md), so normally the create itself is the claim (`unique-property`): a refused
  * duplicate — a second call, a concurrent call in another process, a retry after a crash that
  * lost the CRM id — is read back with `idProperty`. Should an account report the property as not
- * unique (created by hand without "unique"), the same `timeline-scan` fallback as for messages
- * is used: the contact's associated deals are read (consistent reads, not search) first.
+ * unique (created by hand without "unique"), the `timeline-scan` fallback reads the contact's
+ * associated deals first (create-once.ts).
  */
 import { CrmError, type CrmOpportunityInput, type CrmOpportunityResult } from '#shared/crm/port';
 import type { HubSpotApi, PropertyValues } from './api.ts';
-import type { DedupStrategy } from './messages.ts';
+import { createOnce, type DedupStrategy } from './create-once.ts';
 import { DEAL, DEAL_TO_CONTACT_TYPE_ID } from './properties.ts';
 
 export interface DealSettings {
@@ -26,40 +26,25 @@ export interface DealSettings {
 
 const DAY_MS = 86_400_000;
 
-export async function createOpportunity(
+export function createOpportunity(
   api: HubSpotApi,
   input: CrmOpportunityInput,
   strategy: DedupStrategy,
   settings: DealSettings,
 ): Promise<CrmOpportunityResult> {
-  if (strategy === 'timeline-scan') {
-    const existing = await findOnContact(api, input);
-    if (existing) return { crmId: existing, created: false, calls: api.calls };
-  }
-  const created = await api.create('deals', dealProperties(input, settings), [
-    { toId: input.contactCrmId, typeId: DEAL_TO_CONTACT_TYPE_ID },
-  ]);
-  if (created.kind === 'created') return { crmId: created.record.id, created: true, calls: api.calls };
-
-  const existing = await api.read('deals', input.opportunityId, {
-    idProperty: DEAL.opportunityId,
-    properties: [DEAL.opportunityId],
-  });
-  if (!existing) {
-    throw new CrmError(
-      'transient',
-      `HubSpot reported opportunity ${input.opportunityId} as a duplicate but cannot read it back`,
-      { crm: 'hubspot' },
-    );
-  }
-  return { crmId: existing.id, created: false, calls: api.calls };
-}
-
-async function findOnContact(api: HubSpotApi, input: CrmOpportunityInput): Promise<string | undefined> {
-  const ids = await api.associatedIds('contacts', input.contactCrmId, 'deals');
-  if (ids.length === 0) return undefined;
-  const records = await api.batchRead('deals', ids, { properties: [DEAL.opportunityId] });
-  return records.find((r) => r.properties[DEAL.opportunityId] === input.opportunityId)?.id;
+  return createOnce(
+    api,
+    {
+      objectType: 'deals',
+      key: input.opportunityId,
+      keyProperty: DEAL.opportunityId,
+      properties: dealProperties(input, settings),
+      contactCrmId: input.contactCrmId,
+      associationTypeId: DEAL_TO_CONTACT_TYPE_ID,
+      what: 'opportunity',
+    },
+    strategy,
+  );
 }
 
 export function dealProperties(input: CrmOpportunityInput, settings: DealSettings): PropertyValues {
