@@ -1,31 +1,22 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrmError, type CrmOpportunityInput } from '#shared/crm/port';
-import {
-  HubSpotAdapter,
-  INTELLIGENCE_PROPERTIES as P,
-  setupHubSpot,
-  type HubSpotAdapterOptions,
-} from '#shared/crm/hubspot/adapter';
+import { INTELLIGENCE_PROPERTIES as P, setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { startLocalHubSpot, type LocalHubSpot } from '#local/hubspot/server';
+import { TOKEN, testCustomer, useLocalHubSpot } from '../helpers/local-hubspot.ts';
 
-const TOKEN = 'local-test-token';
 
+const local = useLocalHubSpot('hubspot-deals-it', { searchLagMs: 50 });
 let hub: LocalHubSpot;
 let dataDir: string;
 let sequence = 0;
-
-function customer() {
-  sequence += 1;
-  const n = `${Date.now() % 1_000_000}${sequence}`.padStart(8, '0');
-  return { contactId: `c-${n}`, bsuid: `US.D${n}${sequence}`, phone: `+49160${n.slice(-7)}` };
-}
-
-function adapter(options: Partial<HubSpotAdapterOptions> = {}, on: LocalHubSpot = hub): HubSpotAdapter {
-  return new HubSpotAdapter({ baseUrl: on.url, accessToken: TOKEN, backoffBaseMs: 5, timeoutMs: 2000, ...options });
-}
+beforeAll(() => {
+  hub = local.hub();
+  dataDir = local.dataDir();
+});
+const adapter = local.adapter;
+const customer = () => testCustomer('D', '+49160');
 
 function dealsWith(opportunityId: string, on: LocalHubSpot = hub) {
   return on.state().deals.filter((d) => d.properties.whatsapp_opportunity_id === opportunityId);
@@ -54,16 +45,6 @@ function opportunity(contactCrmId: string, overrides: Partial<CrmOpportunityInpu
   };
 }
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'hubspot-deals-it-'));
-  hub = await startLocalHubSpot({ searchLagMs: 50, token: TOKEN, dataFile: join(dataDir, 'hubspot.json') });
-  await setupHubSpot({ baseUrl: hub.url, accessToken: TOKEN });
-});
-
-afterAll(async () => {
-  await hub.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe('hubspot:setup for deals and intelligence properties', () => {
   it('creates the deal and intelligence properties and reports the unique opportunity id', async () => {

@@ -1,33 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrmError, type CrmContactInput } from '#shared/crm/port';
-import { HubSpotAdapter, setupHubSpot, type HubSpotAdapterOptions } from '#shared/crm/hubspot/adapter';
+import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { startLocalHubSpot, type LocalHubSpot } from '#local/hubspot/server';
+import { TOKEN, testCustomer, useLocalHubSpot } from '../helpers/local-hubspot.ts';
 
-const TOKEN = 'local-test-token';
 const SEARCH_LAG_MS = 50;
 
+const local = useLocalHubSpot('hubspot-it', { searchLagMs: SEARCH_LAG_MS });
 let hub: LocalHubSpot;
 let dataDir: string;
-let sequence = 0;
+beforeAll(() => {
+  hub = local.hub();
+  dataDir = local.dataDir();
+});
+const adapter = local.adapter;
+const customer = () => testCustomer('', '+49151');
 
 /** Fresh identities per test, so tests share one server without seeing each other. */
-function customer() {
-  sequence += 1;
-  const n = `${Date.now() % 1_000_000}${sequence}`.padStart(8, '0');
-  return {
-    contactId: `c-${n}`,
-    bsuid: `US.${n}${sequence}`,
-    phone: `+49151${n.slice(-7)}`,
-  };
-}
-
-function adapter(options: Partial<HubSpotAdapterOptions> = {}, on: LocalHubSpot = hub): HubSpotAdapter {
-  return new HubSpotAdapter({ baseUrl: on.url, accessToken: TOKEN, backoffBaseMs: 5, timeoutMs: 2000, ...options });
-}
-
 function contactsWith(property: string, value: string, on: LocalHubSpot = hub) {
   return on.state().contacts.filter((c) => c.properties[property] === value);
 }
@@ -53,16 +43,6 @@ function message(contactCrmId: string, wamid = `wamid.${customer().bsuid}`) {
   return { wamid, contactCrmId, direction: 'inbound' as const, body: 'Hello, is the blue one in stock?', timestamp: Date.now() };
 }
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'hubspot-it-'));
-  hub = await startLocalHubSpot({ searchLagMs: SEARCH_LAG_MS, token: TOKEN, dataFile: join(dataDir, 'hubspot.json') });
-  await setupHubSpot({ baseUrl: hub.url, accessToken: TOKEN });
-});
-
-afterAll(async () => {
-  await hub.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe('hubspot:setup', () => {
   it('is idempotent: a second run finds every property and reports the unique message id', async () => {
