@@ -6,7 +6,7 @@
  */
 import { normalisePhone } from '#shared/phone';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
-import { seedOf } from '#shared/store/identities';
+import { seedOf } from '#shared/identity/resolver';
 import { startLocalStack } from '#local/stack';
 import { newWamid } from '#local/webhooks';
 import { closedLoop } from './load.ts';
@@ -25,16 +25,16 @@ process.on('message', (request: DirectRequest | { kind: 'stop' }) => {
     void stack.stop().then(() => process.exit(0));
     return;
   }
-  const { table, identities, syncQueue } = stack.runtime;
+  const { store, identities, syncQueue } = stack.runtime;
   void closedLoop(request.concurrency, request.seconds, async (i) => {
     const c = request.customers[i % request.customers.length]!;
     const now = Date.now();
     const wamid = newWamid();
     const customer = { bsuid: c.bsuid, phone: normalisePhone(c.waId, 'HK'), profileName: c.name };
     const { contactId } = await identities.resolve(customer, now);
-    await table.putMessage({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '102290129340398', type: 'text', knownType: true, summary: 'direct', text: 'direct', sentAt: now, receivedAt: now });
-    await table.applyInbound(contactId, { sentAt: now, phoneNumberId: '106540352242922', profileName: c.name }, seedOf(customer, { source: 'whatsapp' }));
-    await table.markApplied(wamid);
+    await store.messages.put({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '102290129340398', type: 'text', knownType: true, summary: 'direct', text: 'direct', sentAt: now, receivedAt: now });
+    await store.contacts.applyInbound(contactId, { sentAt: now, phoneNumberId: '106540352242922', profileName: c.name }, seedOf(customer, { source: 'whatsapp' }));
+    await store.messages.markApplied(wamid);
     await syncQueue.enqueue([messageSyncJob(wamid, contactId)]);
   }).then((perSecond) => process.send?.({ kind: 'direct', perSecond }));
 });

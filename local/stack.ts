@@ -105,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
     const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger });
     const sync = createSyncApp({
-      table: runtime.table,
+      store: runtime.store,
       crm,
       sqs: runtime.clients.sqs,
       queueUrl: services.queueUrls.sync,
@@ -116,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       events,
       ...(options.onSynced && { onSynced: options.onSynced }),
     });
-    const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, table: runtime.table, logger });
+    const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
 
     if (options.pollers !== false) {
       const poller = startEventSource({
@@ -131,7 +131,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const sweep = (minAgeMs = 30_000) =>
-      requeuePendingSync(runtime.table, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
+      requeuePendingSync(runtime.store, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
     // After a restart (or a crash mid-enqueue) everything stored but not synced goes back in the queue.
     await sweep(0);
     const sweeper = setInterval(() => {

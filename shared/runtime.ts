@@ -11,8 +11,8 @@ import { loadRuntimeConfig, loadSecrets, type RuntimeConfig, type Secrets } from
 import { analyseMessage } from './domain/analysis.ts';
 import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
 import { SqsSyncQueue } from './queue/sync-jobs.ts';
-import { IdentityResolver } from './store/identities.ts';
-import { ScrmTable } from './store/table.ts';
+import { IdentityResolver } from './identity/resolver.ts';
+import { createStore, type Store } from './store/store.ts';
 
 /** Endpoint and credential overrides: set by the local stack and tests, absent on AWS. */
 export interface AwsOverrides {
@@ -44,7 +44,7 @@ export interface Runtime {
   readonly config: RuntimeConfig;
   readonly secrets: Secrets;
   readonly clients: AwsClients;
-  readonly table: ScrmTable;
+  readonly store: Store;
   readonly identities: IdentityResolver;
   readonly syncQueue: SqsSyncQueue;
   readonly analyse: typeof analyseMessage;
@@ -59,13 +59,13 @@ export async function createRuntime(
   const config = loadRuntimeConfig(env);
   const secrets = await loadSecrets(env);
   const clients = createAwsClients(overrides);
-  const table = new ScrmTable(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays });
+  const store = createStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays });
   return {
     config,
     secrets,
     clients,
-    table,
-    identities: new IdentityResolver(table),
+    store,
+    identities: new IdentityResolver(store),
     syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
     analyse: analyseMessage,
     events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,

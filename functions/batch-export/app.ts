@@ -9,7 +9,7 @@ import { crmContactProperties } from '#shared/crm/mapping';
 import type { CrmAdapter } from '#shared/crm/port';
 import { describeError } from '#shared/observability';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
-import type { ScrmTable } from '#shared/store/table';
+import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';
 import { requeuePendingSync } from '#shared/sync/sweep';
 
@@ -18,7 +18,7 @@ const SWEEP_MIN_AGE_MS = 5 * 60_000;
 const SWEEP_LIMIT = 5_000;
 
 export interface BatchDeps {
-  readonly table: ScrmTable;
+  readonly store: Store;
   readonly syncJobs: SyncJobSink;
   readonly insights: ContactInsightsKeeper;
   /** Built on first use: only the segment refresh talks to the CRM. */
@@ -44,7 +44,7 @@ export function createBatchApp(deps: BatchDeps) {
     let contacts = 0;
     let changed = 0;
     const failures: string[] = [];
-    for await (const contact of deps.table.contacts()) {
+    for await (const contact of deps.store.contacts.all()) {
       if (contact.mergedInto) continue; // its history counts in the contact it became
       contacts++;
       try {
@@ -79,7 +79,7 @@ export function createBatchApp(deps: BatchDeps) {
       switch (task) {
         case 'sweep':
         case 'batch-sync': {
-          const requeued = await requeuePendingSync(deps.table, deps.syncJobs, { minAgeMs: SWEEP_MIN_AGE_MS, limit: SWEEP_LIMIT, now: now() });
+          const requeued = await requeuePendingSync(deps.store, deps.syncJobs, { minAgeMs: SWEEP_MIN_AGE_MS, limit: SWEEP_LIMIT, now: now() });
           deps.logger.info('pending sync requeued', { task, requeued });
           return { task, requeued };
         }

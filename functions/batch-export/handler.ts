@@ -17,9 +17,9 @@ const app = once(async () => {
   const runtime = await createRuntime();
   let crm: CrmAdapter | undefined;
   return createBatchApp({
-    table: runtime.table,
+    store: runtime.store,
     syncJobs: runtime.syncQueue,
-    insights: new ContactInsightsKeeper({ table: runtime.table, intelligence: shippedIntelligence(), events: runtime.events }),
+    insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events: runtime.events }),
     crm: () => (crm ??= createCrmAdapter(runtime.config, runtime.secrets)),
     logger,
   });

@@ -7,13 +7,13 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SyncJobSchema, messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
-import type { ScrmTable } from '#shared/store/table';
+import type { Store } from '#shared/store/store';
 
 export interface RedriveDeps {
   readonly sqs: SQSClient;
   readonly dlqUrl: string;
   readonly jobs: SyncJobSink;
-  readonly table: ScrmTable;
+  readonly store: Store;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => number;
 }
@@ -45,7 +45,7 @@ export function createRedriveApp(deps: RedriveDeps) {
             result.malformed++;
             continue;
           }
-          if (await deps.table.markRedriven(job.data.wamid)) {
+          if (await deps.store.syncState.markRedriven(job.data.wamid)) {
             await deps.jobs.enqueue([job.data], { redrive: token });
             result.redriven++;
           } else {
@@ -56,8 +56,8 @@ export function createRedriveApp(deps: RedriveDeps) {
       }
       // Failed messages whose DLQ copy is gone (a DLQ purged by hand, a local restart) are
       // known to the table all the same: they go back too.
-      for (const message of await deps.table.failedSync(Math.max(0, max - result.redriven - result.alreadySynced - result.malformed))) {
-        if (await deps.table.markRedriven(message.wamid)) {
+      for (const message of await deps.store.syncState.failed(Math.max(0, max - result.redriven - result.alreadySynced - result.malformed))) {
+        if (await deps.store.syncState.markRedriven(message.wamid)) {
           await deps.jobs.enqueue([messageSyncJob(message.wamid, message.contactId)], { redrive: token });
           result.redriven++;
         }

@@ -17,7 +17,7 @@ const app = once(async () => {
     sqs: runtime.clients.sqs,
     dlqUrl: runtime.config.syncDlqUrl,
     jobs: runtime.syncQueue,
-    table: runtime.table,
+    store: runtime.store,
     logger,
   });
 });

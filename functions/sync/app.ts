@@ -19,10 +19,10 @@ import type { DomainEventBus } from '#shared/events/bus';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { describeError } from '#shared/observability';
 import { SyncJobSchema, type SyncJob } from '#shared/queue/sync-jobs';
-import type { ScrmTable } from '#shared/store/table';
+import type { Store } from '#shared/store/store';
 
 export interface SyncDeps {
-  readonly table: ScrmTable;
+  readonly store: Store;
   readonly crm: CrmAdapter;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
@@ -44,20 +44,20 @@ const MAX_MERGE_HOPS = 5;
 
 export function createSyncApp(deps: SyncDeps) {
   const now = deps.now ?? Date.now;
-  const { table, crm, logger } = deps;
+  const { store, crm, logger } = deps;
   const keeper = new ContactInsightsKeeper(deps);
 
   /** The contact a message belongs to now (a merged contact leads to the one it became). */
   async function currentContact(contactId: string): Promise<Contact | undefined> {
-    let contact = await table.getContact(contactId);
+    let contact = await store.contacts.get(contactId);
     for (let hop = 0; contact?.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
-      contact = await table.getContact(contact.mergedInto);
+      contact = await store.contacts.get(contact.mergedInto);
     }
     return contact;
   }
 
   async function syncMessage(job: SyncJob): Promise<void> {
-    const message = await table.getMessage(job.wamid);
+    const message = await store.messages.get(job.wamid);
     if (!message) {
       logger.warn('sync job for a message that is not stored (expired?); dropped', { wamid: job.wamid });
       return;
@@ -83,7 +83,7 @@ export function createSyncApp(deps: SyncDeps) {
       properties: crmContactProperties(contact, insights),
     });
     if (contact.crm?.id !== crmContact.crmId) {
-      await table.setContactCrm(contact.contactId, { kind: crm.kind, id: crmContact.crmId }, now());
+      await store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: crmContact.crmId }, now());
     }
     const logged = await crm.logMessage({
       wamid: message.wamid,
@@ -97,7 +97,7 @@ export function createSyncApp(deps: SyncDeps) {
     await keeper.record(contact, insights, message.sentAt, now());
 
     const syncedAt = now();
-    await table.markSynced(message.wamid, logged.crmId, syncedAt);
+    await store.syncState.markSynced(message.wamid, logged.crmId, syncedAt);
     const calls = crmContact.calls + logged.calls + (opportunity?.calls ?? 0);
     // The metric filters of the stack count this line (messages synced, latency, CRM calls).
     logger.info('message synced', { wamid: message.wamid, calls, latencyMs: syncedAt - message.receivedAt });
@@ -121,7 +121,7 @@ export function createSyncApp(deps: SyncDeps) {
       createdAt: message.sentAt,
       knownCrmId: message.opportunityCrmId,
     });
-    if (created.crmId !== message.opportunityCrmId) await table.recordOpportunity(message.wamid, created.crmId);
+    if (created.crmId !== message.opportunityCrmId) await store.messages.recordOpportunity(message.wamid, created.crmId);
     logger.info('opportunity opened', { wamid: message.wamid, sku: opportunity.sku, created: created.created });
     return created;
   }
@@ -132,7 +132,7 @@ export function createSyncApp(deps: SyncDeps) {
     const reason = describeError(error);
     const permanent = error instanceof CrmError && !error.retryable;
     const final = permanent || attempt >= deps.config.maxAttempts;
-    await table.recordSyncFailure(job.wamid, reason, attempt, final);
+    await store.syncState.recordFailure(job.wamid, reason, attempt, final);
     logger.warn('CRM sync attempt failed', { wamid: job.wamid, attempt, final, reason });
 
     if (permanent && deps.dlqUrl) {

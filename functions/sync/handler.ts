@@ -10,7 +10,7 @@ import { createSyncApp } from './app.ts';
 const app = once(async () => {
   const runtime = await createRuntime();
   return createSyncApp({
-    table: runtime.table,
+    store: runtime.store,
     crm: createCrmAdapter(runtime.config, runtime.secrets),
     sqs: runtime.clients.sqs,
     queueUrl: runtime.config.syncQueueUrl,

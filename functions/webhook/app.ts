@@ -10,9 +10,9 @@ import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, Webho
 import type { MessageAnalysis, MessageRecord } from '#shared/domain/records';
 import { maskPhone } from '#shared/phone';
 import { messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
-import { identitiesOf, seedOf, type IdentityResolver } from '#shared/store/identities';
+import { identitiesOf, seedOf, type IdentityResolver } from '#shared/identity/resolver';
 import { sha256Hex } from '#shared/store/keys';
-import type { ScrmTable } from '#shared/store/table';
+import type { Store } from '#shared/store/store';
 import { parseWebhook } from '#shared/whatsapp/inbound';
 import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
 import { isValidSignature } from '#shared/whatsapp/signature';
@@ -24,7 +24,7 @@ export const APPLY_LEASE_MS = 60_000;
 export interface WebhookDeps {
   readonly config: Pick<RuntimeConfig, 'defaultRegion' | 'webhookMaxBodyBytes' | 'accounts'>;
   readonly secrets: Pick<Secrets, 'appSecret' | 'verifyToken'>;
-  readonly table: ScrmTable;
+  readonly store: Store;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -52,7 +52,7 @@ export interface IngestSummary {
 
 export function createWebhookApp(deps: WebhookDeps) {
   const now = deps.now ?? Date.now;
-  const { table, identities, syncJobs, logger } = deps;
+  const { store, identities, syncJobs, logger } = deps;
 
   function verify(event: APIGatewayProxyEventV2): Result {
     const q = event.queryStringParameters ?? {};
@@ -134,14 +134,14 @@ export function createWebhookApp(deps: WebhookDeps) {
 
     // Pure CPU, tens of microseconds: what the customer's words say (TG-1, TG-2, TG-5, ID-4).
     const analysis = m.text && m.type !== 'system' ? deps.analyse(m.text) : undefined;
-    const stored = await table.putMessage({ ...toRecord(m, contactId, receivedAt), ...(analysis && { analysis }) });
+    const stored = await store.messages.put({ ...toRecord(m, contactId, receivedAt), ...(analysis && { analysis }) });
     const row = stored.created ? undefined : stored.existing;
-    const ownsEffects = stored.created || (!row!.applied && (await table.takeApplyLease(m.wamid, receivedAt, APPLY_LEASE_MS)));
+    const ownsEffects = stored.created || (!row!.applied && (await store.messages.takeApplyLease(m.wamid, receivedAt, APPLY_LEASE_MS)));
     const rowContact = row?.contactId ?? contactId;
     if (ownsEffects) {
       // A system notice (a number change …) is Meta speaking, not the customer: no counters.
       if (m.type !== 'system') {
-        await table.applyInbound(
+        await store.contacts.applyInbound(
           rowContact,
           {
             sentAt: m.sentAt,
@@ -154,7 +154,7 @@ export function createWebhookApp(deps: WebhookDeps) {
           seedOf(m.customer, lead),
         );
       }
-      await table.markApplied(m.wamid);
+      await store.messages.markApplied(m.wamid);
     }
     // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
     // SQS deduplication and the idempotent consumer make a second copy harmless.
@@ -170,7 +170,7 @@ export function createWebhookApp(deps: WebhookDeps) {
       ? (await identities.resolve(s.recipient, at)).contactId
       : undefined;
     const error = s.errors[0];
-    await table.applyMessageStatus({
+    await store.messages.applyStatus({
       wamid: s.wamid,
       contactId,
       phoneNumberId: s.account.phoneNumberId,
@@ -181,7 +181,7 @@ export function createWebhookApp(deps: WebhookDeps) {
       error: error && { code: error.code, title: error.title, message: error.message },
       pricing: s.pricing,
     });
-    if (contactId) await table.applyDeliveryStatus(contactId, s.status, s.at);
+    if (contactId) await store.contacts.applyDeliveryStatus(contactId, s.status, s.at);
     if (s.status === 'failed') logger.warn('outbound message failed', { wamid: s.wamid, code: error?.code, title: error?.title });
   }
 
@@ -194,7 +194,7 @@ export function createWebhookApp(deps: WebhookDeps) {
 
   async function keepUnprocessable(u: Unprocessable): Promise<void> {
     const raw = JSON.stringify(u.raw ?? null);
-    await table.putRaw(sha256Hex(`${u.field}\n${raw}`), { reason: u.reason, field: u.field, phoneNumberId: u.account?.phoneNumberId, raw }, now());
+    await store.rawEvents.put(sha256Hex(`${u.field}\n${raw}`), { reason: u.reason, field: u.field, phoneNumberId: u.account?.phoneNumberId, raw }, now());
     logger.warn('webhook content kept raw for review', { field: u.field, reason: u.reason });
   }
 

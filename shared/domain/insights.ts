@@ -7,7 +7,7 @@ import type { Intelligence } from './intelligence/intelligence.ts';
 import { priorityOf, activityScore } from './intelligence/scores.ts';
 import { segmentOf, type Segment } from './intelligence/segments.ts';
 import { contactTagsFromHotWords } from './intelligence/tags.ts';
-import { HOT_WORD_PREFIX, type Contact, type MessageRecord } from './records.ts';
+import type { Contact, MessageRecord } from './records.ts';
 
 export interface ContactInsights {
   readonly segment: Segment;
@@ -18,15 +18,6 @@ export interface ContactInsights {
   /** Mean sentiment of the customer's messages, when any had words to score. */
   readonly sentiment: number | undefined;
   readonly hotWords: Record<string, number>;
-}
-
-/** The running hot-word counters kept on a contact (`hw_<word>` attributes). */
-export function hotWordsOf(contact: Contact): Record<string, number> {
-  const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(contact)) {
-    if (name.startsWith(HOT_WORD_PREFIX) && typeof value === 'number') counters[name.slice(HOT_WORD_PREFIX.length)] = value;
-  }
-  return counters;
 }
 
 export function contactInsights(
@@ -44,7 +35,7 @@ export function contactInsights(
   const sent = contact.lastOutboundAt;
   const lastOutbound = sent === undefined ? null : { sentAt: sent, readAt: contact.lastReadAt !== undefined && contact.lastReadAt >= sent ? contact.lastReadAt : null };
   const priority = priorityOf({ activity, segment, lastOutbound }, now);
-  const hotWords = hotWordsOf(contact);
+  const hotWords = { ...contact.hotWords };
   const earned = contactTagsFromHotWords(hotWords, intelligence.hotWordFamily, intelligence.contactTagRules);
   return {
     segment,

@@ -26,6 +26,8 @@ export interface Contact {
   readonly lastReadAt?: number;
   readonly inboundCount?: number;
   readonly outboundCount?: number;
+  /** Running counts of the hot words the customer used (TG-2), by hot-word id. */
+  readonly hotWords?: Readonly<Record<string, number>>;
   /** Every rule tag the customer's messages carried, plus contact tags earned from hot words. */
   readonly tags?: string[];
   readonly segment?: string;
@@ -57,9 +59,6 @@ export interface MessageAnalysis {
   readonly sentiment: number;
   readonly hotWords: Record<string, number>;
 }
-
-/** Contact attribute holding the running count of one hot word (atomic ADD per message). */
-export const HOT_WORD_PREFIX = 'hw_';
 
 export interface MessageRecord {
   readonly wamid: string;

@@ -1,156 +1,45 @@
 /**
- * Who is this customer? Finds or creates our contact for the identities a delivery carries,
- * race-free with conditional writes only (architecture: Identity; whatsapp-identity.md).
- *
- * - Any one identity finds the contact; a delivery with several links them all to it.
- * - Two deliveries creating the same new customer at once compute the same contact id (derived
- *   from the first identity) and the identity claims are conditional, so both end in one contact.
- * - When a delivery proves that two existing contacts are one customer (a phone and a BSUID that
- *   point to different contacts), the identities move to the contact of the strongest identity and
- *   the other contact is marked merged into it: history is never moved or lost.
- * - Every step is idempotent, so a retry after a failure at any point converges.
+ * Identity items: each identity of a customer (BSUID, E.164 phone, parent BSUID, an unparseable
+ * phone kept raw) is its own item pointing to our contact, claimed with a conditional write so
+ * that two deliveries for one new customer end in one contact (whatsapp-identity.md).
  */
-import type { CustomerRef, IdentityChange } from '../domain/events.ts';
-import type { Contact, LeadSource } from '../domain/records.ts';
-import { contactIdFor, type IdentityKey } from './keys.ts';
-import type { ContactSeed, ScrmTable } from './table.ts';
+import type { TableClient } from './client.ts';
+import { keys, type IdentityKey } from './keys.ts';
 
-/** Identities of a customer reference, strongest first: BSUID, phone, parent BSUID. */
-export function identitiesOf(customer: CustomerRef): IdentityKey[] {
-  const ids: IdentityKey[] = [];
-  if (customer.bsuid) ids.push({ kind: 'bsuid', value: customer.bsuid });
-  // Only a valid number is a phone identity; anything else is kept as the raw string it came as.
-  if (customer.phone?.valid && customer.phone.e164) ids.push({ kind: 'phone', value: customer.phone.e164 });
-  else if (customer.phone?.raw) ids.push({ kind: 'phone_raw', value: customer.phone.raw });
-  if (customer.parentBsuid) ids.push({ kind: 'parent_bsuid', value: customer.parentBsuid });
-  return ids;
-}
+export const identityString = (id: IdentityKey) => `${id.kind}#${id.value}`;
 
-export class NoIdentityError extends Error {
-  override readonly name = 'NoIdentityError';
-}
+export class IdentityStore {
+  constructor(private readonly table: TableClient) {}
 
-const MAX_MERGE_HOPS = 5;
-
-const keyOf = (id: IdentityKey) => `${id.kind}#${id.value}`;
-
-export interface ResolvedContact {
-  readonly contactId: string;
-  /** True when this delivery created the contact's first identity. */
-  readonly isNew: boolean;
-  /** Contacts found to be this same customer and merged into it by this delivery. */
-  readonly merged: readonly string[];
-}
-
-export class IdentityResolver {
-  constructor(private readonly table: ScrmTable) {}
-
-  /**
-   * Finds or creates the contact of `customer`, linking every identity it carries.
-   * `leadSource` only applies when the contact is created.
-   */
-  async resolve(
-    customer: CustomerRef,
-    at: number,
-    lead: { source: LeadSource; referral?: ContactSeed['leadReferral'] } = { source: 'whatsapp' },
-  ): Promise<ResolvedContact> {
-    const ids = identitiesOf(customer);
-    const first = ids[0];
-    if (!first) throw new NoIdentityError('the delivery carries no customer identity (no BSUID and no phone)');
-
-    const owners = await this.table.identityOwners(ids);
-    // The contact of the strongest identity already known wins; a brand-new customer gets the
-    // id derived from its strongest identity.
-    const known = ids.find((id) => owners.has(keyOf(id)));
-    const target = known ? owners.get(keyOf(known))! : contactIdFor(first);
-    const isNew = !known;
-    // Steady state: every identity already points to one contact. Nothing to write here; the
-    // contact's own update (applyInbound) fills in anything a crashed first delivery left out.
-    if (ids.every((id) => owners.get(keyOf(id)) === target)) return { contactId: target, isNew, merged: [] };
-
-    const merged = await this.linkAll(ids, owners, target, at);
-    const contact = await this.table.ensureContact(target, seedOf(customer, lead), at);
-    // An identity that still points to a contact merged away leads to the one it became.
-    let contactId = contact.contactId;
-    let next = contact.mergedInto;
-    for (let hop = 0; next && hop < MAX_MERGE_HOPS; hop++) {
-      contactId = next;
-      next = (await this.table.getContact(next))?.mergedInto;
+  /** The contact each identity points to (strongly consistent), by `kind#value`. */
+  async owners(ids: readonly IdentityKey[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    const byPk = new Map(ids.map((id) => [keys.identity(id).pk, identityString(id)]));
+    for (const item of await this.table.batchGet(ids.map(keys.identity), 'pk, contactId')) {
+      const id = byPk.get(item['pk'] as string);
+      if (id) owners.set(id, item['contactId'] as string);
     }
-    return { contactId, isNew, merged };
+    return owners;
   }
 
-  /**
-   * A number or BSUID change: the new identities join the contact of the old ones, and the
-   * contact's current phone/BSUID move to the new values. The old identities keep pointing to it.
-   */
-  async applyChange(contactId: string, change: IdentityChange, previousPhone: string | undefined, at: number): Promise<readonly string[]> {
-    const newPhone = change.newPhone?.valid ? change.newPhone.e164 : undefined;
-    const ids: IdentityKey[] = [];
-    if (change.newBsuid) ids.push({ kind: 'bsuid', value: change.newBsuid });
-    if (newPhone) ids.push({ kind: 'phone', value: newPhone });
-    const owners = await this.table.identityOwners(ids);
-    const merged = await this.linkAll(ids, owners, contactId, at);
-    await this.table.applyIdentityChange(
-      contactId,
-      {
-        phone: newPhone,
-        bsuid: change.newBsuid,
-        previousPhone: newPhone ? previousPhone : undefined,
-        previousBsuid: change.newBsuid ? change.previousBsuid : undefined,
-      },
-      at,
+  /** Claims an identity for a contact; returns the contact that owns it afterwards (maybe another). */
+  async claim(id: IdentityKey, contactId: string, at: number): Promise<string> {
+    const claimed = await this.table.put(
+      { ...keys.identity(id), kind: id.kind, value: id.value, contactId, claimedAt: at },
+      'attribute_not_exists(pk)',
     );
-    return merged;
+    if (claimed) return contactId;
+    const existing = await this.table.get<{ contactId: string }>(keys.identity(id), ['contactId']);
+    return existing!.contactId;
   }
 
-  /** Makes every identity point to `target`; returns the other contacts merged into it. */
-  private async linkAll(ids: readonly IdentityKey[], owners: Map<string, string>, target: string, at: number): Promise<string[]> {
-    const merged = new Set<string>();
-    for (const id of ids) {
-      let owner = owners.get(keyOf(id));
-      if (owner === undefined) owner = await this.table.claimIdentity(id, target, at);
-      if (owner === target) continue;
-      // The identity belongs to another contact: this delivery proves they are one customer.
-      if (await this.table.moveIdentity(id, owner, target, at)) {
-        merged.add(owner);
-      } else {
-        // Someone moved it meanwhile: read again and retry once with the fresh owner.
-        const fresh = (await this.table.identityOwners([id])).get(keyOf(id));
-        if (fresh && fresh !== target && (await this.table.moveIdentity(id, fresh, target, at))) merged.add(fresh);
-      }
-    }
-    for (const loser of merged) {
-      // Every identity of the merged contact moves too, so none leads to it any more.
-      const rest = identitiesOfContact(await this.table.getContact(loser));
-      for (const id of rest) await this.table.moveIdentity(id, loser, target, at);
-      await this.table.recordMerge(loser, target, at);
-    }
-    return [...merged];
+  /** Re-points an identity from one contact to another; false if it no longer pointed to `from`. */
+  async move(id: IdentityKey, from: string, to: string, at: number): Promise<boolean> {
+    const { applied } = await this.table.update(keys.identity(id), {
+      update: 'SET contactId = :to, movedFrom = :from, movedAt = :at',
+      condition: 'contactId = :from',
+      values: { ':to': to, ':from': from, ':at': at },
+    });
+    return applied;
   }
-}
-
-/** Every identity a stored contact is known by, current and previous. */
-function identitiesOfContact(contact: Contact | undefined): IdentityKey[] {
-  if (!contact) return [];
-  const ids: IdentityKey[] = [];
-  for (const value of [contact.bsuid, ...(contact.previousBsuids ?? [])]) if (value) ids.push({ kind: 'bsuid', value });
-  for (const value of [contact.phone, ...(contact.previousPhones ?? [])]) if (value) ids.push({ kind: 'phone', value });
-  if (contact.phoneRaw) ids.push({ kind: 'phone_raw', value: contact.phoneRaw });
-  if (contact.parentBsuid) ids.push({ kind: 'parent_bsuid', value: contact.parentBsuid });
-  return ids;
-}
-
-/** What a delivery tells about a contact it may create. */
-export function seedOf(customer: CustomerRef, lead: { source: LeadSource; referral?: ContactSeed['leadReferral'] }): ContactSeed {
-  const phone = customer.phone;
-  return {
-    bsuid: customer.bsuid,
-    parentBsuid: customer.parentBsuid,
-    phone: phone?.valid ? phone.e164 : undefined,
-    phoneRaw: phone && !phone.valid ? phone.raw : undefined,
-    phoneFlag: phone && !phone.valid ? (phone.e164 ? 'invalid' : 'unparseable') : undefined,
-    leadSource: lead.source,
-    leadReferral: lead.referral,
-  };
 }

@@ -36,6 +36,8 @@ export const keys = {
     gsi2sk: `${new Date(receivedAt).toISOString()}#${wamid}`,
   }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,
+  /** The raw-events partition of one UTC day, YYYY-MM-DD. */
+  rawDayOf: (day: string) => `RAW#${day}`,
   conflictDay: (day: string) => `CONFLICT#${day}`,
   conflict: (day: string, at: number, contactId: string, field: string) => ({
     pk: `CONFLICT#${day}`,

@@ -8,7 +8,7 @@ import type { Intelligence } from '../domain/intelligence/intelligence.ts';
 import { segmentChange, type Segment, type SegmentChanged } from '../domain/intelligence/segments.ts';
 import type { Contact, MessageRecord } from '../domain/records.ts';
 import type { DomainEventBus } from '../events/bus.ts';
-import type { ScrmTable } from '../store/table.ts';
+import type { Store } from '../store/store.ts';
 
 /** History the insights need: the longest rule window is 60 days (churn), plus a day's margin. */
 export const INSIGHT_WINDOW_MS = 61 * 86_400_000;
@@ -19,7 +19,7 @@ const HISTORY_FIELDS = ['direction', 'sentAt', 'type', 'analysis'] as const;
 export class ContactInsightsKeeper {
   constructor(
     private readonly deps: {
-      readonly table: ScrmTable;
+      readonly store: Pick<Store, 'contacts' | 'messages'>;
       readonly intelligence: Pick<Intelligence, 'hotWordFamily' | 'contactTagRules'>;
       readonly events?: DomainEventBus | undefined;
     },
@@ -28,7 +28,7 @@ export class ContactInsightsKeeper {
   /** What the contact's history says at `now`. */
   async compute(contact: Contact, now: number): Promise<ContactInsights> {
     const ids = [contact.contactId, ...(contact.mergedFrom ?? [])];
-    const parts = await Promise.all(ids.map((id) => this.deps.table.contactHistory(id, now - INSIGHT_WINDOW_MS, HISTORY_FIELDS)));
+    const parts = await Promise.all(ids.map((id) => this.deps.store.messages.history(id, now - INSIGHT_WINDOW_MS, HISTORY_FIELDS)));
     const history: MessageRecord[] = parts.flat().sort((a, b) => a.sentAt - b.sentAt);
     return contactInsights(contact, history, this.deps.intelligence, now);
   }
@@ -41,7 +41,7 @@ export class ContactInsightsKeeper {
   async record(contact: Contact, insights: ContactInsights, eventAt: number, now: number): Promise<SegmentChanged | null> {
     const change = segmentChange((contact.segment as Segment | undefined) ?? null, insights.segment, { contactId: contact.contactId, at: eventAt });
     if (change && this.deps.events) await this.deps.events.publish([change]);
-    if (change || !sameStoredInsights(contact, insights)) await this.deps.table.recordInsights(contact.contactId, insights, now);
+    if (change || !sameStoredInsights(contact, insights)) await this.deps.store.contacts.recordInsights(contact.contactId, insights, now);
     return change;
   }
 }

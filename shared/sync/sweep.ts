@@ -5,7 +5,7 @@
  * queue: SQS drops the duplicate within its deduplication window and the consumer is idempotent.
  */
 import { messageSyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
-import type { ScrmTable } from '../store/table.ts';
+import type { Store } from '../store/store.ts';
 
 export interface SweepOptions {
   /** Only messages received at least this long ago: younger ones are still on their first way. */
@@ -14,8 +14,8 @@ export interface SweepOptions {
   readonly now: number;
 }
 
-export async function requeuePendingSync(table: ScrmTable, jobs: SyncJobSink, options: SweepOptions): Promise<number> {
-  const pending = await table.pendingSync(options.now - options.minAgeMs, options.limit);
+export async function requeuePendingSync(store: Pick<Store, 'syncState'>, jobs: SyncJobSink, options: SweepOptions): Promise<number> {
+  const pending = await store.syncState.pending(options.now - options.minAgeMs, options.limit);
   for (const message of pending) {
     // One at a time keeps each customer's jobs in arrival order within their FIFO group.
     await jobs.enqueue([messageSyncJob(message.wamid, message.contactId)]);

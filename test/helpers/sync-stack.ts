@@ -80,7 +80,7 @@ export function crmCommunications(stack: LocalStack, wamid?: string): CrmCommuni
 }
 
 export function messageRow(stack: LocalStack, wamid: string): Promise<MessageRecord | undefined> {
-  return stack.runtime.table.getMessage(wamid);
+  return stack.runtime.store.messages.get(wamid);
 }
 
 /** Waits until every message is synced; returns their rows in the order given. */

@@ -23,7 +23,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const contactOf = async (wamid: string) => stack.runtime.table.getContact((await messageRow(stack, wamid))!.contactId);
+const contactOf = async (wamid: string) => stack.runtime.store.contacts.get((await messageRow(stack, wamid))!.contactId);
 const crmContactOf = (bsuid: string) => crmContacts(stack, 'whatsapp_user_id', bsuid)[0];
 const deals = () => (crmOf(stack).state() as unknown as { deals?: { id: string; properties: Record<string, string>; contactIds: string[] }[] }).deals ?? [];
 
@@ -66,7 +66,7 @@ describe('purchase intent opens one opportunity (TG-7, ID-4)', () => {
 
     // The same job again (a redrive, a duplicate) changes nothing.
     await stack.runtime.syncQueue.enqueue([{ v: 1, kind: 'message', jobId: `message:${wamid}`, wamid, contactId: row!.contactId }], { redrive: 'again' });
-    await until(async () => (await stack.runtime.table.getMessage(wamid))?.syncState === 'synced');
+    await until(async () => (await stack.runtime.store.messages.get(wamid))?.syncState === 'synced');
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const crmContact = crmContactOf(c.bsuid)!;
@@ -131,9 +131,9 @@ describe('the nightly segment refresh (TG-3: churned after more than 60 days)', 
 
     const refreshAt = (at: number) =>
       createBatchApp({
-        table: stack.runtime.table,
+        store: stack.runtime.store,
         syncJobs: stack.runtime.syncQueue,
-        insights: new ContactInsightsKeeper({ table: stack.runtime.table, intelligence: shippedIntelligence(), events: stack.events }),
+        insights: new ContactInsightsKeeper({ store: stack.runtime.store, intelligence: shippedIntelligence(), events: stack.events }),
         crm: () => createCrmAdapter(stack.runtime.config, stack.runtime.secrets),
         logger: { info: () => undefined, warn: () => undefined },
         now: () => at,

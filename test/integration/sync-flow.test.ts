@@ -76,7 +76,7 @@ describe('CRM sync: contact and conversation', () => {
     expect(row).toMatchObject({ syncState: 'synced', crmId: communication!.id });
     expect(row!.syncError).toBeUndefined();
     expect(row!.syncedAt! - row!.receivedAt).toBeLessThan(3_000); // SY-1
-    const ours = await s.runtime.table.getContact(row!.contactId);
+    const ours = await s.runtime.store.contacts.get(row!.contactId);
     expect(ours?.crm).toMatchObject({ kind: 'hubspot', id: contact!.id });
   });
 
@@ -125,7 +125,7 @@ describe('CRM sync: contact and conversation', () => {
       });
       expect(contact!.properties['whatsapp_lead_source']).toBeUndefined();
       await expectLoggedOnce(s, [wamid], salesId);
-      expect((await s.runtime.table.getContact(row!.contactId))?.crm?.id).toBe(salesId);
+      expect((await s.runtime.store.contacts.get(row!.contactId))?.crm?.id).toBe(salesId);
     });
   }
 
@@ -145,7 +145,7 @@ describe('CRM sync: contact and conversation', () => {
     expect(contact!.properties).not.toHaveProperty('mobilephone');
     expect(contact!.properties).not.toHaveProperty('phone');
     await expectLoggedOnce(s, [wamid], contact!.id);
-    const ours = await s.runtime.table.getContact(row!.contactId);
+    const ours = await s.runtime.store.contacts.get(row!.contactId);
     expect(ours?.phone).toBeUndefined();
     expect(ours?.crm?.id).toBe(contact!.id);
   });
@@ -174,7 +174,7 @@ describe('CRM sync: contact and conversation', () => {
     await expectLoggedOnce(s, [first, change, after], before!.id);
     // The old identities are free in the CRM and still lead to the same customer on our side.
     expect(crmContacts(s, 'whatsapp_user_id', customer.bsuid)).toEqual([]);
-    const ours = await s.runtime.table.getContact(rows[0]!.contactId);
+    const ours = await s.runtime.store.contacts.get(rows[0]!.contactId);
     expect(ours).toMatchObject({ phone: next.e164, bsuid: nextBsuid, crm: { id: before!.id } });
     expect(ours?.previousPhones).toEqual([customer.e164]);
     expect(ours?.previousBsuids).toEqual([customer.bsuid]);
@@ -270,7 +270,7 @@ describe('CRM sync: repeated jobs', () => {
     // As if the sync function died after HubSpot created the communication, before it stored the id.
     await s.runtime.clients.documents.send(
       new UpdateCommand({
-        TableName: s.runtime.table.name,
+        TableName: s.runtime.store.table.name,
         Key: keys.message(wamid),
         UpdateExpression: 'SET syncState = :pending REMOVE crmId, syncedAt',
         ExpressionAttributeValues: { ':pending': 'pending' },

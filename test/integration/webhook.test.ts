@@ -57,7 +57,7 @@ describe('bad deliveries get a clear answer and are stored nowhere (IN-2)', () =
     const wamid = newWamid();
     const result = await h.post(textMessage(newCustomer(), 'hi', { wamid }), { signature: `sha256=${'a'.repeat(64)}` });
     expect(result.statusCode).toBe(401);
-    expect(await h.runtime.table.getMessage(wamid)).toBeUndefined();
+    expect(await h.runtime.store.messages.get(wamid)).toBeUndefined();
     expect(jobsFor(wamid)).toHaveLength(0);
   });
 
@@ -104,9 +104,9 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const wamid = newWamid();
     const result = await h.post(textMessage(c, 'How much is delivery to Kowloon?', { wamid, at: 1_764_000_000_000 }));
     expect(result.statusCode).toBe(200);
-    const message = await h.runtime.table.getMessage(wamid);
+    const message = await h.runtime.store.messages.get(wamid);
     expect(message).toMatchObject({ wamid, direction: 'inbound', type: 'text', text: 'How much is delivery to Kowloon?', sentAt: 1_764_000_000_000, syncState: 'pending', applied: true });
-    const contact = await h.runtime.table.getContact(message!.contactId);
+    const contact = await h.runtime.store.contacts.get(message!.contactId);
     expect(contact).toMatchObject({ bsuid: c.bsuid, phone: `+${c.waId}`, profileName: c.name, leadSource: 'whatsapp', customerLevel: 'new customer', inboundCount: 1, firstInboundAt: 1_764_000_000_000, lastInboundAt: 1_764_000_000_000 });
     expect(jobsFor(wamid)).toEqual([expect.objectContaining({ wamid, contactId: message!.contactId })]);
   });
@@ -120,7 +120,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const rows = (await h.items('MESSAGE')).filter((i) => i['wamid'] === wamid);
     expect(rows).toHaveLength(1);
     expect(jobsFor(wamid)).toHaveLength(1);
-    const contact = await h.runtime.table.getContact(rows[0]!['contactId'] as string);
+    const contact = await h.runtime.store.contacts.get(rows[0]!['contactId'] as string);
     expect(contact?.inboundCount).toBe(1);
   });
 
@@ -128,12 +128,12 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const c = newCustomer();
     const wamid = newWamid();
     await h.post(textMessage(c, 'once', { wamid }));
-    const before = await h.runtime.table.getMessage(wamid);
+    const before = await h.runtime.store.messages.get(wamid);
     const later = h.appWith({ now: () => Date.now() + 86_400_000 });
     const result = await h.post(textMessage(c, 'once', { wamid }), { app: later });
     expect(body(result)).toMatchObject({ received: { messages: 0, duplicates: 1 } });
-    expect(await h.runtime.table.getMessage(wamid)).toEqual(before);
-    expect((await h.runtime.table.getContact(before!.contactId))?.inboundCount).toBe(1);
+    expect(await h.runtime.store.messages.get(wamid)).toEqual(before);
+    expect((await h.runtime.store.contacts.get(before!.contactId))?.inboundCount).toBe(1);
   });
 
   it('two different first messages of one new BSUID customer at once → one contact', async () => {
@@ -141,7 +141,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const [a, b] = [newWamid(), newWamid()];
     const results = await Promise.all([h.post(textMessage(c, 'first', { wamid: a })), h.post(textMessage(c, 'second', { wamid: b }))]);
     expect(results.map((r) => r.statusCode)).toEqual([200, 200]);
-    const [ma, mb] = await Promise.all([h.runtime.table.getMessage(a), h.runtime.table.getMessage(b)]);
+    const [ma, mb] = await Promise.all([h.runtime.store.messages.get(a), h.runtime.store.messages.get(b)]);
     expect(ma!.contactId).toBe(mb!.contactId);
     const contacts = (await h.items('PROFILE')).filter((p) => p['bsuid'] === c.bsuid);
     expect(contacts).toHaveLength(1);
@@ -153,9 +153,9 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const c = newCustomer();
     const wamids = Array.from({ length: 5 }, () => newWamid());
     await Promise.all(wamids.map((wamid) => h.post(textMessage(c, 'hello', { wamid }))));
-    const rows = await Promise.all(wamids.map((w) => h.runtime.table.getMessage(w)));
+    const rows = await Promise.all(wamids.map((w) => h.runtime.store.messages.get(w)));
     expect(new Set(rows.map((r) => r!.contactId)).size).toBe(1);
-    const owners = await h.runtime.table.identityOwners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
+    const owners = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
     expect(new Set(owners.values())).toEqual(new Set([rows[0]!.contactId]));
   });
 
@@ -168,7 +168,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     await h.post(textMessage({ waId: '85261112222', bsuid: `${c.bsuid}N`, name: c.name }, 'from the new number', { at: t + 3000 }));
     await h.post(textMessage({ waId: '85261112222', bsuid: `${c.bsuid}N`, name: c.name }, 'bsuid-only again', { at: t + 4000 }));
 
-    const owners = await h.runtime.table.identityOwners([
+    const owners = await h.runtime.store.identities.owners([
       { kind: 'bsuid', value: c.bsuid },
       { kind: 'phone', value: `+${c.waId}` },
       { kind: 'bsuid', value: `${c.bsuid}N` },
@@ -177,9 +177,9 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     expect(owners.size).toBe(4);
     const [contactId] = new Set(owners.values());
     expect(new Set(owners.values()).size).toBe(1);
-    const contact = await h.runtime.table.getContact(contactId!);
+    const contact = await h.runtime.store.contacts.get(contactId!);
     expect(contact).toMatchObject({ phone: '+85261112222', bsuid: `${c.bsuid}N`, previousPhones: [`+${c.waId}`], previousBsuids: [c.bsuid], inboundCount: 4 });
-    const history = await h.runtime.table.contactHistory(contactId!);
+    const history = await h.runtime.store.messages.history(contactId!);
     expect(history.map((m) => m.summary)).toEqual(['with phone', 'bsuid only', expect.stringContaining('changed from'), 'from the new number', 'bsuid-only again']);
   });
 
@@ -187,27 +187,27 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const c = newCustomer();
     // A contact found by the phone (with another, older BSUID) …
     await h.post(textMessage({ waId: c.waId, bsuid: `${c.bsuid}-old` }, 'legacy', {}));
-    const legacyOwner = (await h.runtime.table.identityOwners([{ kind: 'phone', value: `+${c.waId}` }])).get(`phone#+${c.waId}`)!;
+    const legacyOwner = (await h.runtime.store.identities.owners([{ kind: 'phone', value: `+${c.waId}` }])).get(`phone#+${c.waId}`)!;
     // … and a BSUID-only contact, until a delivery proves they are one customer.
     await h.post(textMessage({ bsuid: c.bsuid }, 'bsuid only first', {}));
-    const bsuidOwner = (await h.runtime.table.identityOwners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`)!;
+    const bsuidOwner = (await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`)!;
     expect(bsuidOwner).not.toBe(legacyOwner);
 
     await h.post(textMessage(c, 'now with both', {}));
-    const owners = await h.runtime.table.identityOwners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
+    const owners = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
     expect(new Set(owners.values())).toEqual(new Set([bsuidOwner]));
-    expect((await h.runtime.table.getContact(legacyOwner))?.mergedInto).toBe(bsuidOwner);
+    expect((await h.runtime.store.contacts.get(legacyOwner))?.mergedInto).toBe(bsuidOwner);
     // the merged contact's other identities move too: none leads to it any more
-    const old = await h.runtime.table.identityOwners([{ kind: 'bsuid', value: `${c.bsuid}-old` }]);
+    const old = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: `${c.bsuid}-old` }]);
     expect(old.get(`bsuid#${c.bsuid}-old`)).toBe(bsuidOwner);
-    expect((await h.runtime.table.getContact(bsuidOwner))?.mergedFrom).toEqual([legacyOwner]);
+    expect((await h.runtime.store.contacts.get(bsuidOwner))?.mergedFrom).toEqual([legacyOwner]);
   });
 
   it('an unparseable phone is kept raw and flagged on a full contact', async () => {
     const c = { waId: '0000123', bsuid: `HK.odd${Date.now()}`, name: 'Odd' };
     const wamid = newWamid();
     expect((await h.post(textMessage(c, 'hi', { wamid }))).statusCode).toBe(200);
-    const contact = await h.runtime.table.getContact((await h.runtime.table.getMessage(wamid))!.contactId);
+    const contact = await h.runtime.store.contacts.get((await h.runtime.store.messages.get(wamid))!.contactId);
     expect(contact).toMatchObject({ phoneRaw: '0000123', phoneFlag: 'invalid', bsuid: c.bsuid });
     expect(contact?.phone).toBeUndefined();
   });
@@ -215,7 +215,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
   it('a click-to-WhatsApp ad makes the lead source whatsapp_ad with the ad referral', async () => {
     const wamid = newWamid();
     await h.post(inboundMessage(newCustomer(), { type: 'text', text: { body: 'from the ad' }, referral: { source_id: 'ad-77', source_type: 'ad', headline: 'Sale' } }, { wamid }));
-    const contact = await h.runtime.table.getContact((await h.runtime.table.getMessage(wamid))!.contactId);
+    const contact = await h.runtime.store.contacts.get((await h.runtime.store.messages.get(wamid))!.contactId);
     expect(contact).toMatchObject({ leadSource: 'whatsapp_ad', leadReferral: { sourceId: 'ad-77', sourceType: 'ad', headline: 'Sale' } });
   });
 
@@ -223,7 +223,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const wamid = newWamid();
     const result = await h.post(inboundMessage(newCustomer(), { type: 'poll_vote', poll_vote: { option: 'red' } }, { wamid }));
     expect(result.statusCode).toBe(200);
-    const message = await h.runtime.table.getMessage(wamid);
+    const message = await h.runtime.store.messages.get(wamid);
     expect(message).toMatchObject({ type: 'poll_vote', knownType: false });
     expect(JSON.parse(message!.raw!)).toMatchObject({ poll_vote: { option: 'red' } });
   });
@@ -233,7 +233,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     expect((await h.post(payload)).statusCode).toBe(200);
     expect((await h.post(payload)).statusCode).toBe(200);
     const day = new Date().toISOString().slice(0, 10);
-    const raw = (await h.runtime.table.rawEventsOf(day)).filter((r) => String(r['raw']).includes('no id'));
+    const raw = (await h.runtime.store.rawEvents.on(day)).filter((r) => String(r['raw']).includes('no id'));
     expect(raw).toHaveLength(1);
     expect(raw[0]).toMatchObject({ field: 'messages', reason: expect.stringContaining('message') });
   });
@@ -246,11 +246,11 @@ describe('several business numbers in one deployment (IN-6)', () => {
     const [a, b] = [newWamid(), newWamid()];
     await h.post(textMessage(c, 'to Hong Kong', { wamid: a }));
     await h.post(textMessage(c, 'to Taipei', { wamid: b, business: taipei }));
-    const [ma, mb] = await Promise.all([h.runtime.table.getMessage(a), h.runtime.table.getMessage(b)]);
+    const [ma, mb] = await Promise.all([h.runtime.store.messages.get(a), h.runtime.store.messages.get(b)]);
     expect(ma).toMatchObject({ phoneNumberId: '106540352242922', wabaId: '102290129340398' });
     expect(mb).toMatchObject({ phoneNumberId: '117651463353033', wabaId: '203301239450509' });
     expect(ma!.contactId).toBe(mb!.contactId);
-    expect(new Set((await h.runtime.table.getContact(ma!.contactId))?.accounts)).toEqual(new Set(['106540352242922', '117651463353033']));
+    expect(new Set((await h.runtime.store.contacts.get(ma!.contactId))?.accounts)).toEqual(new Set(['106540352242922', '117651463353033']));
   });
 });
 
@@ -267,19 +267,19 @@ describe('status callbacks update the outbound message they name (IN-3)', () => 
     await h.post(statusUpdate(wamid, 'sent', recipientOf(c), { at: t }));
     await h.post(statusUpdate(wamid, 'read', recipientOf(c), { at: t + 2000 }));
     await h.post(statusUpdate(wamid, 'delivered', recipientOf(c), { at: t + 1000 }));
-    const message = await h.runtime.table.getMessage(wamid);
+    const message = await h.runtime.store.messages.get(wamid);
     expect(message).toMatchObject({ direction: 'outbound', status: 'read', statusAt_sent: t, statusAt_delivered: t + 1000, statusAt_read: t + 2000 });
     expect(message!.pricing).toEqual({ billable: true, pricingModel: 'PMP', category: 'utility', type: 'regular' });
-    const contactId = (await h.runtime.table.identityOwners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`);
+    const contactId = (await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`);
     expect(message!.contactId).toBe(contactId);
-    expect(await h.runtime.table.getContact(contactId!)).toMatchObject({ lastOutboundAt: t, lastReadAt: t + 2000 });
+    expect(await h.runtime.store.contacts.get(contactId!)).toMatchObject({ lastOutboundAt: t, lastReadAt: t + 2000 });
   });
 
   it('failed keeps Meta error code and title', async () => {
     const c = newCustomer();
     const wamid = newWamid();
     await h.post(statusUpdate(wamid, 'failed', { waId: c.waId! }, { error: { code: 131026, title: 'Message undeliverable' } }));
-    expect(await h.runtime.table.getMessage(wamid)).toMatchObject({ status: 'failed', error: { code: 131026, title: 'Message undeliverable' } });
+    expect(await h.runtime.store.messages.get(wamid)).toMatchObject({ status: 'failed', error: { code: 131026, title: 'Message undeliverable' } });
   });
 
   it('a repeated status changes nothing', async () => {
@@ -287,9 +287,9 @@ describe('status callbacks update the outbound message they name (IN-3)', () => 
     const wamid = newWamid();
     const payload = statusUpdate(wamid, 'delivered', { bsuid: c.bsuid }, { at: 1_764_000_000_000 });
     await h.post(payload);
-    const before = await h.runtime.table.getMessage(wamid);
+    const before = await h.runtime.store.messages.get(wamid);
     await h.post(payload);
-    expect(await h.runtime.table.getMessage(wamid)).toEqual(before);
+    expect(await h.runtime.store.messages.get(wamid)).toEqual(before);
   });
 });
 
@@ -303,12 +303,12 @@ describe('nothing acknowledged is lost (IN-5)', () => {
     expect(first.statusCode).toBe(500);
     expect(jobsFor(wamid)).toHaveLength(0);
     // Stored but not yet queued: the pending-sync index holds it for the sweep.
-    expect((await h.runtime.table.pendingSync(Date.now() + 1000, 10_000)).map((p) => p.wamid)).toContain(wamid);
+    expect((await h.runtime.store.syncState.pending(Date.now() + 1000, 10_000)).map((p) => p.wamid)).toContain(wamid);
 
     const retry = await h.post(payload);
     expect(retry.statusCode).toBe(200);
     expect(jobsFor(wamid)).toHaveLength(1);
-    const contact = await h.runtime.table.getContact((await h.runtime.table.getMessage(wamid))!.contactId);
+    const contact = await h.runtime.store.contacts.get((await h.runtime.store.messages.get(wamid))!.contactId);
     expect(contact?.inboundCount).toBe(1);
   });
 
@@ -330,28 +330,28 @@ describe('nothing acknowledged is lost (IN-5)', () => {
     const t0 = Date.now();
     // The message row exists (lease taken at t0) but the contact was never counted.
     const { contactId } = await h.runtime.identities.resolve({ bsuid: c.bsuid }, t0);
-    await h.runtime.table.putMessage({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '1', type: 'text', knownType: true, summary: 'x', sentAt: t0, receivedAt: t0 });
+    await h.runtime.store.messages.put({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '1', type: 'text', knownType: true, summary: 'x', sentAt: t0, receivedAt: t0 });
 
     const tooSoon = await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + 1000 }) });
     expect(tooSoon.statusCode).toBe(200);
-    expect((await h.runtime.table.getContact(contactId))?.inboundCount).toBeUndefined();
+    expect((await h.runtime.store.contacts.get(contactId))?.inboundCount).toBeUndefined();
 
     await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + APPLY_LEASE_MS + 1 }) });
     await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + 3 * APPLY_LEASE_MS }) });
-    expect((await h.runtime.table.getContact(contactId))?.inboundCount).toBe(1);
-    expect(await h.runtime.table.getMessage(wamid)).toMatchObject({ applied: true });
+    expect((await h.runtime.store.contacts.get(contactId))?.inboundCount).toBe(1);
+    expect(await h.runtime.store.messages.get(wamid)).toMatchObject({ applied: true });
   });
 
   it('a first delivery that died after claiming the identity, before creating the contact, is completed by the retry', async () => {
     const c = newCustomer({ phone: false });
     const contactId = contactIdFor({ kind: 'bsuid', value: c.bsuid });
-    await h.runtime.table.claimIdentity({ kind: 'bsuid', value: c.bsuid }, contactId, Date.now());
-    expect(await h.runtime.table.getContact(contactId)).toBeUndefined();
+    await h.runtime.store.identities.claim({ kind: 'bsuid', value: c.bsuid }, contactId, Date.now());
+    expect(await h.runtime.store.contacts.get(contactId)).toBeUndefined();
 
     const wamid = newWamid();
     expect((await h.post(textMessage(c, 'again', { wamid }))).statusCode).toBe(200);
-    expect(await h.runtime.table.getContact(contactId)).toMatchObject({ contactId, bsuid: c.bsuid, leadSource: 'whatsapp', customerLevel: 'new customer', inboundCount: 1, createdAt: expect.any(Number) });
-    expect(await h.runtime.table.getMessage(wamid)).toMatchObject({ contactId });
+    expect(await h.runtime.store.contacts.get(contactId)).toMatchObject({ contactId, bsuid: c.bsuid, leadSource: 'whatsapp', customerLevel: 'new customer', inboundCount: 1, createdAt: expect.any(Number) });
+    expect(await h.runtime.store.messages.get(wamid)).toMatchObject({ contactId });
   });
 
   it('the message row key is the wamid (one row per WhatsApp message)', () => {
@@ -368,14 +368,14 @@ describe('conflicts between the CRM and WhatsApp are kept for review (ID-5)', ()
     const b = resolveField('gold', crmAt + 5, 'new customer', crmAt + 2, 'customerLevel');
     expect(a.conflict).toMatchObject({ winner: 'whatsapp', day });
     expect(b.conflict).toMatchObject({ winner: 'crm', day });
-    await h.runtime.table.recordConflict('ct_a', a.conflict!);
-    await h.runtime.table.recordConflict('ct_a', a.conflict!);
-    await h.runtime.table.recordConflict('ct_b', b.conflict!);
-    const listed = await h.runtime.table.conflictsOn(day);
+    await h.runtime.store.conflicts.record('ct_a', a.conflict!);
+    await h.runtime.store.conflicts.record('ct_a', a.conflict!);
+    await h.runtime.store.conflicts.record('ct_b', b.conflict!);
+    const listed = await h.runtime.store.conflicts.on(day);
     expect(listed.map((c) => [c.contactId, c.field, c.winner])).toEqual([
       ['ct_a', 'email', 'whatsapp'],
       ['ct_b', 'customerLevel', 'crm'],
     ]);
-    expect(await h.runtime.table.conflictsOn('2026-11-21')).toEqual([]);
+    expect(await h.runtime.store.conflicts.on('2026-11-21')).toEqual([]);
   });
 });

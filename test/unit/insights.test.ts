@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crmContactProperties, hotWordsText } from '#shared/crm/mapping';
-import { contactInsights, hotWordsOf } from '#shared/domain/insights';
+import { contactInsights } from '#shared/domain/insights';
+import { toContact } from '#shared/store/contacts';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import type { Contact, MessageRecord } from '#shared/domain/records';
 
@@ -28,9 +29,9 @@ describe('contact insights from stored history', () => {
   });
 
   it('"discount" counted more than 3 times earns price_sensitive; the rule tags are kept', () => {
-    const insights = contactInsights(contact({ tags: ['complaint'], hw_discount: 4 }), [], shippedIntelligence(), now);
+    const insights = contactInsights(contact({ tags: ['complaint'], hotWords: { discount: 4 } }), [], shippedIntelligence(), now);
     expect(insights.tags).toEqual(['complaint', 'price_sensitive']);
-    expect(contactInsights(contact({ hw_discount: 3 }), [], shippedIntelligence(), now).tags).toEqual([]);
+    expect(contactInsights(contact({ hotWords: { discount: 3 } }), [], shippedIntelligence(), now).tags).toEqual([]);
   });
 
   it('sentiment is the mean of the scored messages; none scored → undefined', () => {
@@ -46,14 +47,17 @@ describe('contact insights from stored history', () => {
     expect(unread.priority).toBeLessThan(read.priority);
   });
 
-  it('hot-word counters are the hw_ attributes of the contact', () => {
-    expect(hotWordsOf(contact({ hw_discount: 2, hw_refund: 1, inboundCount: 5 }))).toEqual({ discount: 2, refund: 1 });
+  it('the store reads the hot-word counters (hw_<word> attributes) into contact.hotWords', () => {
+    const stored = toContact({ pk: 'CONTACT#ct_1', sk: 'PROFILE', contactId: 'ct_1', hw_discount: 2, hw_refund: 1, inboundCount: 5 });
+    expect(stored.hotWords).toEqual({ discount: 2, refund: 1 });
+    expect(stored).not.toHaveProperty('hw_discount');
+    expect(stored.inboundCount).toBe(5);
   });
 });
 
 describe('CRM properties of a contact (SY-8, ID-6)', () => {
   it('carry segment, tags, scores, sentiment, hot words and message count', () => {
-    const c = contact({ inboundCount: 7, hw_discount: 4 });
+    const c = contact({ inboundCount: 7, hotWords: { discount: 4 } });
     const insights = contactInsights(c, [question(0)], shippedIntelligence(), now);
     expect(crmContactProperties(c, insights)).toMatchObject({
       whatsapp_segment: insights.segment,

@@ -1,0 +1,103 @@
+/**
+ * The CRM sync state of each message row and the sparse work index over it (gsi2): a stored
+ * message waits in the PENDING partition until the CRM has it; one whose last attempt failed is
+ * parked in the FAILED partition for a redrive. The table, not the queue, is the source of truth
+ * for pending work (architecture: Real parts, locally).
+ */
+import { TABLE } from '../resources.ts';
+import type { MessageRecord } from '../domain/records.ts';
+import type { TableClient } from './client.ts';
+import { PENDING_SYNC_SHARDS, keys, type SyncWork } from './keys.ts';
+import type { MessageStore } from './messages.ts';
+
+export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
+
+export class SyncStateStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly messages: MessageStore,
+  ) {}
+
+  /** Messages stored but not yet synced, oldest first, received before `before` (ms). */
+  pending(before: number, limit: number): Promise<SyncWorkItem[]> {
+    return this.work('PENDING', before, limit);
+  }
+
+  /** Messages whose sync failed for good (their job went to the DLQ), oldest first. */
+  failed(limit: number): Promise<SyncWorkItem[]> {
+    return this.work('FAILED', Number.MAX_SAFE_INTEGER / 2, limit);
+  }
+
+  private async work(state: SyncWork, before: number, limit: number): Promise<SyncWorkItem[]> {
+    if (limit <= 0) return [];
+    const bound = new Date(Math.min(before, 8.64e15)).toISOString();
+    const shards = await Promise.all(
+      Array.from({ length: PENDING_SYNC_SHARDS }, async (_, shard) => {
+        const items: SyncWorkItem[] = [];
+        for await (const item of this.table.query({
+          IndexName: TABLE.indexes.pendingSync.name,
+          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
+          ExpressionAttributeValues: { ':pk': keys.syncPartition(state, shard), ':bound': bound },
+          ProjectionExpression: 'wamid, contactId, receivedAt',
+          Limit: limit,
+        })) {
+          items.push({ wamid: item['wamid'] as string, contactId: item['contactId'] as string, receivedAt: item['receivedAt'] as number });
+          if (items.length >= limit) break;
+        }
+        return items;
+      }),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => a.receivedAt - b.receivedAt)
+      .slice(0, limit);
+  }
+
+  async markSynced(wamid: string, crmId: string, at: number): Promise<void> {
+    await this.table.update(keys.message(wamid), {
+      update: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError',
+      values: { ':synced': 'synced', ':crm': crmId, ':at': at },
+    });
+  }
+
+  /**
+   * Keeps the error of a failed attempt. A final failure (the job is now in the DLQ) moves the
+   * message from the pending to the failed partition of the work index: the sweep leaves it
+   * alone, and a redrive finds it even if the DLQ itself was lost.
+   */
+  async recordFailure(wamid: string, error: string, attempts: number, final: boolean): Promise<void> {
+    const values: Record<string, unknown> = {
+      ':error': error.slice(0, 2000),
+      ':attempts': attempts,
+      ':state': final ? 'failed' : 'pending',
+      ':synced': 'synced',
+    };
+    let park = '';
+    if (final) {
+      const message = await this.messages.get(wamid);
+      if (!message) return;
+      const failed = keys.syncWork('FAILED', wamid, message.receivedAt);
+      park = ', gsi2pk = :failedPk, gsi2sk = :failedSk';
+      values[':failedPk'] = failed.gsi2pk;
+      values[':failedSk'] = failed.gsi2sk;
+    }
+    // A failed condition: synced meanwhile, nothing to record.
+    await this.table.update(keys.message(wamid), {
+      update: `SET syncError = :error, syncAttempts = :attempts, syncState = :state${park}`,
+      condition: 'attribute_exists(pk) AND syncState <> :synced',
+      values,
+    });
+  }
+
+  /** A job sent back from the DLQ: pending again, and back in the pending partition for the sweep. */
+  async markRedriven(wamid: string): Promise<boolean> {
+    const message = await this.messages.get(wamid);
+    if (!message || message.syncState === 'synced') return false;
+    const pending = keys.syncWork('PENDING', wamid, message.receivedAt);
+    await this.table.update(keys.message(wamid), {
+      update: 'SET syncState = :pending, syncAttempts = :zero, gsi2pk = :pk, gsi2sk = :sk',
+      values: { ':pending': 'pending', ':zero': 0, ':pk': pending.gsi2pk, ':sk': pending.gsi2sk },
+    });
+    return true;
+  }
+}
