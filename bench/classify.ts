@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { classifyWith } from '#shared/domain/intelligence/classify';
 import { parseLabelledSet } from '#shared/domain/intelligence/evaluation';
-import { loadIntelligence } from '#shared/domain/intelligence/loader';
+import { loadIntelligence } from '#shared/intelligence-files';
 
 const LABELLED = fileURLToPath(new URL('../eval/labelled.jsonl', import.meta.url));
 

@@ -2,7 +2,7 @@
  * Read-only views of the local table for people and the simulator: every contact with its
  * identities and its messages in order. Scans are fine here (local data only), never on AWS.
  */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface ContactView {
   readonly contact: Record<string, unknown>;
@@ -12,12 +12,7 @@ export interface ContactView {
 
 async function scanAll(db: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const page of paginateScan({ client: db }, { TableName: tableName })) items.push(...(page.Items ?? []));
   return items;
 }
 

@@ -25,12 +25,12 @@ export interface Contact {
   readonly lastOutboundAt?: number;
   readonly lastReadAt?: number;
   readonly inboundCount?: number;
-  readonly outboundCount?: number;
   /** Running counts of the hot words the customer used (TG-2), by hot-word id. */
   readonly hotWords?: Readonly<Record<string, number>>;
   /** Every rule tag the customer's messages carried, plus contact tags earned from hot words. */
   readonly tags?: string[];
   readonly segment?: string;
+  /** When the segment last changed (the time of the message or refresh that changed it). */
   readonly segmentAt?: number;
   readonly sentimentSum?: number;
   readonly sentimentCount?: number;
@@ -38,8 +38,6 @@ export interface Contact {
   readonly activityScore?: number;
   readonly priority?: number;
   readonly customerLevel: string;
-  readonly optIn?: boolean;
-  readonly optedOutAt?: number;
   readonly crm?: { kind: string; id: string; syncedAt: number };
   /** Set when this contact turned out to be another one (identity evidence); the other holds its history too. */
   readonly mergedInto?: string;

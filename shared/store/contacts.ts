@@ -45,6 +45,8 @@ export interface StoredInsights {
   readonly activityScore: number;
   readonly priority: number;
   readonly tags: readonly string[];
+  /** Set when the segment changed: when it did. */
+  readonly segmentChangedAt?: number | undefined;
 }
 
 /** A stored contact item as the domain sees it. */
@@ -204,8 +206,9 @@ export class ContactStore {
 
   /** Stores what the contact's history says now (segment, scores, tags). */
   async recordInsights(contactId: string, insights: StoredInsights, at: number): Promise<void> {
+    const changed = insights.segmentChangedAt !== undefined;
     await this.table.update(keys.contact(contactId), {
-      update: `SET #segment = :segment, activityScore = :activity, priority = :priority, insightsAt = :at${insights.tags.length ? ' ADD tags :tags' : ''}`,
+      update: `SET #segment = :segment, activityScore = :activity, priority = :priority, insightsAt = :at${changed ? ', segmentAt = :changedAt' : ''}${insights.tags.length ? ' ADD tags :tags' : ''}`,
       condition: 'attribute_exists(pk)',
       names: { '#segment': 'segment' },
       values: {
@@ -213,6 +216,7 @@ export class ContactStore {
         ':activity': insights.activityScore,
         ':priority': insights.priority,
         ':at': at,
+        ...(changed && { ':changedAt': insights.segmentChangedAt }),
         ...(insights.tags.length && { ':tags': new Set(insights.tags) }),
       },
     });

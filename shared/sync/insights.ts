@@ -41,7 +41,9 @@ export class ContactInsightsKeeper {
   async record(contact: Contact, insights: ContactInsights, eventAt: number, now: number): Promise<SegmentChanged | null> {
     const change = segmentChange((contact.segment as Segment | undefined) ?? null, insights.segment, { contactId: contact.contactId, at: eventAt });
     if (change && this.deps.events) await this.deps.events.publish([change]);
-    if (change || !sameStoredInsights(contact, insights)) await this.deps.store.contacts.recordInsights(contact.contactId, insights, now);
+    if (change || !sameStoredInsights(contact, insights)) {
+      await this.deps.store.contacts.recordInsights(contact.contactId, { ...insights, ...(change && { segmentChangedAt: eventAt }) }, now);
+    }
     return change;
   }
 }

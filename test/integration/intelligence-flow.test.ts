@@ -47,6 +47,8 @@ describe('segments from the stored history (TG-3)', () => {
     await waitSynced(stack, [fourth]);
     const contact = await contactOf(fourth);
     expect(contact?.segment).toBe('high_intent');
+    // The segment changed with the fourth message (Meta's timestamp is whole seconds).
+    expect(contact?.segmentAt).toBe(Math.floor(now / 1000) * 1000);
     expect(crmContactOf(c.bsuid)?.properties['whatsapp_segment']).toBe('high_intent');
     const changes = stack.events.events().filter((e) => (e as unknown as { contactId: string }).contactId === contact!.contactId);
     expect(changes.at(-1)).toMatchObject({ type: 'SegmentChanged', to: 'high_intent' });

@@ -4,7 +4,7 @@
  */
 import type { Intent, MessageTag } from './config.ts';
 import type { Intelligence } from './intelligence.ts';
-import { loadIntelligence } from './loader.ts';
+import { shippedIntelligence } from './bundled.ts';
 import type { Hit } from './matcher.ts';
 import { normaliseText } from './normalise.ts';
 import { quotedSpans } from './scope.ts';
@@ -86,7 +86,7 @@ export function classifyWith(intelligence: Intelligence, text: string): Classifi
   };
 }
 
-/** Classifies with the default config, loaded and compiled on first use. */
+/** Classifies with the shipped rules (what the functions run), compiled on first use. */
 export function classify(text: string, opts: ClassifyOptions = {}): Classification {
-  return classifyWith(opts.intelligence ?? loadIntelligence(), text);
+  return classifyWith(opts.intelligence ?? shippedIntelligence(), text);
 }

@@ -4,6 +4,7 @@
  * same SKU within 90 days of each other. merge() keeps both histories whole and returns a
  * record that unmerge() uses to restore both contacts.
  */
+import { distance } from 'fastest-levenshtein';
 import type { ChineseFolding } from './normalise.ts';
 import { normaliseText } from './normalise.ts';
 import { DAY_MS } from './segments.ts';
@@ -31,32 +32,17 @@ export const DUPLICATE_RULES = { minNameSimilarity: 0.8, sameSkuWithinMs: 90 * D
 
 const NO_FOLDING: ChineseFolding = new Map();
 
-/** Levenshtein distance over code points (two-row dynamic programming). */
-export function levenshtein(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  if (x.length === 0) return y.length;
-  if (y.length === 0) return x.length;
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  let curr = new Array<number>(y.length + 1).fill(0);
-  for (let i = 1; i <= x.length; i++) {
-    curr[0] = i;
-    for (let j = 1; j <= y.length; j++) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      curr[j] = Math.min((prev[j] ?? 0) + 1, (curr[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    [prev, curr] = [curr, prev];
-  }
-  return prev[y.length] ?? 0;
-}
-
-/** 1 − distance / longer length, on normalised names (case, width, accents, 繁→简). */
+/**
+ * 1 − Levenshtein distance / longer length, on normalised names (case, width, accents, 繁→简).
+ * Distance and lengths are in UTF-16 units (fastest-levenshtein); names in CJK, Latin and
+ * Cyrillic are one unit a character.
+ */
 export function nameSimilarity(a: string, b: string, folding: ChineseFolding = NO_FOLDING): number {
   const x = normaliseText(a, folding);
   const y = normaliseText(b, folding);
-  const longest = Math.max(Array.from(x).length, Array.from(y).length);
+  const longest = Math.max(x.length, y.length);
   if (longest === 0) return 0;
-  return 1 - levenshtein(x, y) / longest;
+  return 1 - distance(x, y) / longest;
 }
 
 export interface DuplicateCandidate {

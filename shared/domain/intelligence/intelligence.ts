@@ -1,6 +1,6 @@
 /**
  * The compiled intelligence: validated config, the rule automaton, the catalogue index and the
- * lookup tables classify() needs. Built once (see loader.ts); everything after is pure.
+ * lookup tables classify() needs. Built once (bundled.ts, or shared/intelligence-files.ts from disk); everything after is pure.
  */
 import type { IntelligenceConfig, Language, MessageTag, RawIntelligenceConfig } from './config.ts';
 import { IntelligenceConfigError, LANGUAGES, MESSAGE_TAGS, validateIntelligenceConfig } from './config.ts';

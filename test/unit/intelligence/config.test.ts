@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IntelligenceConfigError } from '#shared/domain/intelligence/config';
 import { buildIntelligence } from '#shared/domain/intelligence/intelligence';
-import { readIntelligenceConfig } from '#shared/domain/intelligence/loader';
+import { readIntelligenceConfig } from '#shared/intelligence-files';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyDefaults, resolveField, resolveRecord } from '#shared/domain/intelligence/conflicts';
-import { loadCrmDefaults } from '#shared/domain/intelligence/loader';
+import { loadCrmDefaults } from '#shared/intelligence-files';
 import { crmDefaultsSchema } from '#shared/domain/intelligence/config';
 import { NOW } from './helpers.ts';
 

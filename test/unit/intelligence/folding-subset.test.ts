@@ -4,7 +4,7 @@ import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { classifyWith } from '#shared/domain/intelligence/classify';
 import { parseLabelledSet } from '#shared/domain/intelligence/evaluation';
 import { foldingSubset } from '#shared/domain/intelligence/folding-subset';
-import { loadIntelligence } from '#shared/domain/intelligence/loader';
+import { loadIntelligence } from '#shared/intelligence-files';
 
 const dir = new URL('../../../config/intelligence/', import.meta.url);
 const read = (file: string) => JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { loadIntelligence } from '#shared/domain/intelligence/loader';
+import { loadIntelligence } from '#shared/intelligence-files';
 import type { Classification } from '#shared/domain/intelligence/classify';
 import { classifyWith } from '#shared/domain/intelligence/classify';
 

@@ -1,16 +1,18 @@
 /**
- * The only module here that touches the file system: reads config/intelligence/*.json once
- * and keeps the compiled Intelligence as a module-level singleton per directory.
+ * Reads the intelligence config files (config/intelligence/*.json) from disk, for the CLIs,
+ * the evaluation and the tests — the functions carry the same files bundled
+ * (domain/intelligence/bundled.ts). Keeps the compiled Intelligence per directory. The domain
+ * itself never touches the file system (architecture invariant 4).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RawIntelligenceConfig } from './config.ts';
-import { IntelligenceConfigError } from './config.ts';
-import type { Intelligence } from './intelligence.ts';
-import { buildIntelligence } from './intelligence.ts';
+import type { RawIntelligenceConfig } from './domain/intelligence/config.ts';
+import { IntelligenceConfigError } from './domain/intelligence/config.ts';
+import type { Intelligence } from './domain/intelligence/intelligence.ts';
+import { buildIntelligence } from './domain/intelligence/intelligence.ts';
 
-export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../../../config/intelligence/', import.meta.url));
+export const DEFAULT_CONFIG_DIR = fileURLToPath(new URL('../config/intelligence/', import.meta.url));
 
 const FILES = { rules: 'rules.json', sentiment: 'sentiment.json', catalogue: 'catalogue.json', t2s: 't2s.json' } as const;
 
