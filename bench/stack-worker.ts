@@ -33,8 +33,7 @@ process.on('message', (request: DirectRequest | { kind: 'stop' }) => {
     const customer = { bsuid: c.bsuid, phone: normalisePhone(c.waId, 'HK'), profileName: c.name };
     const { contactId } = await identities.resolve(customer, now);
     await store.messages.put({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '102290129340398', type: 'text', knownType: true, summary: 'direct', text: 'direct', sentAt: now, receivedAt: now });
-    await store.contacts.applyInbound(contactId, { sentAt: now, phoneNumberId: '106540352242922', profileName: c.name }, seedOf(customer, { source: 'whatsapp' }));
-    await store.messages.markApplied(wamid);
+    await store.contacts.applyInbound(contactId, [{ wamid, receivedAt: now, sentAt: now, phoneNumberId: '106540352242922', profileName: c.name }], seedOf(customer, { source: 'whatsapp' }));
     await syncQueue.enqueue([messageSyncJob(wamid, contactId)]);
   }).then((perSecond) => process.send?.({ kind: 'direct', perSecond }));
 });

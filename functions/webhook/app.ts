@@ -18,9 +18,6 @@ import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
 import { isValidSignature } from '#shared/whatsapp/signature';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-/** A first delivery that has not finished applying a message's effects for this long is presumed dead. */
-export const APPLY_LEASE_MS = 60_000;
-
 export interface WebhookDeps {
   readonly config: Pick<RuntimeConfig, 'defaultRegion' | 'webhookMaxBodyBytes' | 'accounts'>;
   readonly secrets: Pick<Secrets, 'appSecret' | 'verifyToken'>;
@@ -136,25 +133,28 @@ export function createWebhookApp(deps: WebhookDeps) {
     const analysis = m.text && m.type !== 'system' ? deps.analyse(m.text) : undefined;
     const stored = await store.messages.put({ ...toRecord(m, contactId, receivedAt), ...(analysis && { analysis }) });
     const row = stored.created ? undefined : stored.existing;
-    const ownsEffects = stored.created || (!row!.applied && (await store.messages.takeApplyLease(m.wamid, receivedAt, APPLY_LEASE_MS)));
     const rowContact = row?.contactId ?? contactId;
-    if (ownsEffects) {
-      // A system notice (a number change …) is Meta speaking, not the customer: no counters.
-      if (m.type !== 'system') {
-        await store.contacts.applyInbound(
-          rowContact,
+    // A system notice (a number change …) is Meta speaking, not the customer: no counters.
+    // Otherwise the contact counts the message exactly once, whichever delivery gets here first
+    // and whatever crashed before (the effect and its mark are one conditional write).
+    if (m.type !== 'system') {
+      await store.contacts.applyInbound(
+        rowContact,
+        [
           {
+            wamid: m.wamid,
+            receivedAt: row?.receivedAt ?? receivedAt,
             sentAt: m.sentAt,
             phoneNumberId: m.account.phoneNumberId,
             profileName: m.customer.profileName,
             username: m.customer.username,
-            // The stored analysis: a redelivery that takes over the lease applies the first one's.
+            // A redelivery applies the analysis stored by the first one.
             analysis: row ? row.analysis : analysis,
           },
-          seedOf(m.customer, lead),
-        );
-      }
-      await store.messages.markApplied(m.wamid);
+        ],
+        seedOf(m.customer, lead),
+        { known: !stored.created, now: receivedAt },
+      );
     }
     // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
     // SQS deduplication and the idempotent consumer make a second copy harmless.

@@ -85,8 +85,6 @@ export interface MessageRecord {
   readonly syncError?: string;
   readonly crmId?: string;
   readonly syncedAt?: number;
-  /** Set once the message's effects on its contact (counters, times) are applied. */
-  readonly applied?: boolean;
   readonly raw?: string;
   readonly analysis?: MessageAnalysis;
   /** CRM id of the opportunity this message created (purchase intent with a SKU). */

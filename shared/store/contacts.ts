@@ -6,6 +6,7 @@
  * word (`hw_<word>`, so that one UpdateItem can ADD to any of them without a map having to exist
  * first); they are read back as `contact.hotWords`.
  */
+import { createHash } from 'node:crypto';
 import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageAnalysis } from '../domain/records.ts';
 import { stripKeys, type Item, type TableClient } from './client.ts';
 import { keys } from './keys.ts';
@@ -24,13 +25,46 @@ export interface ContactSeed {
   readonly leadReferral?: Contact['leadReferral'] | undefined;
 }
 
+/** One inbound message's effect on its contact. */
 export interface InboundEffect {
+  readonly wamid: string;
+  /** When the message was first stored (its row's `receivedAt`): dates the applied mark. */
+  readonly receivedAt: number;
   readonly sentAt: number;
   readonly phoneNumberId: string;
   readonly profileName?: string | undefined;
   readonly username?: string | undefined;
   /** The message's analysis: its tags, hot words and sentiment add up on the contact. */
   readonly analysis?: MessageAnalysis | undefined;
+}
+
+/** Contact attribute (string set) with a mark per message whose effects it holds. */
+export const APPLIED_ATTRIBUTE = 'appliedMessages';
+
+/**
+ * Marks are kept for 8 days, longer than Meta retries a delivery (7 days): a redelivery always
+ * finds its mark. Older marks are pruned by the write that finds them.
+ */
+export const APPLIED_MARK_DAYS = 8;
+
+/** Messages folded into one contact write at most (expression size stays well under 4 KB). */
+export const MAX_EFFECTS_PER_WRITE = 20;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The applied mark of a message: the UTC day it was first stored and 96 bits of its wamid's
+ * hash. The day makes old marks recognisable for pruning; the hash keeps the mark 25 bytes
+ * whatever the wamid's length.
+ */
+export function appliedMark(wamid: string, receivedAt: number): string {
+  const day = new Date(receivedAt).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${day}#${createHash('sha256').update(wamid).digest('base64url').slice(0, 16)}`;
+}
+
+function markDay(mark: string): number {
+  const day = mark.slice(0, 8);
+  return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
 }
 
 export interface IdentityChangeFields {
@@ -82,59 +116,58 @@ export class ContactStore {
   }
 
   /**
-   * Applies one inbound message to its contact in one write: counter, first/last inbound time,
-   * account, and the profile as of the newest message. The contact's base fields (`seed`) are
-   * set if absent, so a contact whose first delivery died before creating it is completed here.
-   * Called once per message (guarded by the message's apply lease).
+   * Applies inbound messages to their contact, each exactly once: counters, hot words,
+   * sentiment and tags (ADD), first/last inbound time, accounts, and the profile as of the
+   * newest message. The effect and its "applied" mark are one conditional UpdateItem: the write
+   * adds every message's mark (`appliedMessages`) and holds only if none of them is there yet,
+   * so a redelivery after any crash — before, during or after this write — can never count a
+   * message twice. The contact's base fields (`seed`) are set if absent, so a contact whose first
+   * delivery died before creating it is completed here.
+   *
+   * `known` says the messages were stored before (a redelivery): their contact is read first,
+   * so a repeat whose effects are there costs a read, not a refused write.
    */
-  async applyInbound(contactId: string, effect: InboundEffect, seed: ContactSeed): Promise<void> {
-    const base = seedFields(contactId, seed, effect.sentAt);
-    const names = Object.fromEntries(Object.keys(base).map((field) => [`#${field}`, field]));
-    const values: Record<string, unknown> = {
-      ...Object.fromEntries(Object.entries(base).map(([field, value]) => [`:${field}`, value])),
-      ':t': effect.sentAt,
-      ':one': 1,
-      ':account': new Set([effect.phoneNumberId]),
-    };
-    const ensure = Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`);
-    const always = [...ensure, 'firstInboundAt = if_not_exists(firstInboundAt, :t)'];
-    const newer = ['lastInboundAt = :t'];
-    const adds = ['inboundCount :one', 'accounts :account'];
-    const analysis = effect.analysis;
-    if (analysis) {
-      adds.push('sentimentSum :sentiment', 'sentimentCount :one');
-      values[':sentiment'] = analysis.sentiment;
-      newer.push('lastSentiment = :sentiment');
-      if (analysis.tags.length) {
-        adds.push('tags :tags');
-        values[':tags'] = new Set(analysis.tags);
-      }
-      Object.entries(analysis.hotWords).forEach(([word, count], i) => {
-        names[`#hw${i}`] = `${HOT_WORD_PREFIX}${word}`;
-        values[`:hw${i}`] = count;
-        adds.push(`#hw${i} :hw${i}`);
-      });
+  async applyInbound(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed, options: { known?: boolean; now?: number } = {}): Promise<void> {
+    let pending = [...effects];
+    if (options.known && pending.length) {
+      const stored = await this.table.get<{ appliedMessages?: string[] }>(keys.contact(contactId), [APPLIED_ATTRIBUTE]);
+      const marks = new Set(stored?.appliedMessages ?? []);
+      pending = pending.filter((e) => !marks.has(appliedMark(e.wamid, e.receivedAt)));
     }
-    if (effect.profileName !== undefined) {
-      newer.push('profileName = :name');
-      values[':name'] = effect.profileName;
+    for (let i = 0; i < pending.length; i += MAX_EFFECTS_PER_WRITE) {
+      await this.applyOnce(contactId, pending.slice(i, i + MAX_EFFECTS_PER_WRITE), seed, options.now ?? Date.now());
     }
-    if (effect.username !== undefined) {
-      newer.push('username = :username');
-      values[':username'] = effect.username;
-    }
-    const update = (sets: string[]) => `SET ${sets.join(', ')} ADD ${adds.join(', ')}`;
+  }
+
+  private async applyOnce(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed, now: number): Promise<void> {
+    if (effects.length === 0) return;
     const key = keys.contact(contactId);
-    const first = await this.table.update(key, {
-      update: update([...always, ...newer]),
-      condition: 'attribute_not_exists(lastInboundAt) OR lastInboundAt <= :t',
-      names,
-      values,
-    });
-    if (first.applied) return;
-    // An older message arriving late: count it, keep the newer profile and time.
-    const { ':name': _name, ':username': _username, ...older } = values;
-    await this.table.update(key, { update: update(always), names, values: older });
+    const write = inboundWrite(contactId, effects, seed);
+    // Newest first: the profile and last-inbound time move forward only.
+    let result = await this.table.update(key, { ...write.newer, returnValues: 'UPDATED_NEW' });
+    // Refused: older than what the contact holds, or applied before. Count it without the profile.
+    if (!result.applied) result = await this.table.update(key, { ...write.older, returnValues: 'UPDATED_NEW' });
+    if (result.applied) {
+      const first = Math.min(...effects.map((e) => e.sentAt));
+      const storedFirst = result.attributes?.['firstInboundAt'];
+      // An older message than any before (a late delivery): the first inbound time moves back.
+      if (typeof storedFirst === 'number' && storedFirst > first) {
+        await this.table.update(key, { update: 'SET firstInboundAt = :first', condition: 'firstInboundAt > :first', values: { ':first': first } });
+      }
+      await this.pruneMarks(contactId, result.attributes?.[APPLIED_ATTRIBUTE], now);
+      return;
+    }
+    // Some of them were applied before: apply the others one by one.
+    if (effects.length > 1) for (const effect of effects) await this.applyOnce(contactId, [effect], seed, now);
+  }
+
+  /** Removes marks older than {@link APPLIED_MARK_DAYS}, when the write that just ran returned some. */
+  private async pruneMarks(contactId: string, marks: unknown, now: number): Promise<void> {
+    if (!(marks instanceof Set)) return;
+    const cutoff = now - APPLIED_MARK_DAYS * DAY_MS;
+    const old = [...(marks as Set<string>)].filter((mark) => markDay(mark) < cutoff).slice(0, 200);
+    if (old.length === 0) return;
+    await this.table.update(keys.contact(contactId), { update: `DELETE ${APPLIED_ATTRIBUTE} :old`, values: { ':old': new Set(old) } });
   }
 
   /** Sets the contact's current identities after a number or BSUID change; old ones are kept in history. */
@@ -245,4 +278,74 @@ function seedFields(contactId: string, seed: ContactSeed, at: number): Record<st
     leadReferral: seed.leadReferral,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The UpdateItem of a batch of inbound messages: `newer` also moves the profile and last-inbound
+ * time (it holds when the newest message is not older than what the contact has), `older` only
+ * counts. Both hold only while none of the messages' marks is on the contact.
+ */
+function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed) {
+  const newest = effects.reduce((a, b) => (b.sentAt >= a.sentAt ? b : a));
+  const oldest = effects.reduce((a, b) => (b.sentAt < a.sentAt ? b : a));
+  const base = seedFields(contactId, seed, oldest.sentAt);
+  const names: Record<string, string> = { ...Object.fromEntries(Object.keys(base).map((field) => [`#${field}`, field])), '#applied': APPLIED_ATTRIBUTE };
+  const values: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries(base).map(([field, value]) => [`:${field}`, value])),
+    ':first': oldest.sentAt,
+    ':count': effects.length,
+    ':accounts': new Set(effects.map((e) => e.phoneNumberId)),
+    ':marks': new Set(effects.map((e) => appliedMark(e.wamid, e.receivedAt))),
+  };
+  const marks = effects.map((e, i) => {
+    values[`:m${i}`] = appliedMark(e.wamid, e.receivedAt);
+    return `NOT contains(#applied, :m${i})`;
+  });
+  const always = [...Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`), 'firstInboundAt = if_not_exists(firstInboundAt, :first)'];
+  const adds = ['inboundCount :count', 'accounts :accounts', '#applied :marks'];
+  const newer: string[] = [];
+  const newerValues: Record<string, unknown> = { ':last': newest.sentAt };
+  newer.push('lastInboundAt = :last');
+
+  const analysed = effects.filter((e) => e.analysis);
+  if (analysed.length) {
+    adds.push('sentimentSum :sentiment', 'sentimentCount :scored');
+    values[':sentiment'] = Math.round(analysed.reduce((sum, e) => sum + e.analysis!.sentiment, 0) * 1e9) / 1e9;
+    values[':scored'] = analysed.length;
+    const tags = new Set(analysed.flatMap((e) => e.analysis!.tags));
+    if (tags.size) {
+      adds.push('tags :tags');
+      values[':tags'] = tags;
+    }
+    const hotWords = new Map<string, number>();
+    for (const e of analysed) for (const [word, count] of Object.entries(e.analysis!.hotWords)) hotWords.set(word, (hotWords.get(word) ?? 0) + count);
+    [...hotWords].forEach(([word, count], i) => {
+      names[`#hw${i}`] = `${HOT_WORD_PREFIX}${word}`;
+      values[`:hw${i}`] = count;
+      adds.push(`#hw${i} :hw${i}`);
+    });
+    if (newest.analysis) {
+      newer.push('lastSentiment = :lastSentiment');
+      newerValues[':lastSentiment'] = newest.analysis.sentiment;
+    }
+  }
+  if (newest.profileName !== undefined) {
+    newer.push('profileName = :name');
+    newerValues[':name'] = newest.profileName;
+  }
+  if (newest.username !== undefined) {
+    newer.push('username = :username');
+    newerValues[':username'] = newest.username;
+  }
+  const update = (sets: string[]) => `SET ${sets.join(', ')} ADD ${adds.join(', ')}`;
+  const notApplied = marks.join(' AND ');
+  return {
+    newer: {
+      update: update([...always, ...newer]),
+      condition: `${notApplied} AND (attribute_not_exists(lastInboundAt) OR lastInboundAt <= :last)`,
+      names,
+      values: { ...values, ...newerValues },
+    },
+    older: { update: update(always), condition: notApplied, names, values },
+  };
 }

@@ -11,7 +11,7 @@ import { TABLE } from '../resources.ts';
 import type { TableClient } from './client.ts';
 import { keys } from './keys.ts';
 
-export type StoredMessage = MessageRecord & { applyLeaseAt?: number };
+export type StoredMessage = MessageRecord;
 
 export interface StatusInput {
   readonly wamid: string;
@@ -32,7 +32,7 @@ export class MessageStore {
 
   /**
    * Stores a message once. Returns `created` for the first delivery; for a repeat, the stored row.
-   * A new row is pending sync (sparse index) and holds the apply lease of its first delivery.
+   * A new row is pending sync (sparse index).
    */
   async put(record: MessageRecord): Promise<{ created: true } | { created: false; existing: StoredMessage }> {
     const created = await this.table.put(
@@ -43,7 +43,6 @@ export class MessageStore {
         ...keys.syncWork('PENDING', record.wamid, record.receivedAt),
         ...record,
         syncState: 'pending',
-        applyLeaseAt: record.receivedAt,
         [TABLE.ttlAttribute]: this.table.expiresAt(record.receivedAt),
       },
       'attribute_not_exists(pk)',
@@ -56,24 +55,6 @@ export class MessageStore {
 
   get(wamid: string): Promise<StoredMessage | undefined> {
     return this.table.get<StoredMessage>(keys.message(wamid));
-  }
-
-  /**
-   * Takes over the apply lease of a message whose first delivery did not finish applying it
-   * (it crashed or failed): only once the lease is older than `leaseMs`, so a delivery still in
-   * progress is never doubled.
-   */
-  async takeApplyLease(wamid: string, now: number, leaseMs: number): Promise<boolean> {
-    const { applied } = await this.table.update(keys.message(wamid), {
-      update: 'SET applyLeaseAt = :now',
-      condition: 'attribute_not_exists(applied) AND (attribute_not_exists(applyLeaseAt) OR applyLeaseAt < :expired)',
-      values: { ':now': now, ':expired': now - leaseMs },
-    });
-    return applied;
-  }
-
-  async markApplied(wamid: string): Promise<void> {
-    await this.table.update(keys.message(wamid), { update: 'SET applied = :yes REMOVE applyLeaseAt', values: { ':yes': true } });
   }
 
   /**

@@ -4,7 +4,9 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { IdentityResolver } from '#shared/identity/resolver';
 import { createRuntime, type Runtime } from '#shared/runtime';
+import type { Store } from '#shared/store/store';
 import { signBody } from '#shared/whatsapp/signature';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import { createWebhookApp } from '#functions/webhook/app';
@@ -20,7 +22,12 @@ export interface Harness {
   readonly runtime: Runtime;
   readonly app: ReturnType<typeof createWebhookApp>;
   /** The app with other adapters (e.g. a failing queue), same table. */
-  appWith(overrides: { syncJobs?: SyncJobSink; runtime?: Runtime; now?: () => number }): ReturnType<typeof createWebhookApp>;
+  appWith(overrides: { syncJobs?: SyncJobSink; runtime?: Runtime; store?: Store; now?: () => number }): ReturnType<typeof createWebhookApp>;
+  /**
+   * The store as a process that dies right after one write (`contact update`): that write lands,
+   * every later store call of the same delivery fails as if the process were gone.
+   */
+  crashAfter(step: 'contact update'): { store: Store; syncJobs: SyncJobSink; crashed(): boolean };
   post(payload: unknown, options?: { signature?: string | null; rawBody?: string; app?: ReturnType<typeof createWebhookApp> }): ReturnType<ReturnType<typeof createWebhookApp>['handle']>;
   items(sk: 'PROFILE' | 'IDENTITY' | 'MESSAGE' | 'RAW'): Promise<Record<string, unknown>[]>;
   queuedJobs(): { wamid: string; contactId: string }[];
@@ -33,9 +40,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     { ...services.env, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, SCRM_DEFAULT_REGION: 'HK', ...env },
     services.overrides,
   );
-  const appWith = (o: { syncJobs?: SyncJobSink; runtime?: Runtime; now?: () => number }) => {
+  const appWith = (o: { syncJobs?: SyncJobSink; runtime?: Runtime; store?: Store; now?: () => number }) => {
     const r = o.runtime ?? runtime;
-    return createWebhookApp({ ...r, syncJobs: o.syncJobs ?? r.syncQueue, logger: silent, ...(o.now && { now: o.now }) });
+    const store = o.store ?? r.store;
+    return createWebhookApp({ ...r, store, identities: new IdentityResolver(store), syncJobs: o.syncJobs ?? r.syncQueue, logger: silent, ...(o.now && { now: o.now }) });
   };
   const app = appWith({});
   return {
@@ -58,6 +66,33 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const queue = services.fauxqs.inspectQueue(services.names.syncQueue);
       const messages = [...(queue?.messages.ready ?? []), ...(queue?.messages.delayed ?? []), ...(queue?.messages.inflight.map((i) => i.message) ?? [])];
       return messages.map((m) => JSON.parse((m as { body: string }).body) as { wamid: string; contactId: string });
+    },
+    crashAfter(step) {
+      let crashed = false;
+      const dead = () => Promise.reject(new Error('the process is gone'));
+      const afterCrash = <T extends object>(target: T, crashOn?: keyof T): T =>
+        new Proxy(target, {
+          get(obj, name, receiver) {
+            const value = Reflect.get(obj, name, receiver) as unknown;
+            if (typeof value !== 'function') return value;
+            return async (...args: unknown[]) => {
+              if (crashed) return dead();
+              const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+              if (name === crashOn) crashed = true;
+              return result;
+            };
+          },
+        });
+      const crashOn = ({ 'contact update': 'applyInbound' } as const)[step];
+      const store: Store = {
+        ...runtime.store,
+        contacts: afterCrash(runtime.store.contacts, crashOn as keyof typeof runtime.store.contacts),
+        messages: afterCrash(runtime.store.messages),
+        identities: afterCrash(runtime.store.identities),
+        rawEvents: afterCrash(runtime.store.rawEvents),
+        syncState: afterCrash(runtime.store.syncState),
+      };
+      return { store, syncJobs: afterCrash(runtime.syncQueue as SyncJobSink), crashed: () => crashed };
     },
     stop: () => services.stop(),
   };

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import { createRuntime } from '#shared/runtime';
 import { contactIdFor, keys } from '#shared/store/keys';
-import { APPLY_LEASE_MS } from '#functions/webhook/app';
 import { inboundMessage, newWamid, numberChange, statusUpdate, textMessage, type Business } from '#local/webhooks';
 import { APP_SECRET, VERIFY_TOKEN, getEvent, startHarness, type Harness } from '../helpers/webhook-harness.ts';
 
@@ -105,7 +104,7 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     const result = await h.post(textMessage(c, 'How much is delivery to Kowloon?', { wamid, at: 1_764_000_000_000 }));
     expect(result.statusCode).toBe(200);
     const message = await h.runtime.store.messages.get(wamid);
-    expect(message).toMatchObject({ wamid, direction: 'inbound', type: 'text', text: 'How much is delivery to Kowloon?', sentAt: 1_764_000_000_000, syncState: 'pending', applied: true });
+    expect(message).toMatchObject({ wamid, direction: 'inbound', type: 'text', text: 'How much is delivery to Kowloon?', sentAt: 1_764_000_000_000, syncState: 'pending' });
     const contact = await h.runtime.store.contacts.get(message!.contactId);
     expect(contact).toMatchObject({ bsuid: c.bsuid, phone: `+${c.waId}`, profileName: c.name, leadSource: 'whatsapp', customerLevel: 'new customer', inboundCount: 1, firstInboundAt: 1_764_000_000_000, lastInboundAt: 1_764_000_000_000 });
     expect(jobsFor(wamid)).toEqual([expect.objectContaining({ wamid, contactId: message!.contactId })]);
@@ -324,22 +323,47 @@ describe('nothing acknowledged is lost (IN-5)', () => {
     expect(jobsFor(wamid)).toHaveLength(0);
   });
 
-  it('a first delivery that died after storing the message is finished by the next one once its lease expired', async () => {
+  it('a first delivery that died after storing the message is finished by the next one, and counted once', async () => {
     const c = newCustomer();
     const wamid = newWamid();
     const t0 = Date.now();
-    // The message row exists (lease taken at t0) but the contact was never counted.
+    // The message row exists but the contact was never counted.
     const { contactId } = await h.runtime.identities.resolve({ bsuid: c.bsuid }, t0);
     await h.runtime.store.messages.put({ wamid, contactId, direction: 'inbound', phoneNumberId: '106540352242922', wabaId: '1', type: 'text', knownType: true, summary: 'x', sentAt: t0, receivedAt: t0 });
 
-    const tooSoon = await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + 1000 }) });
-    expect(tooSoon.statusCode).toBe(200);
-    expect((await h.runtime.store.contacts.get(contactId))?.inboundCount).toBeUndefined();
-
-    await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + APPLY_LEASE_MS + 1 }) });
-    await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => t0 + 3 * APPLY_LEASE_MS }) });
+    // The redelivery a second later finishes it; the ones after change nothing.
+    for (const later of [t0 + 1000, t0 + 61_000, t0 + 86_400_000]) {
+      expect((await h.post(textMessage({ bsuid: c.bsuid }, 'x', { wamid }), { app: h.appWith({ now: () => later }) })).statusCode).toBe(200);
+    }
     expect((await h.runtime.store.contacts.get(contactId))?.inboundCount).toBe(1);
-    expect(await h.runtime.store.messages.get(wamid)).toMatchObject({ applied: true });
+  });
+
+  it('a redelivery after a crash between the contact update and the applied mark counts the message once', async () => {
+    const c = newCustomer();
+    const wamid = newWamid();
+    const t0 = Date.now();
+    const payload = textMessage(c, 'discount please, the price is too expensive 😡', { wamid, at: t0 });
+    // The first delivery updates the contact, then its process dies before anything else.
+    const crashing = h.crashAfter('contact update');
+    const first = await h.post(payload, { app: h.appWith({ store: crashing.store, syncJobs: crashing.syncJobs, now: () => t0 }) });
+    expect(first.statusCode).toBe(500);
+    expect(crashing.crashed()).toBe(true);
+    // Meta redelivers, long after any lease of the first attempt expired; and once more.
+    for (const later of [t0 + 61_000, t0 + 3_600_000]) {
+      expect((await h.post(payload, { app: h.appWith({ now: () => later }) })).statusCode).toBe(200);
+    }
+    const row = await h.runtime.store.messages.get(wamid);
+    const contact = await h.runtime.store.contacts.get(row!.contactId);
+    const analysis = row!.analysis!;
+    expect(analysis.hotWords).toMatchObject({ discount: 1 });
+    expect(contact).toMatchObject({
+      inboundCount: 1,
+      sentimentCount: 1,
+      sentimentSum: analysis.sentiment,
+      hotWords: analysis.hotWords,
+      tags: expect.arrayContaining(analysis.tags),
+    });
+    expect(jobsFor(wamid)).toHaveLength(1);
   });
 
   it('a first delivery that died after claiming the identity, before creating the contact, is completed by the retry', async () => {
