@@ -68,7 +68,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   });
   const sqsEndpoint = fauxqs.address;
 
-  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint };
+  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint, s3Endpoint: sqsEndpoint };
   const clients = createAwsClients(overrides);
   await ensureTable(clients.dynamodb, names.table);
 
@@ -102,6 +102,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     async stop() {
       clients.dynamodb.destroy();
       clients.sqs.destroy();
+      clients.s3.destroy();
       await fauxqs.stop();
       await dynamo.stop();
     },

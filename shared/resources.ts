@@ -63,6 +63,8 @@ export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE] as const;
 /** Object key prefixes inside the one bucket. */
 export const BUCKET_LAYOUT = {
   media: 'media/',
+  /** Webhook payloads too large for a table item, kept whole (the table holds a preview). */
+  raw: 'raw/',
   archive: 'archive/',
   reports: 'reports/',
   exports: 'exports/',

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadRuntimeConfig, loadSecrets, type RuntimeConfig, type Secrets } from './config.ts';
@@ -12,6 +13,7 @@ import { analyseMessage } from './domain/analysis.ts';
 import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
 import { SqsSyncQueue } from './queue/sync-jobs.ts';
 import { IdentityResolver } from './identity/resolver.ts';
+import { DataBucket } from './storage/bucket.ts';
 import { createStore, type Store } from './store/store.ts';
 
 /** Endpoint and credential overrides: set by the local stack and tests, absent on AWS. */
@@ -19,6 +21,8 @@ export interface AwsOverrides {
   readonly region?: string;
   readonly dynamodbEndpoint?: string;
   readonly sqsEndpoint?: string;
+  /** S3 API endpoint (path-style addressing), e.g. the local fauxqs. */
+  readonly s3Endpoint?: string;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
@@ -35,6 +39,7 @@ export function createAwsClients(overrides: AwsOverrides = {}) {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
     sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
+    s3: new S3Client({ ...common, ...(overrides.s3Endpoint && { endpoint: overrides.s3Endpoint, forcePathStyle: true }) }),
     eventBridge: new EventBridgeClient(common),
   };
 }
@@ -59,7 +64,8 @@ export async function createRuntime(
   const config = loadRuntimeConfig(env);
   const secrets = await loadSecrets(env);
   const clients = createAwsClients(overrides);
-  const store = createStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays });
+  const bucket = config.bucketName ? new DataBucket(clients.s3, config.bucketName) : undefined;
+  const store = createStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays }, bucket);
   return {
     config,
     secrets,

@@ -6,12 +6,10 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RuntimeConfig, Secrets } from '#shared/config';
-import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, WebhookEvent } from '#shared/domain/events';
-import type { MessageAnalysis, MessageRecord } from '#shared/domain/records';
-import { maskPhone } from '#shared/phone';
-import { messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
-import { identitiesOf, seedOf, type IdentityResolver } from '#shared/identity/resolver';
-import { sha256Hex } from '#shared/store/keys';
+import type { MessageAnalysis } from '#shared/domain/records';
+import type { IdentityResolver } from '#shared/identity/resolver';
+import { createIngest, type IngestSummary } from '#shared/ingest/pipeline';
+import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 import { parseWebhook } from '#shared/whatsapp/inbound';
 import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
@@ -39,17 +37,17 @@ const json = (statusCode: number, body: unknown): Result => ({
 });
 const problem = (statusCode: number, error: string): Result => json(statusCode, { error });
 
-export interface IngestSummary {
-  messages: number;
-  duplicates: number;
-  statuses: number;
-  identityUpdates: number;
-  unprocessable: number;
-}
-
 export function createWebhookApp(deps: WebhookDeps) {
-  const now = deps.now ?? Date.now;
-  const { store, identities, syncJobs, logger } = deps;
+  const { logger } = deps;
+  const ingest = createIngest({
+    store: deps.store,
+    identities: deps.identities,
+    syncJobs: deps.syncJobs,
+    logger,
+    analyse: deps.analyse,
+    accounts: deps.config.accounts,
+    now: deps.now ?? Date.now,
+  });
 
   function verify(event: APIGatewayProxyEventV2): Result {
     const q = event.queryStringParameters ?? {};
@@ -81,128 +79,15 @@ export function createWebhookApp(deps: WebhookDeps) {
     if (!payload.success) return problem(400, `not a WhatsApp webhook: ${describeIssues(payload.error)}`);
 
     const events = parseWebhook(payload.data, { defaultRegion: deps.config.defaultRegion });
-    const summary: IngestSummary = { messages: 0, duplicates: 0, statuses: 0, identityUpdates: 0, unprocessable: 0 };
+    let summary: IngestSummary;
     try {
-      // One after another: a delivery usually holds one event, and order matters within a customer.
-      for (const e of events) await ingest(e, summary);
+      summary = await ingest.ingest(events);
     } catch (error) {
       logger.error('delivery not stored; answering 5xx so that Meta retries', error as Error);
       return problem(500, 'the delivery could not be stored; it will be retried');
     }
     logger.info('delivery stored', { ...summary });
     return json(200, { received: summary });
-  }
-
-  async function ingest(event: WebhookEvent, summary: IngestSummary): Promise<void> {
-    switch (event.kind) {
-      case 'message':
-        if (await ingestMessage(event)) summary.messages++;
-        else summary.duplicates++;
-        return;
-      case 'status':
-        await ingestStatus(event);
-        summary.statuses++;
-        return;
-      case 'identity_update':
-        await ingestIdentityUpdate(event);
-        summary.identityUpdates++;
-        return;
-      case 'unprocessable':
-        await keepUnprocessable(event);
-        summary.unprocessable++;
-        return;
-    }
-  }
-
-  /** Stores a message once and queues its sync. Returns false for a repeated delivery. */
-  async function ingestMessage(m: InboundMessage): Promise<boolean> {
-    const receivedAt = now();
-    routeAccount(m.account.phoneNumberId);
-    const lead = m.referral
-      ? { source: 'whatsapp_ad' as const, referral: m.referral }
-      : { source: 'whatsapp' as const };
-    const { contactId, merged } = await identities.resolve(m.customer, receivedAt, lead);
-    if (m.identityChange) {
-      await identities.applyChange(contactId, m.identityChange, m.customer.phone?.e164, receivedAt);
-      logger.info('customer identity changed', { contactId, reason: m.identityChange.reason, newPhone: maskPhone(m.identityChange.newPhone?.e164) });
-    }
-    if (merged.length) logger.info('contacts merged on identity evidence', { contactId, merged });
-    if (!m.knownType) logger.warn('message of an unknown type kept raw', { wamid: m.wamid, type: m.type });
-
-    // Pure CPU, tens of microseconds: what the customer's words say (TG-1, TG-2, TG-5, ID-4).
-    const analysis = m.text && m.type !== 'system' ? deps.analyse(m.text) : undefined;
-    const stored = await store.messages.put({ ...toRecord(m, contactId, receivedAt), ...(analysis && { analysis }) });
-    const row = stored.created ? undefined : stored.existing;
-    const rowContact = row?.contactId ?? contactId;
-    // A system notice (a number change …) is Meta speaking, not the customer: no counters.
-    // Otherwise the contact counts the message exactly once, whichever delivery gets here first
-    // and whatever crashed before (the effect and its mark are one conditional write).
-    if (m.type !== 'system') {
-      await store.contacts.applyInbound(
-        rowContact,
-        [
-          {
-            wamid: m.wamid,
-            receivedAt: row?.receivedAt ?? receivedAt,
-            sentAt: m.sentAt,
-            phoneNumberId: m.account.phoneNumberId,
-            profileName: m.customer.profileName,
-            username: m.customer.username,
-            // A redelivery applies the analysis stored by the first one.
-            analysis: row ? row.analysis : analysis,
-          },
-        ],
-        seedOf(m.customer, lead),
-        { known: !stored.created, now: receivedAt },
-      );
-    }
-    // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
-    // SQS deduplication and the idempotent consumer make a second copy harmless.
-    if (stored.created || row!.syncState === 'pending') {
-      await syncJobs.enqueue([messageSyncJob(m.wamid, rowContact)]);
-    }
-    return stored.created;
-  }
-
-  async function ingestStatus(s: StatusUpdate): Promise<void> {
-    const at = now();
-    const contactId = identitiesOf(s.recipient).length
-      ? (await identities.resolve(s.recipient, at)).contactId
-      : undefined;
-    const error = s.errors[0];
-    await store.messages.applyStatus({
-      wamid: s.wamid,
-      contactId,
-      phoneNumberId: s.account.phoneNumberId,
-      wabaId: s.account.wabaId,
-      status: s.status,
-      at: s.at,
-      receivedAt: at,
-      error: error && { code: error.code, title: error.title, message: error.message },
-      pricing: s.pricing,
-    });
-    if (contactId) await store.contacts.applyDeliveryStatus(contactId, s.status, s.at);
-    if (s.status === 'failed') logger.warn('outbound message failed', { wamid: s.wamid, code: error?.code, title: error?.title });
-  }
-
-  async function ingestIdentityUpdate(u: IdentityUpdate): Promise<void> {
-    const at = now();
-    const { contactId } = await identities.resolve(u.customer, at);
-    await identities.applyChange(contactId, u.change, u.customer.phone?.e164, at);
-    logger.info('customer identity changed', { contactId, reason: u.change.reason });
-  }
-
-  async function keepUnprocessable(u: Unprocessable): Promise<void> {
-    const raw = JSON.stringify(u.raw ?? null);
-    await store.rawEvents.put(sha256Hex(`${u.field}\n${raw}`), { reason: u.reason, field: u.field, phoneNumberId: u.account?.phoneNumberId, raw }, now());
-    logger.warn('webhook content kept raw for review', { field: u.field, reason: u.reason });
-  }
-
-  function routeAccount(phoneNumberId: string): void {
-    const accounts = deps.config.accounts;
-    if (Object.keys(accounts).length && !accounts[phoneNumberId]) {
-      logger.warn('message for a phone_number_id not in WHATSAPP_ACCOUNTS; stored all the same', { phoneNumberId });
-    }
   }
 
   return {
@@ -218,23 +103,4 @@ export function createWebhookApp(deps: WebhookDeps) {
 function headerOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const headers = event.headers ?? {};
   return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
-}
-
-function toRecord(m: InboundMessage, contactId: string, receivedAt: number): MessageRecord {
-  return {
-    wamid: m.wamid,
-    contactId,
-    direction: 'inbound',
-    phoneNumberId: m.account.phoneNumberId,
-    wabaId: m.account.wabaId,
-    type: m.type,
-    knownType: m.knownType,
-    summary: m.summary,
-    ...(m.text !== undefined && { text: m.text }),
-    ...(m.media && { media: { kind: m.media.kind, mediaId: m.media.mediaId, ...(m.media.mimeType && { mimeType: m.media.mimeType }), ...(m.media.filename && { filename: m.media.filename }) } }),
-    ...(m.replyTo && { replyTo: m.replyTo }),
-    sentAt: m.sentAt,
-    receivedAt,
-    raw: JSON.stringify(m.raw),
-  };
 }

@@ -56,6 +56,8 @@ export class WebhookIngest extends Construct {
       invocation: 'api',
     });
     storage.allowTableReadWrite(this.webhookFunction);
+    // A payload too large for a table item is kept whole under raw/ (nothing accepted is lost).
+    storage.allowObjectWrite(this.webhookFunction, 'raw');
     secrets.allowRead(this.webhookFunction);
     syncJobs.queue.grantSendMessages(this.webhookFunction.role);
     mediaJobs.queue.grantSendMessages(this.webhookFunction.role);

@@ -125,7 +125,7 @@ export class ConversationStorage extends Construct {
     acknowledge(
       fn,
       `AwsSolutions-IAM5[Resource::${arnReference(this.bucket)}/${prefix}*]`,
-      `Object keys under ${prefix} are created at run time (one per media file, export or report); the grant is limited to that prefix and to s3:PutObject.`,
+      `Object keys under ${prefix} are created at run time (one per media file, raw payload, export or report); the grant is limited to that prefix and to s3:PutObject.`,
     );
   }
 }

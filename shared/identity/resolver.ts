@@ -16,8 +16,19 @@ import type { ContactSeed } from '../store/contacts.ts';
 import { contactIdFor, type IdentityKey } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
 
+/**
+ * Longest identity value kept as an identity item (its key must stay within DynamoDB's limits).
+ * A BSUID is at most 128 characters after its country code; a phone far less. A longer value is
+ * not an identity: the message keeps it in its raw JSON.
+ */
+export const MAX_IDENTITY_LENGTH = 256;
+
 /** Identities of a customer reference, strongest first: BSUID, phone, parent BSUID. */
 export function identitiesOf(customer: CustomerRef): IdentityKey[] {
+  return strongestFirst(customer).filter((id) => id.value.length <= MAX_IDENTITY_LENGTH);
+}
+
+function strongestFirst(customer: CustomerRef): IdentityKey[] {
   const ids: IdentityKey[] = [];
   if (customer.bsuid) ids.push({ kind: 'bsuid', value: customer.bsuid });
   // Only a valid number is a phone identity; anything else is kept as the raw string it came as.
@@ -49,17 +60,23 @@ export class IdentityResolver {
   /**
    * Finds or creates the contact of `customer`, linking every identity it carries.
    * `leadSource` only applies when the contact is created.
+   *
+   * Options: `owners`, the identity owners read ahead for a whole delivery (a stale entry is
+   * harmless: every write below is conditional and re-reads when it loses); `willApply`, the
+   * caller writes the contact itself next (an inbound message's effects, which create it), so a
+   * brand-new contact is not written twice.
    */
   async resolve(
     customer: CustomerRef,
     at: number,
     lead: { source: LeadSource; referral?: ContactSeed['leadReferral'] } = { source: 'whatsapp' },
+    options: { owners?: ReadonlyMap<string, string>; willApply?: boolean } = {},
   ): Promise<ResolvedContact> {
     const ids = identitiesOf(customer);
     const first = ids[0];
-    if (!first) throw new NoIdentityError('the delivery carries no customer identity (no BSUID and no phone)');
+    if (!first) throw new NoIdentityError('no customer identity: no BSUID, no phone (or none of a usable length)');
 
-    const owners = await this.store.identities.owners(ids);
+    const owners = options.owners ? new Map(ids.flatMap((id) => (options.owners!.has(keyOf(id)) ? [[keyOf(id), options.owners!.get(keyOf(id))!]] : []))) : await this.store.identities.owners(ids);
     // The contact of the strongest identity already known wins; a brand-new customer gets the
     // id derived from its strongest identity.
     const known = ids.find((id) => owners.has(keyOf(id)));
@@ -70,6 +87,7 @@ export class IdentityResolver {
     if (ids.every((id) => owners.get(keyOf(id)) === target)) return { contactId: target, isNew, merged: [] };
 
     const merged = await this.linkAll(ids, owners, target, at);
+    if (isNew && merged.length === 0 && options.willApply) return { contactId: target, isNew, merged };
     const contact = await this.store.contacts.ensure(target, seedOf(customer, lead), at);
     // An identity that still points to a contact merged away leads to the one it became.
     let contactId = contact.contactId;

@@ -127,21 +127,22 @@ export class TableClient {
 
   /** Strongly consistent batch read; keys DynamoDB leaves unprocessed (throttling) are read one by one. */
   async batchGet(keys: readonly Key[], projection: string): Promise<Item[]> {
-    if (keys.length === 0) return [];
-    const items: Item[] = [];
-    for (let i = 0; i < keys.length; i += 100) {
-      const result = await this.db.send(
-        new BatchGetCommand({
-          RequestItems: { [this.name]: { Keys: keys.slice(i, i + 100), ConsistentRead: true, ProjectionExpression: projection } },
-        }),
-      );
-      items.push(...(result.Responses?.[this.name] ?? []));
-      for (const key of result.UnprocessedKeys?.[this.name]?.Keys ?? []) {
-        const item = await this.db.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true, ProjectionExpression: projection }));
-        if (item.Item) items.push(item.Item);
-      }
-    }
-    return items;
+    const chunks: Key[][] = [];
+    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+    const pages = await Promise.all(
+      chunks.map(async (chunk) => {
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.name]: { Keys: chunk, ConsistentRead: true, ProjectionExpression: projection } } }),
+        );
+        const items = [...(result.Responses?.[this.name] ?? [])];
+        for (const key of result.UnprocessedKeys?.[this.name]?.Keys ?? []) {
+          const item = await this.db.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true, ProjectionExpression: projection }));
+          if (item.Item) items.push(item.Item);
+        }
+        return items;
+      }),
+    );
+    return pages.flat();
   }
 
   /** Every item a query matches, page after page. */

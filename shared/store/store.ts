@@ -8,7 +8,7 @@ import { ConflictStore } from './conflicts.ts';
 import { ContactStore } from './contacts.ts';
 import { IdentityStore } from './identities.ts';
 import { MessageStore } from './messages.ts';
-import { RawEventStore } from './raw-events.ts';
+import { RawEventStore, type RawArchive } from './raw-events.ts';
 import { SyncStateStore } from './sync-state.ts';
 
 export interface Store {
@@ -21,7 +21,7 @@ export interface Store {
   readonly rawEvents: RawEventStore;
 }
 
-export function createStore(db: DynamoDBDocumentClient, options: TableOptions): Store {
+export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
   const table = new TableClient(db, options);
   const messages = new MessageStore(table);
   return {
@@ -31,6 +31,6 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions): 
     syncState: new SyncStateStore(table, messages),
     identities: new IdentityStore(table),
     conflicts: new ConflictStore(table),
-    rawEvents: new RawEventStore(table),
+    rawEvents: new RawEventStore(table, archive),
   };
 }

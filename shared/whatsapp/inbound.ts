@@ -27,6 +27,16 @@ import {
 } from './schema.ts';
 
 const MEDIA_KINDS = ['image', 'video', 'audio', 'document', 'sticker'] as const;
+
+/**
+ * Longest message or status id kept as such. Meta's wamids are under 100 characters; the row key
+ * and the history sort key built from it must stay within DynamoDB's key limits (2,048 and 1,024
+ * bytes). A longer id cannot be a row key: its event is kept raw.
+ */
+export const MAX_MESSAGE_ID_LENGTH = 512;
+
+const idTooLong = (what: string, id: string) =>
+  id.length > MAX_MESSAGE_ID_LENGTH ? `${what} id is ${id.length} characters; the limit is ${MAX_MESSAGE_ID_LENGTH}` : undefined;
 const KNOWN_TYPES = new Set<string>(MESSAGE_TYPES);
 
 export interface ParseOptions {
@@ -67,19 +77,13 @@ function parseChange(wabaId: string, field: string, value: unknown, options: Par
   const events: WebhookEvent[] = [];
   for (const raw of change.messages ?? []) {
     const r = WebhookMessageSchema.safeParse(raw);
-    events.push(
-      r.success
-        ? toInboundMessage(r.data, contacts, account, options)
-        : { kind: 'unprocessable', reason: `message: ${describeIssues(r.error)}`, field, account, raw },
-    );
+    const problem = r.success ? idTooLong('message', r.data.id) : `message: ${describeIssues(r.error)}`;
+    events.push(problem || !r.success ? { kind: 'unprocessable', reason: problem!, field, account, raw } : toInboundMessage(r.data, contacts, account, options));
   }
   for (const raw of change.statuses ?? []) {
     const r = WebhookStatusSchema.safeParse(raw);
-    events.push(
-      r.success
-        ? toStatusUpdate(r.data, contacts, account, options)
-        : { kind: 'unprocessable', reason: `status: ${describeIssues(r.error)}`, field, account, raw },
-    );
+    const problem = r.success ? idTooLong('status', r.data.id) : `status: ${describeIssues(r.error)}`;
+    events.push(problem || !r.success ? { kind: 'unprocessable', reason: problem!, field, account, raw } : toStatusUpdate(r.data, contacts, account, options));
   }
   for (const raw of change.user_id_update ?? []) {
     const r = UserIdUpdateSchema.safeParse(raw);

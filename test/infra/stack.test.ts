@@ -161,6 +161,14 @@ describe('least privilege', () => {
     for (const s of starResources) expect(list(s.Action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
+  it('the webhook function writes objects only under raw/ (payloads too large for the table)', () => {
+    const policy = idOf(stack.ingest.webhookFunction.role.node.findChild('DefaultPolicy'));
+    const s3 = statements().filter((s) => s.id === policy && list(s.Action).some((a) => a.startsWith('s3:')));
+    expect(s3).toHaveLength(1);
+    expect(s3[0]!.Action).toBe('s3:PutObject');
+    expect(JSON.stringify(s3[0]!.Resource)).toContain(`/${BUCKET_LAYOUT.raw}*`);
+  });
+
   it('the media function writes only under media/; the retry function reads only the sync DLQ and sends only to the sync queue', () => {
     const media = stack.media.mediaFunction;
     const mediaPolicy = idOf(media.role.node.findChild('DefaultPolicy'));

@@ -1,0 +1,361 @@
+/**
+ * Ingest: the business events of one delivery (from Meta's webhook, or another source feeding
+ * the same events) stored, applied and queued. The source answers "stored" only when this
+ * resolves; if it throws, nothing is acknowledged and the source delivers again (IN-5).
+ *
+ * - **Order where it matters, parallel where it does not.** Events that share a customer identity
+ *   (directly or through an identity change in the same delivery) form one group, handled in
+ *   delivery order; groups run in parallel, a bounded number at a time. Within a group the
+ *   message rows are written in parallel (bounded), the contact updates are batched per contact,
+ *   and the sync jobs are queued in order, ten per request.
+ * - **Poison is kept, not retried.** An event that can never be stored as such — no customer
+ *   identity, a key or an item over DynamoDB's limits — is kept raw as unprocessable and counted;
+ *   the rest of the delivery is stored and the delivery is acknowledged. Retrying it for days
+ *   would change nothing, and would hold back everything else Meta sends with it.
+ * - **Idempotent.** A repeated delivery finds its rows, its contact marks and its queued jobs:
+ *   nothing is written twice (invariant 2).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, WebhookEvent } from '../domain/events.ts';
+import type { MessageAnalysis, MessageRecord } from '../domain/records.ts';
+import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
+import { maskPhone } from '../phone.ts';
+import { messageSyncJob, type SyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
+import { isValidationError } from '../store/client.ts';
+import type { ContactSeed, InboundEffect } from '../store/contacts.ts';
+import { sha256Hex, type IdentityKey } from '../store/keys.ts';
+import type { StoredMessage } from '../store/messages.ts';
+import type { Store } from '../store/store.ts';
+
+/**
+ * Groups of one delivery handled at the same time. Each call is a few milliseconds of waiting on
+ * DynamoDB; 32 in flight keep a 1,000-message delivery well under Meta's patience and within the
+ * SDK's 50 sockets.
+ */
+export const GROUP_CONCURRENCY = 32;
+/** Message rows of one group written at the same time. */
+export const ROW_CONCURRENCY = 16;
+/** Parallel lanes that send the delivery's sync jobs; one customer's jobs stay in one lane, in order. */
+export const JOB_LANES = 8;
+
+export interface IngestDeps {
+  readonly store: Store;
+  readonly identities: IdentityResolver;
+  readonly syncJobs: SyncJobSink;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** The intelligence rules applied to a customer's text. */
+  readonly analyse: (text: string) => MessageAnalysis;
+  /** phone_number_id → account name (IN-6); a message for another number is stored with a warning. */
+  readonly accounts: Readonly<Record<string, string>>;
+  readonly now: () => number;
+}
+
+export interface IngestSummary {
+  messages: number;
+  duplicates: number;
+  statuses: number;
+  identityUpdates: number;
+  unprocessable: number;
+}
+
+type Lead = { source: 'whatsapp' | 'whatsapp_ad'; referral?: ContactSeed['leadReferral'] };
+
+interface Prepared {
+  readonly message: InboundMessage;
+  readonly contactId: string;
+  readonly lead: Lead;
+  readonly analysis: MessageAnalysis | undefined;
+  readonly receivedAt: number;
+}
+
+interface Stored extends Prepared {
+  readonly created: boolean;
+  readonly row: StoredMessage | undefined;
+}
+
+export function createIngest(deps: IngestDeps) {
+  const { store, identities, syncJobs, logger } = deps;
+
+  async function ingest(events: readonly WebhookEvent[]): Promise<IngestSummary> {
+    const summary: IngestSummary = { messages: 0, duplicates: 0, statuses: 0, identityUpdates: 0, unprocessable: 0 };
+    const unprocessable = events.filter((e): e is Unprocessable => e.kind === 'unprocessable');
+    const groups = groupByCustomer(events.filter((e) => e.kind !== 'unprocessable'));
+    await mapLimit(unprocessable, ROW_CONCURRENCY, async (u) => {
+      await keepRaw(u);
+      summary.unprocessable++;
+    });
+    // Who owns each identity of the delivery, read ahead in batches of 100 instead of once per customer.
+    const owners = await store.identities.owners(uniqueIdentities(events));
+    const jobs = groups.map((): SyncJob[] => []);
+    await mapLimit(groups.map((group, i) => [group, jobs[i]!] as const), GROUP_CONCURRENCY, ([group, out]) => ingestGroup(group, summary, out, owners));
+    // Ten jobs a request; a customer's jobs in one lane, in the order its messages came.
+    const lanes = Array.from({ length: JOB_LANES }, (): SyncJob[] => []);
+    jobs.forEach((group, i) => lanes[i % JOB_LANES]!.push(...group));
+    await Promise.all(lanes.filter((lane) => lane.length).map((lane) => syncJobs.enqueue(lane)));
+    return summary;
+  }
+
+  /** One customer's events, in delivery order; runs of messages are stored together. Its sync jobs go to `jobs`. */
+  async function ingestGroup(events: readonly WebhookEvent[], summary: IngestSummary, jobs: SyncJob[], owners: ReadonlyMap<string, string>): Promise<void> {
+    const resolved = new Map<string, string>();
+    // The read-ahead holds until this group writes an identity; later resolutions read afresh.
+    let readAhead: ReadonlyMap<string, string> | undefined = owners;
+    let run: Prepared[] = [];
+    const flush = async () => {
+      const messages = run;
+      run = [];
+      jobs.push(...(await storeMessages(messages, summary)));
+    };
+    for (const event of events) {
+      try {
+        if (event.kind === 'message') {
+          const prepared = await prepare(event, resolved, readAhead);
+          readAhead = undefined;
+          run.push(prepared);
+          // A number change: later messages may carry the new identities; they resolve afresh.
+          if (event.identityChange) resolved.clear();
+          continue;
+        }
+        await flush();
+        readAhead = undefined;
+        if (event.kind === 'status') {
+          await ingestStatus(event);
+          summary.statuses++;
+        } else if (event.kind === 'identity_update') {
+          await ingestIdentityUpdate(event);
+          resolved.clear();
+          summary.identityUpdates++;
+        }
+      } catch (error) {
+        const reason = poisonReason(error);
+        if (!reason) throw error;
+        await keepRaw({ kind: 'unprocessable', reason, field: 'messages', account: event.kind === 'unprocessable' ? undefined : event.account, raw: event.raw });
+        summary.unprocessable++;
+      }
+    }
+    await flush();
+  }
+
+  /** Who the customer is (cached within the group) and what the message says. */
+  async function prepare(m: InboundMessage, resolved: Map<string, string>, owners: ReadonlyMap<string, string> | undefined): Promise<Prepared> {
+    const receivedAt = deps.now();
+    routeAccount(m.account.phoneNumberId);
+    const lead: Lead = m.referral ? { source: 'whatsapp_ad', referral: m.referral } : { source: 'whatsapp' };
+    const identityKey = identitiesOf(m.customer).map((id) => `${id.kind}#${id.value}`).join('|');
+    let contactId = identityKey ? resolved.get(identityKey) : undefined;
+    if (!contactId) {
+      // A customer's message writes the contact next (its effects), unless it is a system notice.
+      const result = await identities.resolve(m.customer, receivedAt, lead, { ...(owners && { owners }), willApply: m.type !== 'system' });
+      contactId = result.contactId;
+      if (result.merged.length) logger.info('contacts merged on identity evidence', { contactId, merged: result.merged });
+      resolved.set(identityKey, contactId);
+    }
+    if (m.identityChange) {
+      await identities.applyChange(contactId, m.identityChange, m.customer.phone?.e164, receivedAt);
+      logger.info('customer identity changed', { contactId, reason: m.identityChange.reason, newPhone: maskPhone(m.identityChange.newPhone?.e164) });
+    }
+    if (!m.knownType) logger.warn('message of an unknown type kept raw', { wamid: m.wamid, type: m.type });
+    // Pure CPU, tens of microseconds: what the customer's words say (TG-1, TG-2, TG-5, ID-4).
+    const analysis = m.text && m.type !== 'system' ? deps.analyse(m.text) : undefined;
+    return { message: m, contactId, lead, analysis, receivedAt };
+  }
+
+  /** Rows (parallel, bounded), then contact effects (batched per contact); returns their jobs, in order. */
+  async function storeMessages(messages: readonly Prepared[], summary: IngestSummary): Promise<SyncJob[]> {
+    if (messages.length === 0) return [];
+    const stored = (await mapLimit(messages, ROW_CONCURRENCY, storeRow)).filter((s): s is Stored => s !== undefined);
+    for (const s of stored) {
+      if (s.created) summary.messages++;
+      else summary.duplicates++;
+    }
+    summary.unprocessable += messages.length - stored.length;
+
+    // A system notice (a number change …) is Meta speaking, not the customer: no counters.
+    const byContact = new Map<string, Stored[]>();
+    for (const s of stored) {
+      if (s.message.type === 'system') continue;
+      const contactId = s.row?.contactId ?? s.contactId;
+      byContact.set(contactId, [...(byContact.get(contactId) ?? []), s]);
+    }
+    await mapLimit([...byContact], ROW_CONCURRENCY, async ([contactId, mine]) => {
+      // Each message counts exactly once, whichever delivery gets here first and whatever
+      // crashed before: the effects and their marks are one conditional write.
+      await store.contacts.applyInbound(
+        contactId,
+        mine.map(effectOf),
+        seedOf(mine[0]!.message.customer, mine[0]!.lead),
+        { known: mine.some((s) => !s.created), now: mine[0]!.receivedAt },
+      );
+    });
+
+    // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
+    // SQS deduplication and the idempotent consumer make a second copy harmless.
+    return stored
+      .filter((s) => s.created || s.row?.syncState === 'pending')
+      .map((s) => messageSyncJob(s.message.wamid, s.row?.contactId ?? s.contactId));
+  }
+
+  /** The message row, once; undefined when it can never be a row (kept raw instead). */
+  async function storeRow(p: Prepared): Promise<Stored | undefined> {
+    try {
+      const result = await store.messages.put({ ...toRecord(p.message, p.contactId, p.receivedAt), ...(p.analysis && { analysis: p.analysis }) });
+      return { ...p, created: result.created, row: result.created ? undefined : result.existing };
+    } catch (error) {
+      const reason = poisonReason(error);
+      if (!reason) throw error;
+      await keepRaw({ kind: 'unprocessable', reason, field: 'messages', account: p.message.account, raw: p.message.raw });
+      return undefined;
+    }
+  }
+
+  async function ingestStatus(s: StatusUpdate): Promise<void> {
+    const at = deps.now();
+    const contactId = identitiesOf(s.recipient).length ? (await identities.resolve(s.recipient, at)).contactId : undefined;
+    const error = s.errors[0];
+    await store.messages.applyStatus({
+      wamid: s.wamid,
+      contactId,
+      phoneNumberId: s.account.phoneNumberId,
+      wabaId: s.account.wabaId,
+      status: s.status,
+      at: s.at,
+      receivedAt: at,
+      error: error && { code: error.code, title: error.title, message: error.message },
+      pricing: s.pricing,
+    });
+    if (contactId) await store.contacts.applyDeliveryStatus(contactId, s.status, s.at);
+    if (s.status === 'failed') logger.warn('outbound message failed', { wamid: s.wamid, code: error?.code, title: error?.title });
+  }
+
+  async function ingestIdentityUpdate(u: IdentityUpdate): Promise<void> {
+    const at = deps.now();
+    const { contactId } = await identities.resolve(u.customer, at);
+    await identities.applyChange(contactId, u.change, u.customer.phone?.e164, at);
+    logger.info('customer identity changed', { contactId, reason: u.change.reason });
+  }
+
+  async function keepRaw(u: Unprocessable): Promise<void> {
+    const raw = JSON.stringify(u.raw ?? null);
+    await store.rawEvents.put(sha256Hex(`${u.field}\n${raw}`), { reason: u.reason, field: u.field, phoneNumberId: u.account?.phoneNumberId, raw }, deps.now());
+    logger.warn('webhook content kept raw for review', { field: u.field, reason: u.reason });
+  }
+
+  function routeAccount(phoneNumberId: string): void {
+    if (Object.keys(deps.accounts).length && !deps.accounts[phoneNumberId]) {
+      logger.warn('message for a phone_number_id not in WHATSAPP_ACCOUNTS; stored all the same', { phoneNumberId });
+    }
+  }
+
+  return { ingest };
+}
+
+/** Why an error means the event can never be stored as such, or undefined when it may pass on a retry. */
+function poisonReason(error: unknown): string | undefined {
+  if (error instanceof NoIdentityError) return error.message;
+  // DynamoDB refused the request itself (a key or an item over its limits): no retry can help.
+  if (isValidationError(error)) return `cannot be stored: ${(error as Error).message}`;
+  return undefined;
+}
+
+/** Every identity the delivery's events carry, once. */
+function uniqueIdentities(events: readonly WebhookEvent[]) {
+  const ids = new Map<string, IdentityKey>();
+  for (const event of events) {
+    const customer = event.kind === 'status' ? event.recipient : event.kind === 'unprocessable' ? undefined : event.customer;
+    for (const id of customer ? identitiesOf(customer) : []) ids.set(`${id.kind}#${id.value}`, id);
+  }
+  return [...ids.values()];
+}
+
+function effectOf(s: Stored): InboundEffect {
+  const m = s.message;
+  return {
+    wamid: m.wamid,
+    receivedAt: s.row?.receivedAt ?? s.receivedAt,
+    sentAt: m.sentAt,
+    phoneNumberId: m.account.phoneNumberId,
+    profileName: m.customer.profileName,
+    username: m.customer.username,
+    // A redelivery applies the analysis stored by the first one.
+    analysis: s.row ? s.row.analysis : s.analysis,
+  };
+}
+
+/**
+ * Events that share an identity belong to one customer and keep their delivery order: messages,
+ * statuses and identity updates, linked through every identity they carry — the new ones of an
+ * identity change included. An event with no identity at all is a group of its own.
+ */
+export function groupByCustomer(events: readonly WebhookEvent[]): WebhookEvent[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string) => parent.set(find(a), find(b));
+  const keysOf = (event: WebhookEvent, index: number): string[] => {
+    const ids: string[] = [];
+    const add = (kind: string, value: string | undefined) => value && ids.push(`${kind}#${value}`);
+    const customer = event.kind === 'status' ? event.recipient : event.kind === 'unprocessable' ? undefined : event.customer;
+    if (customer) for (const id of identitiesOf(customer)) add(id.kind, id.value);
+    const change = event.kind === 'message' ? event.identityChange : event.kind === 'identity_update' ? event.change : undefined;
+    if (change) {
+      add('bsuid', change.newBsuid);
+      add('bsuid', change.previousBsuid);
+      add('phone', change.newPhone?.e164);
+    }
+    return ids.length ? ids : [`event#${index}`];
+  };
+  const eventKeys = events.map(keysOf);
+  for (const ids of eventKeys) {
+    for (const id of ids) if (!parent.has(id)) parent.set(id, id);
+    for (const id of ids.slice(1)) union(ids[0]!, id);
+  }
+  const groups = new Map<string, WebhookEvent[]>();
+  events.forEach((event, i) => {
+    const root = find(eventKeys[i]![0]!);
+    groups.set(root, [...(groups.get(root) ?? []), event]);
+  });
+  return [...groups.values()];
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+  return results;
+}
+
+function toRecord(m: InboundMessage, contactId: string, receivedAt: number): MessageRecord {
+  return {
+    wamid: m.wamid,
+    contactId,
+    direction: 'inbound',
+    phoneNumberId: m.account.phoneNumberId,
+    wabaId: m.account.wabaId,
+    type: m.type,
+    knownType: m.knownType,
+    summary: m.summary,
+    ...(m.text !== undefined && { text: m.text }),
+    ...(m.media && { media: { kind: m.media.kind, mediaId: m.media.mediaId, ...(m.media.mimeType && { mimeType: m.media.mimeType }), ...(m.media.filename && { filename: m.media.filename }) } }),
+    ...(m.replyTo && { replyTo: m.replyTo }),
+    sentAt: m.sentAt,
+    receivedAt,
+    raw: JSON.stringify(m.raw),
+  };
+}
