@@ -10,7 +10,7 @@ import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { createCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { LocalEventBus } from '#shared/events/bus';
-import { logger } from '#shared/observability';
+import { logger as defaultLogger } from '#shared/observability';
 import { SYNC_QUEUE } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { requeuePendingSync } from '#shared/sync/sweep';
@@ -46,6 +46,8 @@ export interface LocalStackOptions {
   /** Observes each synced message (bench). */
   readonly onSynced?: SyncDeps['onSynced'];
   readonly pollers?: boolean;
+  /** Where the functions log (tests read it); default the shared Powertools logger. */
+  readonly logger?: Pick<typeof defaultLogger, 'info' | 'warn' | 'error'>;
 }
 
 export interface LocalStack {
@@ -64,6 +66,7 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const given = options.env ?? {};
+  const logger = options.logger ?? defaultLogger;
   const setting = (name: keyof typeof LOCAL_DEFAULTS) => given[name] ?? LOCAL_DEFAULTS[name];
   const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? setting('SCRM_DATA_DIR'));
   const retryDelay = Number(given['SYNC_RETRY_DELAY_SECONDS'] ?? SYNC_QUEUE.visibilityTimeoutSeconds);

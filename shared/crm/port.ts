@@ -91,6 +91,11 @@ export type CrmErrorKind =
   /** 4xx validation: retrying the same request cannot succeed. */
   | 'permanent';
 
+/**
+ * A CRM call that failed. It carries the status, the CRM's own error category and a message
+ * without personal data — never the CRM's answer itself, which may echo the customer's phone,
+ * e-mail or name: the error is logged, kept on the message row and put on the DLQ message.
+ */
 export class CrmError extends Error {
   override readonly name = 'CrmError';
   constructor(
@@ -100,7 +105,8 @@ export class CrmError extends Error {
       readonly status?: number;
       readonly retryAfterMs?: number;
       readonly crm?: string;
-      readonly body?: string;
+      /** The CRM's error category or code (e.g. HubSpot's VALIDATION_ERROR). */
+      readonly category?: string;
     } = {},
   ) {
     super(message);

@@ -14,13 +14,14 @@ import { until } from './until.ts';
 export const SEARCH_LAG_MS = 50;
 
 /** A stack of its own, in memory, with 1 s between sync attempts and 4 attempts before the DLQ. */
-export function startSyncStack(options: { env?: Record<string, string>; onSynced?: LocalStackOptions['onSynced'] } = {}): Promise<LocalStack> {
+export function startSyncStack(options: { env?: Record<string, string>; onSynced?: LocalStackOptions['onSynced']; logger?: LocalStackOptions['logger'] } = {}): Promise<LocalStack> {
   return startLocalStack({
     dataDir: null,
     env: { PORT: '0', SYNC_RETRY_DELAY_SECONDS: '1', SYNC_MAX_ATTEMPTS: '4', ...options.env },
     crmSearchLagMs: SEARCH_LAG_MS,
     sweepIntervalMs: 500,
     ...(options.onSynced && { onSynced: options.onSynced }),
+    ...(options.logger && { logger: options.logger }),
   });
 }
 

@@ -165,7 +165,8 @@ describe('HubSpot contacts', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmError);
     expect((error as CrmError).kind).toBe('permanent');
-    expect((error as CrmError).message).toContain('Property \\"no_such_property\\" does not exist');
+    // The property name and HubSpot's error code; never the values HubSpot echoes.
+    expect((error as CrmError).message).toContain('Property values were not valid: no_such_property PROPERTY_DOESNT_EXIST');
   });
 
   it('reports a wrong access token as auth', async () => {

@@ -26,9 +26,16 @@ import { until } from '../helpers/until.ts';
 
 let stack: LocalStack | undefined;
 
-async function start(): Promise<LocalStack> {
-  stack = await startSyncStack();
+async function start(options: Parameters<typeof startSyncStack>[0] = {}): Promise<LocalStack> {
+  stack = await startSyncStack(options);
   return stack;
+}
+
+/** Every log line the stack's functions wrote, as text. */
+function capturingLogger() {
+  const lines: string[] = [];
+  const write = (...args: unknown[]) => lines.push(JSON.stringify(args, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v)));
+  return { logger: { info: write, warn: write, error: write }, text: () => lines.join('\n') };
 }
 
 afterEach(async () => {
@@ -254,5 +261,43 @@ describe('CRM sync through faults', () => {
     const byCreation = [...logged].sort((a, b) => Number(a.id) - Number(b.id));
     expect(byCreation.map((c) => c.properties['whatsapp_message_id'])).toEqual(wamids);
     expect(byCreation.map((c) => Date.parse(c.properties['hs_timestamp']!))).toEqual(wamids.map((_, i) => base + i * 1000));
+  });
+});
+
+describe('personal data in CRM errors', () => {
+  it('a CRM error body holding a phone and an e-mail appears neither in the logs, nor on the message row, nor on the DLQ message', async () => {
+    const logs = capturingLogger();
+    const s = await start({ logger: logs.logger });
+    const phone = '+85291234567';
+    const email = 'jane.doe@example.com';
+    crmOf(s).setFaults([
+      {
+        method: 'POST',
+        path: /\/contacts$/,
+        status: 400,
+        body: {
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          correlationId: 'c0ffee',
+          message: `Property values were not valid: [{"isValid":false,"message":"Email ${email} is not valid for contact ${phone} (Jane Doe)","error":"INVALID_EMAIL","name":"email"}]`,
+        },
+      },
+    ]);
+    const wamid = newWamid();
+    await send(s, textMessage(newCustomer(), 'hello', { wamid, at: secondsAgo(1) }));
+    const row = await until(async () => {
+      const r = await messageRow(s, wamid);
+      return r?.syncState === 'failed' ? r : undefined;
+    }, 10_000, { what: 'the job to be parked in the DLQ' });
+    const dlq = await s.runtime.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: s.services.queueUrls.syncDlq, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+    const parked = JSON.stringify(dlq.Messages ?? []);
+    expect(dlq.Messages).toHaveLength(1);
+    for (const [where, text] of [['row', JSON.stringify(row)], ['DLQ', parked], ['logs', logs.text()]] as const) {
+      expect(text, where).not.toContain(email);
+      expect(text, where).not.toContain('91234567');
+      expect(text, where).not.toContain('Jane Doe');
+    }
+    // What is kept says what happened, without the customer's data.
+    expect(row.syncError).toMatch(/HubSpot 400 VALIDATION_ERROR/);
   });
 });

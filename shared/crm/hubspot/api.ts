@@ -207,10 +207,9 @@ export class HubSpotApi {
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body);
   if (!result.success) {
-    throw new CrmError('transient', `Unexpected HubSpot ${what} response: ${result.error.message}`, {
-      crm: 'hubspot',
-      body: JSON.stringify(body ?? null).slice(0, 1000),
-    });
+    // Where the answer did not fit, never the answer itself (it may hold personal data).
+    const where = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'} ${i.code}`).join('; ');
+    throw new CrmError('transient', `Unexpected HubSpot ${what} response: ${where}`, { crm: 'hubspot' });
   }
   return result.data;
 }

@@ -30,13 +30,13 @@ export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Pr
   });
 
   if (input.knownCrmId) {
-    const updated = await updateContact(api, input.knownCrmId, changes, identity);
+    const updated = await updateContact(api, input.knownCrmId, changes);
     if (updated) return done(input.knownCrmId, false, false);
   }
 
   const found = await findByIdentity(api, identity);
   if (found) {
-    await updateContact(api, found.id, changes, identity);
+    await updateContact(api, found.id, changes);
     return done(found.id, false, false);
   }
 
@@ -61,7 +61,7 @@ export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Pr
       crm: 'hubspot',
     });
   }
-  await updateContact(api, winner.id, changes, identity);
+  await updateContact(api, winner.id, changes);
   return done(winner.id, false, false);
 }
 
@@ -129,7 +129,6 @@ async function updateContact(
   api: HubSpotApi,
   id: string,
   changes: PropertyValues,
-  identity: Identity,
 ): Promise<boolean> {
   const first = await api.update('contacts', id, changes);
   if (first.kind === 'updated') return true;
@@ -152,16 +151,12 @@ async function updateContact(
   const second = await api.update('contacts', id, remaining);
   if (second.kind === 'missing') return false;
   if (second.kind === 'conflict') {
-    throw new CrmError('permanent', `HubSpot contact ${id} conflicts with another record on ${identityText(identity)}`, {
+    throw new CrmError('permanent', `HubSpot contact ${id} conflicts with another record on its WhatsApp identity (${CONTACT.bsuid} / ${CONTACT.phone})`, {
       crm: 'hubspot',
       status: 409,
     });
   }
   return true;
-}
-
-function identityText(identity: Identity): string {
-  return [...identity.bsuids, ...identity.phones].join(', ');
 }
 
 /** Properties written on every sync. */

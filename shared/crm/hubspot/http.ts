@@ -4,6 +4,7 @@
  * counted, so an operation can report its CRM calls honestly (retries included).
  */
 import { CrmError } from '#shared/crm/port';
+import { redact } from '#shared/privacy';
 import { hubSpotErrorBody } from './schemas.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -89,12 +90,7 @@ export class HubSpotHttp {
             await sleep(waitMs);
             continue;
           }
-          throw new CrmError('rate_limited', `HubSpot rate limit: ${describe(body)}`, {
-            status,
-            retryAfterMs: waitMs,
-            crm: 'hubspot',
-            body: stringify(body),
-          });
+          throw new CrmError('rate_limited', `HubSpot rate limit 429${describe(body)}`, { status, retryAfterMs: waitMs, crm: 'hubspot', ...categoryOf(body) });
         }
         if (status >= 500) {
           transientFailures += 1;
@@ -102,11 +98,7 @@ export class HubSpotHttp {
             await sleep(this.backoff(transientFailures - 1));
             continue;
           }
-          throw new CrmError('transient', `HubSpot ${status}: ${describe(body)}`, {
-            status,
-            crm: 'hubspot',
-            body: stringify(body),
-          });
+          throw new CrmError('transient', `HubSpot ${status}${describe(body)}`, { status, crm: 'hubspot', ...categoryOf(body) });
         }
         throw clientError(status, body);
       }
@@ -171,25 +163,47 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 function clientError(status: number, body: unknown): CrmError {
-  const details = { status, crm: 'hubspot', body: stringify(body) };
+  const details = { status, crm: 'hubspot', ...categoryOf(body) };
   if (status === 401 || status === 403) {
-    return new CrmError('auth', `HubSpot rejected the access token (${status}): ${describe(body)}`, details);
+    return new CrmError('auth', `HubSpot rejected the access token: ${status}${describe(body)}`, details);
   }
-  return new CrmError('permanent', `HubSpot ${status}: ${describe(body)}`, details);
+  return new CrmError('permanent', `HubSpot ${status}${describe(body)}`, details);
 }
 
-/** HubSpot's own message when the body has its error shape, else the raw text. */
+function categoryOf(body: unknown): { category?: string } {
+  const parsed = hubSpotErrorBody.safeParse(body);
+  return parsed.success && parsed.data.category ? { category: parsed.data.category } : {};
+}
+
+/**
+ * ` CATEGORY: message` from HubSpot's error body, without the personal data its message may
+ * echo: the property names and error codes of a validation error, otherwise the message with
+ * every value redacted (shared/privacy.ts). Anything else HubSpot answered is not kept.
+ */
 export function describe(body: unknown): string {
   const parsed = hubSpotErrorBody.safeParse(body);
-  if (parsed.success) {
-    const { message, category } = parsed.data;
-    return category ? `${message} (${category})` : message;
-  }
-  return stringify(body).slice(0, 500);
+  if (!parsed.success) return typeof body === 'string' && body.trim() ? ': (a non-JSON answer)' : '';
+  const { message, category } = parsed.data;
+  return `${category ? ` ${category}` : ''}: ${validationSummary(message) ?? redact(message)}`;
 }
 
-function stringify(body: unknown): string {
-  return typeof body === 'string' ? body : JSON.stringify(body ?? null);
+/** "Property values were not valid: [{…"name":"email","error":"INVALID_EMAIL"…}]" → "… : email INVALID_EMAIL". */
+function validationSummary(message: string): string | undefined {
+  const start = message.indexOf('[');
+  if (start < 0) return undefined;
+  try {
+    const items = JSON.parse(message.slice(start)) as unknown;
+    if (!Array.isArray(items)) return undefined;
+    const parts = items.flatMap((item: unknown) => {
+      const { name, error } = (item ?? {}) as { name?: unknown; error?: unknown };
+      const safe = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : undefined);
+      const text = [safe(name), safe(error)].filter(Boolean).join(' ');
+      return text ? [text] : [];
+    });
+    return parts.length ? `${redact(message.slice(0, start)).trim()} ${parts.join('; ')}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string): unknown {
