@@ -111,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       store: runtime.store,
       crm,
       sqs: runtime.clients.sqs,
+      jobs: runtime.syncQueue,
       queueUrl: services.queueUrls.sync,
       dlqUrl: services.queueUrls.syncDlq,
       config: runtime.config.sync,

@@ -18,13 +18,15 @@ import { crmContactProperties } from '#shared/crm/mapping';
 import type { DomainEventBus } from '#shared/events/bus';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { describeError } from '#shared/observability';
-import { SyncJobSchema, type SyncJob } from '#shared/queue/sync-jobs';
+import { SyncJobSchema, messageSyncJob, type SyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 
 export interface SyncDeps {
   readonly store: Store;
   readonly crm: CrmAdapter;
   readonly sqs: SQSClient;
+  /** Where a job is sent on to (a merged contact's job, to the survivor's group). */
+  readonly jobs: SyncJobSink;
   readonly queueUrl: string;
   readonly dlqUrl?: string | undefined;
   readonly config: { readonly retryDelaySeconds: number; readonly maxAttempts: number };
@@ -65,6 +67,13 @@ export function createSyncApp(deps: SyncDeps) {
     if (message.syncState === 'synced') return; // a repeated job: already done
     const contact = await currentContact(message.contactId);
     if (!contact) throw new Error(`contact ${message.contactId} of message ${job.wamid} not found`);
+    if (job.contactId !== contact.contactId) {
+      // The job's FIFO group is a contact merged away since: in that group it could run beside
+      // the survivor's jobs. It goes on in the survivor's group, where this customer's work is.
+      await deps.jobs.enqueue([messageSyncJob(job.wamid, contact.contactId)], { redrive: `merged-${job.contactId}` });
+      logger.info('sync job sent on to the group of the contact it was merged into', { wamid: job.wamid, from: job.contactId, to: contact.contactId });
+      return;
+    }
 
     // What the contact's recent history says (segment, scores, tags) goes to the CRM with it.
     const at = now();

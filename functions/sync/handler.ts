@@ -13,6 +13,7 @@ const app = once(async () => {
     store: runtime.store,
     crm: createCrmAdapter(runtime.config, runtime.secrets),
     sqs: runtime.clients.sqs,
+    jobs: runtime.syncQueue,
     queueUrl: runtime.config.syncQueueUrl,
     dlqUrl: runtime.config.syncDlqUrl,
     config: runtime.config.sync,

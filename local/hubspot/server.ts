@@ -32,6 +32,11 @@ export interface LocalHubSpotFault {
   readonly delayMs?: number;
   /** Close the connection without an answer (a network error). */
   readonly dropConnection?: boolean;
+  /**
+   * Carry out the request for real, then answer only after this long: the write is committed
+   * but a client with a shorter timeout never hears of it (the case that tempts a blind retry).
+   */
+  readonly afterCommitDelayMs?: number;
 }
 
 export interface LocalHubSpotOptions {
@@ -106,7 +111,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       );
     }
     const fault = takeFault(method, url.pathname);
-    if (fault) return answerFault(res, fault);
+    if (fault && fault.afterCommitDelayMs === undefined) return answerFault(res, fault);
     if (!route) return send(res, 404, errorBody('OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`));
 
     let body: unknown;
@@ -119,6 +124,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       const answer = route.handle(body, url.searchParams);
       // Like a real CRM, a write is answered once it is durable (survives a crash of this process).
       if (method !== 'GET') await store.flushed();
+      if (fault?.afterCommitDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.afterCommitDelayMs));
       send(res, answer.status, answer.body);
     } catch (error) {
       if (error instanceof HubSpotFailure) return send(res, error.status, error.body);

@@ -107,6 +107,11 @@ export class CrmError extends Error {
       readonly crm?: string;
       /** The CRM's error category or code (e.g. HubSpot's VALIDATION_ERROR). */
       readonly category?: string;
+      /**
+       * A write that may have happened: the CRM did not answer in time or failed after it got
+       * the request. The caller looks before it writes again, never retries blindly.
+       */
+      readonly outcomeUnknown?: boolean;
     } = {},
   ) {
     super(message);

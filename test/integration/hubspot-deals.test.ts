@@ -230,15 +230,14 @@ describe('HubSpot contact intelligence properties', () => {
     expect(contact(found.crmId)?.properties.whatsapp_segment).toBe('active');
   });
 
-  it('rejects an unknown segment as a permanent error naming the value and the property', async () => {
+  it('rejects an unknown segment as a permanent error naming the property and HubSpot\'s error code (not the value)', async () => {
     const c = customer();
     const error = await adapter()
       .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, properties: { [P.segment]: 'vip' } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmError);
     expect((error as CrmError).kind).toBe('permanent');
-    expect((error as CrmError).message).toContain('vip was not one of the allowed options');
-    expect((error as CrmError).message).toContain('whatsapp_segment');
+    expect((error as CrmError).message).toContain('whatsapp_segment INVALID_OPTION');
   });
 
   it('rejects a non-numeric score as a permanent error', async () => {

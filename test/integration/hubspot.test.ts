@@ -257,6 +257,16 @@ describe('HubSpot HTTP behaviour against the local server', () => {
     expect(error).toMatchObject({ kind: 'rate_limited', details: { retryAfterMs: 30_000 } });
   });
 
+  it('a contact create that HubSpot committed but answered after the timeout is found by its identity, not created twice', async () => {
+    const c = customer();
+    hub.setFaults([{ method: 'POST', path: /\/contacts$/, afterCommitDelayMs: 400 }]);
+    const result = await adapter({ timeoutMs: 150 }).upsertContact({ contactId: c.contactId, bsuid: c.bsuid });
+    hub.setFaults([]);
+    const made = hub.state().contacts.filter((x) => x.properties['whatsapp_user_id'] === c.bsuid);
+    expect(made).toHaveLength(1);
+    expect(result).toMatchObject({ crmId: made[0]!.id, created: false });
+  });
+
   it('retries a timed-out and a dropped request', async () => {
     const c = customer();
     hub.setFaults([{ delayMs: 300 }, { dropConnection: true }]);
@@ -285,6 +295,18 @@ describe('message de-duplication without unique values on communications', () =>
     expect(first.created).toBe(true);
     expect([retried, ...concurrent].map((r) => r.crmId)).toEqual([first.crmId, first.crmId, first.crmId]);
     expect(messagesWith(input.wamid, strict)).toHaveLength(1);
+  });
+
+  it('a create that HubSpot committed but answered after the timeout is found on the timeline, not created a second time', async () => {
+    await setupHubSpot({ baseUrl: strict.url, accessToken: TOKEN });
+    const c = customer();
+    const contact = await adapter({}, strict).upsertContact({ contactId: c.contactId, bsuid: c.bsuid });
+    const input = message(contact.crmId);
+    strict.setFaults([{ method: 'POST', path: /\/communications$/, afterCommitDelayMs: 400 }]);
+    const logged = await adapter({ timeoutMs: 150 }, strict).logMessage(input);
+    strict.setFaults([]);
+    expect(messagesWith(input.wamid, strict)).toHaveLength(1);
+    expect(logged.crmId).toBe(messagesWith(input.wamid, strict)[0]!.id);
   });
 });
 

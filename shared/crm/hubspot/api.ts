@@ -69,6 +69,7 @@ export class HubSpotApi {
         })),
       },
       tolerate: isUniqueValueConflict,
+      creates: true,
     });
     if (response.status >= 300) return { kind: 'conflict', existingId: existingIdFromConflict(response.body) };
     return { kind: 'created', record: parse(crmRecord, response.body, 'create') };

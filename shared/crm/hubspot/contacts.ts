@@ -8,7 +8,7 @@
  * made with the same number in `phone` / `mobilephone` before we create one.
  */
 import { CrmError, type CrmContactInput, type CrmContactResult } from '#shared/crm/port';
-import type { HubSpotApi, PropertyValues } from './api.ts';
+import type { CreateOutcome, HubSpotApi, PropertyValues } from './api.ts';
 import { CONTACT, DATETIME_PROPERTIES, LEAD_SOURCE_WHATSAPP } from './properties.ts';
 import type { CrmRecord } from './schemas.ts';
 
@@ -51,7 +51,8 @@ export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Pr
     }
   }
 
-  const created = await api.create('contacts', { ...changes, ...createOnlyProperties(input) });
+  const created = await createContact(api, { ...changes, ...createOnlyProperties(input) }, identity);
+  if (created.kind === 'found') return done(created.id, false, false);
   if (created.kind === 'created') return done(created.record.id, true, false);
 
   // HubSpot refused a duplicate: a concurrent upsert created this customer first.
@@ -63,6 +64,19 @@ export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Pr
   }
   await updateContact(api, winner.id, changes);
   return done(winner.id, false, false);
+}
+
+/** The create; when its answer was lost (it may have been made), the contact is looked up by its identities. */
+async function createContact(api: HubSpotApi, properties: PropertyValues, identity: Identity): Promise<CreateOutcome | { kind: 'found'; id: string }> {
+  try {
+    return await api.create('contacts', properties);
+  } catch (error) {
+    if (!(error instanceof CrmError && error.details.outcomeUnknown)) throw error;
+    const found = await findByIdentity(api, identity);
+    if (found) return { kind: 'found', id: found.id };
+    // Not made after all (unique values would have stopped a second one anyway): once more.
+    return api.create('contacts', properties);
+  }
 }
 
 interface Identity {

@@ -12,7 +12,7 @@
  *   Relies on one contact's jobs being synced one at a time (the sync queue is FIFO per contact).
  */
 import { CrmError } from '#shared/crm/port';
-import type { HubSpotApi, PropertyValues } from './api.ts';
+import type { CreateOutcome, HubSpotApi, PropertyValues } from './api.ts';
 import type { HubSpotObjectType } from './properties.ts';
 
 /** How a record is kept unique by its idempotency key. */
@@ -31,12 +31,16 @@ export interface CreateOnceInput {
   readonly what: string;
 }
 
+/** Creates after a create whose outcome was unknown (timeout, 5xx), each after looking first. */
+const MAX_UNKNOWN_OUTCOMES = 2;
+
 export async function createOnce(api: HubSpotApi, input: CreateOnceInput, strategy: DedupStrategy): Promise<{ crmId: string; created: boolean; calls: number }> {
   if (strategy === 'timeline-scan') {
     const existing = await findOnContact(api, input);
     if (existing) return { crmId: existing, created: false, calls: api.calls };
   }
-  const created = await api.create(input.objectType, input.properties, [{ toId: input.contactCrmId, typeId: input.associationTypeId }]);
+  const created = await createLookingFirst(api, input, strategy);
+  if (created.kind === 'found') return { crmId: created.id, created: false, calls: api.calls };
   if (created.kind === 'created') return { crmId: created.record.id, created: true, calls: api.calls };
 
   const existing = await api.read(input.objectType, input.key, { idProperty: input.keyProperty, properties: [input.keyProperty] });
@@ -44,6 +48,25 @@ export async function createOnce(api: HubSpotApi, input: CreateOnceInput, strate
     throw new CrmError('transient', `HubSpot reported ${input.what} ${input.key} as a duplicate but cannot read it back`, { crm: 'hubspot' });
   }
   return { crmId: existing.id, created: false, calls: api.calls };
+}
+
+/**
+ * The create, and when HubSpot's answer is lost (a timeout, a 5xx: it may have made the record),
+ * a look for the record by its key before creating again — never a blind second create.
+ */
+async function createLookingFirst(api: HubSpotApi, input: CreateOnceInput, strategy: DedupStrategy): Promise<CreateOutcome | { kind: 'found'; id: string }> {
+  for (let unknown = 0; ; unknown++) {
+    try {
+      return await api.create(input.objectType, input.properties, [{ toId: input.contactCrmId, typeId: input.associationTypeId }]);
+    } catch (error) {
+      if (!(error instanceof CrmError && error.details.outcomeUnknown) || unknown >= MAX_UNKNOWN_OUTCOMES) throw error;
+      const existing =
+        strategy === 'timeline-scan'
+          ? await findOnContact(api, input)
+          : (await api.read(input.objectType, input.key, { idProperty: input.keyProperty, properties: [input.keyProperty] }))?.id;
+      if (existing) return { kind: 'found', id: existing };
+    }
+  }
 }
 
 async function findOnContact(api: HubSpotApi, input: CreateOnceInput): Promise<string | undefined> {

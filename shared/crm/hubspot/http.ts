@@ -35,6 +35,12 @@ export interface HubSpotRequest {
    * create) instead of having them turned into a {@link CrmError}.
    */
   readonly tolerate?: (status: number, body: unknown) => boolean;
+  /**
+   * The request creates a record. A timeout, a dropped connection or a 5xx then leaves its
+   * outcome unknown — HubSpot may have made the record — so it is not retried here: the caller
+   * gets a `transient` error with `outcomeUnknown` and looks for the record before creating again.
+   */
+  readonly creates?: boolean;
 }
 
 export interface HubSpotResponse {
@@ -94,6 +100,9 @@ export class HubSpotHttp {
         }
         if (status >= 500) {
           transientFailures += 1;
+          if (request.creates) {
+            throw new CrmError('transient', `HubSpot ${status} on a create; the record may have been made${describe(body)}`, { status, crm: 'hubspot', outcomeUnknown: true, ...categoryOf(body) });
+          }
           if (transientFailures < this.settings.maxTries) {
             await sleep(this.backoff(transientFailures - 1));
             continue;
@@ -103,6 +112,9 @@ export class HubSpotHttp {
         throw clientError(status, body);
       }
       transientFailures += 1;
+      if (request.creates) {
+        throw new CrmError('transient', `HubSpot did not answer a create (${outcome.reason}); the record may have been made`, { crm: 'hubspot', outcomeUnknown: true });
+      }
       if (transientFailures < this.settings.maxTries) {
         await sleep(this.backoff(transientFailures - 1));
         continue;
