@@ -5,12 +5,14 @@
  * - Any one identity finds the contact; a delivery with several links them all to it.
  * - Two deliveries creating the same new customer at once compute the same contact id (derived
  *   from the first identity) and the identity claims are conditional, so both end in one contact.
- * - When a delivery proves that two existing contacts are one customer (a phone and a BSUID that
- *   point to different contacts), the identities move to the contact of the strongest identity and
- *   the other contact is marked merged into it: history is never moved or lost.
+ * - When a delivery proves that existing contacts are one customer (a phone and a BSUID that
+ *   point to different contacts), the oldest of them survives (domain/merge.ts), every identity
+ *   moves to it and the others are marked merged into it, once each, with a conditional write:
+ *   merges are transitive and can never form a cycle. History is never moved or lost.
  * - Every step is idempotent, so a retry after a failure at any point converges.
  */
 import type { CustomerRef, IdentityChange } from '../domain/events.ts';
+import { chooseSurvivor } from '../domain/merge.ts';
 import type { Contact, LeadSource } from '../domain/records.ts';
 import type { ContactSeed } from '../store/contacts.ts';
 import { contactIdFor, type IdentityKey } from '../store/keys.ts';
@@ -43,6 +45,8 @@ export class NoIdentityError extends Error {
 }
 
 const MAX_MERGE_HOPS = 5;
+/** Rounds of a merge that lost a race to another merge before it gives up (and the delivery is retried). */
+const MAX_MERGE_ROUNDS = 5;
 
 const keyOf = (id: IdentityKey) => `${id.kind}#${id.value}`;
 
@@ -77,8 +81,8 @@ export class IdentityResolver {
     if (!first) throw new NoIdentityError('no customer identity: no BSUID, no phone (or none of a usable length)');
 
     const owners = options.owners ? new Map(ids.flatMap((id) => (options.owners!.has(keyOf(id)) ? [[keyOf(id), options.owners!.get(keyOf(id))!]] : []))) : await this.store.identities.owners(ids);
-    // The contact of the strongest identity already known wins; a brand-new customer gets the
-    // id derived from its strongest identity.
+    // The contact of the strongest identity already known; a brand-new customer gets the id
+    // derived from its strongest identity (two concurrent first deliveries compute the same one).
     const known = ids.find((id) => owners.has(keyOf(id)));
     const target = known ? owners.get(keyOf(known))! : contactIdFor(first);
     const isNew = !known;
@@ -86,17 +90,26 @@ export class IdentityResolver {
     // contact's own update (applyInbound) fills in anything a crashed first delivery left out.
     if (ids.every((id) => owners.get(keyOf(id)) === target)) return { contactId: target, isNew, merged: [] };
 
-    const merged = await this.linkAll(ids, owners, target, at);
-    if (isNew && merged.length === 0 && options.willApply) return { contactId: target, isNew, merged };
-    const contact = await this.store.contacts.ensure(target, seedOf(customer, lead), at);
-    // An identity that still points to a contact merged away leads to the one it became.
-    let contactId = contact.contactId;
-    let next = contact.mergedInto;
-    for (let hop = 0; next && hop < MAX_MERGE_HOPS; hop++) {
-      contactId = next;
-      next = (await this.store.contacts.get(next))?.mergedInto;
+    // Unknown identities are claimed for the target; a claim lost to a concurrent delivery
+    // names the contact that won it.
+    const holders = new Set([target]);
+    for (const id of ids) {
+      const owner = owners.get(keyOf(id)) ?? (await this.store.identities.claim(id, target, at));
+      owners.set(keyOf(id), owner);
+      holders.add(owner);
     }
-    return { contactId, isNew, merged };
+    if (holders.size === 1) {
+      if (isNew && options.willApply) return { contactId: target, isNew, merged: [] };
+      const contact = await this.store.contacts.ensure(target, seedOf(customer, lead), at);
+      return { contactId: await this.rootId(contact), isNew, merged: [] };
+    }
+
+    // Several contacts hold this customer's identities: this delivery proves they are one.
+    const { survivor, merged } = await this.merge([...holders], at);
+    await this.pointAll(ids, owners, survivor, at);
+    // The survivor learns what this delivery tells and it did not know yet (a phone, …).
+    await this.store.contacts.ensure(survivor, seedOf(customer, lead), at);
+    return { contactId: survivor, isNew, merged };
   }
 
   /**
@@ -109,9 +122,16 @@ export class IdentityResolver {
     if (change.newBsuid) ids.push({ kind: 'bsuid', value: change.newBsuid });
     if (newPhone) ids.push({ kind: 'phone', value: newPhone });
     const owners = await this.store.identities.owners(ids);
-    const merged = await this.linkAll(ids, owners, contactId, at);
+    const holders = new Set([contactId]);
+    for (const id of ids) {
+      const owner = owners.get(keyOf(id)) ?? (await this.store.identities.claim(id, contactId, at));
+      owners.set(keyOf(id), owner);
+      holders.add(owner);
+    }
+    const { survivor, merged } = await this.merge([...holders], at);
+    await this.pointAll(ids, owners, survivor, at);
     await this.store.contacts.applyIdentityChange(
-      contactId,
+      survivor,
       {
         phone: newPhone,
         bsuid: change.newBsuid,
@@ -123,29 +143,79 @@ export class IdentityResolver {
     return merged;
   }
 
-  /** Makes every identity point to `target`; returns the other contacts merged into it. */
-  private async linkAll(ids: readonly IdentityKey[], owners: Map<string, string>, target: string, at: number): Promise<string[]> {
-    const merged = new Set<string>();
-    for (const id of ids) {
-      let owner = owners.get(keyOf(id));
-      if (owner === undefined) owner = await this.store.identities.claim(id, target, at);
-      if (owner === target) continue;
-      // The identity belongs to another contact: this delivery proves they are one customer.
-      if (await this.store.identities.move(id, owner, target, at)) {
-        merged.add(owner);
-      } else {
-        // Someone moved it meanwhile: read again and retry once with the fresh owner.
-        const fresh = (await this.store.identities.owners([id])).get(keyOf(id));
-        if (fresh && fresh !== target && (await this.store.identities.move(id, fresh, target, at))) merged.add(fresh);
+  /**
+   * Merges contacts that are one customer into the one {@link chooseSurvivor} picks among their
+   * current roots (a contact merged before leads to the one it became). Each loser is marked
+   * with a conditional write — a contact is merged once, into a contact earlier in the survivor
+   * order — so concurrent and opposing merges converge on one survivor and never form a cycle.
+   * The survivor's `mergedFrom` gains the loser and everything merged into it before
+   * (transitive), so its history covers every contact it absorbed.
+   */
+  async merge(contactIds: readonly string[], at: number): Promise<{ survivor: string; merged: string[] }> {
+    let candidates = [...new Set(contactIds)];
+    const merged: string[] = [];
+    for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
+      const roots = await this.rootsOf(candidates, at);
+      const survivor = chooseSurvivor(roots);
+      if (roots.length === 1) return { survivor: survivor.contactId, merged };
+      let lost = false;
+      for (const loser of roots) {
+        if (loser.contactId === survivor.contactId) continue;
+        if (!(await this.store.contacts.markMerged(loser.contactId, survivor.contactId, at))) {
+          lost = true; // merged elsewhere meanwhile: its new root is taken next round
+          continue;
+        }
+        await this.store.contacts.addMergedFrom(survivor.contactId, [loser.contactId, ...(loser.mergedFrom ?? [])], at);
+        // Every identity of the merged contact moves too, so none leads to it any more.
+        for (const id of identitiesOfContact(loser)) await this.store.identities.move(id, loser.contactId, survivor.contactId, at);
+        merged.push(loser.contactId);
+      }
+      if (!lost) return { survivor: survivor.contactId, merged };
+      candidates = roots.map((r) => r.contactId);
+    }
+    throw new Error(`merging ${contactIds.length} contacts did not settle after ${MAX_MERGE_ROUNDS} rounds; the delivery is retried`);
+  }
+
+  /** The contact a contact leads to through its merges. */
+  private async rootId(contact: Contact): Promise<string> {
+    let id = contact.contactId;
+    let next = contact.mergedInto;
+    for (let hop = 0; next && hop < MAX_MERGE_HOPS; hop++) {
+      id = next;
+      next = (await this.store.contacts.get(next))?.mergedInto;
+    }
+    return id;
+  }
+
+  /** The distinct roots (unmerged contacts) the given contacts lead to, each with its creation time. */
+  private async rootsOf(contactIds: readonly string[], at: number): Promise<Contact[]> {
+    const roots = new Map<string, Contact>();
+    for (const start of contactIds) {
+      let id = start;
+      for (let hop = 0; ; hop++) {
+        if (hop > MAX_MERGE_HOPS) throw new Error(`contact ${start} is merged more than ${MAX_MERGE_HOPS} times deep`);
+        // A contact whose first delivery died before creating it gets its record (and creation
+        // time) now: once written, a creation time never changes, so every process orders alike.
+        const contact = (await this.store.contacts.get(id)) ?? (await this.store.contacts.ensure(id, { leadSource: 'whatsapp' }, at));
+        if (!contact.mergedInto) {
+          roots.set(contact.contactId, contact);
+          break;
+        }
+        id = contact.mergedInto;
       }
     }
-    for (const loser of merged) {
-      // Every identity of the merged contact moves too, so none leads to it any more.
-      const rest = identitiesOfContact(await this.store.contacts.get(loser));
-      for (const id of rest) await this.store.identities.move(id, loser, target, at);
-      await this.store.contacts.recordMerge(loser, target, at);
+    return [...roots.values()];
+  }
+
+  /** Makes every identity point to `survivor` (conditional moves; a lost one is read again once). */
+  private async pointAll(ids: readonly IdentityKey[], owners: Map<string, string>, survivor: string, at: number): Promise<void> {
+    for (const id of ids) {
+      const owner = owners.get(keyOf(id));
+      if (owner === undefined || owner === survivor) continue;
+      if (await this.store.identities.move(id, owner, survivor, at)) continue;
+      const fresh = (await this.store.identities.owners([id])).get(keyOf(id));
+      if (fresh && fresh !== survivor) await this.store.identities.move(id, fresh, survivor, at);
     }
-    return [...merged];
   }
 }
 

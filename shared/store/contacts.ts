@@ -142,7 +142,7 @@ export class ContactStore {
   private async applyOnce(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed, now: number): Promise<void> {
     if (effects.length === 0) return;
     const key = keys.contact(contactId);
-    const write = inboundWrite(contactId, effects, seed);
+    const write = inboundWrite(contactId, effects, seed, now);
     // Newest first: the profile and last-inbound time move forward only.
     let result = await this.table.update(key, { ...write.newer, returnValues: 'UPDATED_NEW' });
     // Refused: older than what the contact holds, or applied before. Count it without the profile.
@@ -207,15 +207,30 @@ export class ContactStore {
     });
   }
 
-  /** Records that `loser` is the same customer as `winner`; both histories stay readable. */
-  async recordMerge(loser: string, winner: string, at: number): Promise<void> {
-    await this.table.update(keys.contact(loser), {
-      update: 'SET mergedInto = :winner, updatedAt = :at',
-      values: { ':winner': winner, ':at': at },
+  /**
+   * Marks `loser` as merged into `survivor`: once only (false when it was merged elsewhere
+   * meanwhile). Both histories stay readable; the loser's messages count for the survivor.
+   */
+  async markMerged(loser: string, survivor: string, at: number): Promise<boolean> {
+    const { applied } = await this.table.update(keys.contact(loser), {
+      update: 'SET mergedInto = :survivor, mergedAt = :at, updatedAt = :at',
+      condition: 'attribute_exists(pk) AND (attribute_not_exists(mergedInto) OR mergedInto = :survivor)',
+      values: { ':survivor': survivor, ':at': at },
     });
-    await this.table.update(keys.contact(winner), {
-      update: 'ADD mergedFrom :loser SET updatedAt = :at',
-      values: { ':loser': new Set([loser]), ':at': at },
+    return applied;
+  }
+
+  /** The contacts merged into one (its `mergedFrom`), read alone. */
+  async mergedFrom(contactId: string): Promise<string[]> {
+    return (await this.table.get<{ mergedFrom?: string[] }>(keys.contact(contactId), ['mergedFrom']))?.mergedFrom ?? [];
+  }
+
+  /** Adds contacts merged into `survivor` (the loser and everything merged into it before). */
+  async addMergedFrom(survivor: string, merged: readonly string[], at: number): Promise<void> {
+    if (merged.length === 0) return;
+    await this.table.update(keys.contact(survivor), {
+      update: 'ADD mergedFrom :merged SET updatedAt = :at',
+      values: { ':merged': new Set(merged), ':at': at },
     });
   }
 
@@ -285,10 +300,11 @@ function seedFields(contactId: string, seed: ContactSeed, at: number): Record<st
  * time (it holds when the newest message is not older than what the contact has), `older` only
  * counts. Both hold only while none of the messages' marks is on the contact.
  */
-function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed) {
+function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed: ContactSeed, now: number) {
   const newest = effects.reduce((a, b) => (b.sentAt >= a.sentAt ? b : a));
   const oldest = effects.reduce((a, b) => (b.sentAt < a.sentAt ? b : a));
-  const base = seedFields(contactId, seed, oldest.sentAt);
+  // A contact this write creates is created now (its first message may be older).
+  const base = seedFields(contactId, seed, now);
   const names: Record<string, string> = { ...Object.fromEntries(Object.keys(base).map((field) => [`#${field}`, field])), '#applied': APPLIED_ATTRIBUTE };
   const values: Record<string, unknown> = {
     ...Object.fromEntries(Object.entries(base).map(([field, value]) => [`:${field}`, value])),

@@ -13,6 +13,9 @@ import type { Store } from '../store/store.ts';
 /** History the insights need: the longest rule window is 60 days (churn), plus a day's margin. */
 export const INSIGHT_WINDOW_MS = 61 * 86_400_000;
 
+/** Contacts whose histories count for one contact at most (a customer merged from this many is extraordinary). */
+const MAX_ABSORBED = 50;
+
 /** Only what the insights read of each message: not its text, raw JSON or sync state. */
 const HISTORY_FIELDS = ['direction', 'sentAt', 'type', 'analysis'] as const;
 
@@ -25,12 +28,28 @@ export class ContactInsightsKeeper {
     },
   ) {}
 
-  /** What the contact's history says at `now`. */
+  /** What the contact's history says at `now`, the histories of every contact merged into it included. */
   async compute(contact: Contact, now: number): Promise<ContactInsights> {
-    const ids = [contact.contactId, ...(contact.mergedFrom ?? [])];
+    const ids = await this.absorbed(contact);
     const parts = await Promise.all(ids.map((id) => this.deps.store.messages.history(id, now - INSIGHT_WINDOW_MS, HISTORY_FIELDS)));
     const history: MessageRecord[] = parts.flat().sort((a, b) => a.sentAt - b.sentAt);
     return contactInsights(contact, history, this.deps.intelligence, now);
+  }
+
+  /**
+   * The contact and every contact merged into it, transitively. A merge records the loser's own
+   * merged contacts on the survivor; one that joined the loser at the same moment is only on the
+   * loser, so the merged contacts are followed too (at most {@link MAX_ABSORBED}).
+   */
+  private async absorbed(contact: Contact): Promise<string[]> {
+    const seen = new Set([contact.contactId]);
+    let next = (contact.mergedFrom ?? []).filter((id) => !seen.has(id));
+    while (next.length && seen.size < MAX_ABSORBED) {
+      for (const id of next) seen.add(id);
+      const found = await Promise.all(next.map((id) => this.deps.store.contacts.mergedFrom(id)));
+      next = [...new Set(found.flat())].filter((id) => !seen.has(id));
+    }
+    return [...seen];
   }
 
   /**

@@ -42,9 +42,10 @@ describe('jobs of a merged contact', () => {
     const bsuid = `HK.merge${n}`;
     // A contact known by the phone (and an older BSUID), a BSUID-only contact, then proof they are one.
     const legacyMessage = newWamid();
-    await h.post(textMessage({ waId: phone, bsuid: `${bsuid}-old` }, 'legacy', { wamid: legacyMessage }));
-    await h.post(textMessage({ bsuid }, 'bsuid only', {}));
-    await h.post(textMessage({ waId: phone, bsuid }, 'both', {}));
+    const t0 = Date.now();
+    await h.post(textMessage({ bsuid }, 'bsuid only', {}), { app: h.appWith({ now: () => t0 }) });
+    await h.post(textMessage({ waId: phone, bsuid: `${bsuid}-old` }, 'legacy', { wamid: legacyMessage }), { app: h.appWith({ now: () => t0 + 1000 }) });
+    await h.post(textMessage({ waId: phone, bsuid }, 'both', {}), { app: h.appWith({ now: () => t0 + 2000 }) });
     const loser = (await h.runtime.store.messages.get(legacyMessage))!.contactId;
     const survivor = (await h.runtime.store.contacts.get(loser))!.mergedInto!;
     expect(survivor).toBeDefined();

@@ -182,24 +182,29 @@ describe('every message is stored exactly once (IN-4, IN-5)', () => {
     expect(history.map((m) => m.summary)).toEqual(['with phone', 'bsuid only', expect.stringContaining('changed from'), 'from the new number', 'bsuid-only again']);
   });
 
-  it('a contact known by phone and a BSUID-only contact are merged when one delivery carries both', async () => {
+  it('a contact known by phone and a BSUID-only contact are merged when one delivery carries both; the older one survives', async () => {
     const c = newCustomer();
-    // A contact found by the phone (with another, older BSUID) …
-    await h.post(textMessage({ waId: c.waId, bsuid: `${c.bsuid}-old` }, 'legacy', {}));
-    const legacyOwner = (await h.runtime.store.identities.owners([{ kind: 'phone', value: `+${c.waId}` }])).get(`phone#+${c.waId}`)!;
-    // … and a BSUID-only contact, until a delivery proves they are one customer.
-    await h.post(textMessage({ bsuid: c.bsuid }, 'bsuid only first', {}));
+    const t0 = Date.now();
+    // A BSUID-only contact, created first …
+    await h.post(textMessage({ bsuid: c.bsuid }, 'bsuid only first', {}), { app: h.appWith({ now: () => t0 }) });
     const bsuidOwner = (await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`)!;
-    expect(bsuidOwner).not.toBe(legacyOwner);
+    // … and a contact found by the phone (with another BSUID), a minute later …
+    await h.post(textMessage({ waId: c.waId, bsuid: `${c.bsuid}-other` }, 'legacy', {}), { app: h.appWith({ now: () => t0 + 60_000 }) });
+    const phoneOwner = (await h.runtime.store.identities.owners([{ kind: 'phone', value: `+${c.waId}` }])).get(`phone#+${c.waId}`)!;
+    expect(phoneOwner).not.toBe(bsuidOwner);
 
-    await h.post(textMessage(c, 'now with both', {}));
+    // … until a delivery proves they are one customer.
+    await h.post(textMessage(c, 'now with both', {}), { app: h.appWith({ now: () => t0 + 120_000 }) });
     const owners = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }, { kind: 'phone', value: `+${c.waId}` }]);
     expect(new Set(owners.values())).toEqual(new Set([bsuidOwner]));
-    expect((await h.runtime.store.contacts.get(legacyOwner))?.mergedInto).toBe(bsuidOwner);
+    expect((await h.runtime.store.contacts.get(phoneOwner))?.mergedInto).toBe(bsuidOwner);
     // the merged contact's other identities move too: none leads to it any more
-    const old = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: `${c.bsuid}-old` }]);
-    expect(old.get(`bsuid#${c.bsuid}-old`)).toBe(bsuidOwner);
-    expect((await h.runtime.store.contacts.get(bsuidOwner))?.mergedFrom).toEqual([legacyOwner]);
+    const other = await h.runtime.store.identities.owners([{ kind: 'bsuid', value: `${c.bsuid}-other` }]);
+    expect(other.get(`bsuid#${c.bsuid}-other`)).toBe(bsuidOwner);
+    const survivor = await h.runtime.store.contacts.get(bsuidOwner);
+    expect(survivor?.mergedFrom).toEqual([phoneOwner]);
+    // It learnt the phone it did not have.
+    expect(survivor?.phone).toBe(`+${c.waId}`);
   });
 
   it('an unparseable phone is kept raw and flagged on a full contact', async () => {
