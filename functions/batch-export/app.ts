@@ -5,7 +5,8 @@
  * and their segment change published; unchanged ones cost nothing.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { crmContactProperties } from '#shared/crm/mapping';
+import { crmContactInput } from '#shared/crm/contact-input';
+import { insightsChanged } from '#shared/domain/insights';
 import type { CrmAdapter } from '#shared/crm/port';
 import { describeError } from '#shared/observability';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
@@ -49,19 +50,15 @@ export function createBatchApp(deps: BatchDeps) {
       contacts++;
       try {
         const insights = await deps.insights.compute(contact, at);
-        const same = insights.segment === contact.segment && insights.priority === contact.priority && insights.activityScore === contact.activityScore;
-        if (same) continue;
-        await deps.insights.record(contact, insights, at, at);
+        if (!insightsChanged(contact, insights)) continue;
+        // The CRM first: only once it has the change is it recorded here, so a failed CRM
+        // update is found changed again (and retried) by the next run.
         if (contact.crm) {
-          await deps.crm().upsertContact({
-            contactId: contact.contactId,
-            bsuid: contact.bsuid,
-            phone: contact.phone,
-            knownCrmId: contact.crm.id,
-            lastInteractionAt: contact.lastInboundAt,
-            properties: crmContactProperties(contact, insights),
-          });
+          const crm = deps.crm();
+          const result = await crm.upsertContact(crmContactInput(contact, insights, crm.kind));
+          if (contact.crm.kind !== crm.kind || contact.crm.id !== result.crmId) await deps.store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: result.crmId }, at);
         }
+        await deps.insights.record(contact, insights, at, at);
         changed++;
       } catch (error) {
         failures.push(contact.contactId);

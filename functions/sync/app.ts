@@ -14,7 +14,7 @@ import { CrmError, type CrmAdapter } from '#shared/crm/port';
 import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
 import type { Contact, MessageRecord } from '#shared/domain/records';
-import { crmContactProperties } from '#shared/crm/mapping';
+import { crmContactInput } from '#shared/crm/contact-input';
 import type { DomainEventBus } from '#shared/events/bus';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { describeError } from '#shared/observability';
@@ -79,18 +79,7 @@ export function createSyncApp(deps: SyncDeps) {
     const at = now();
     const insights = await keeper.compute(contact, at);
 
-    const crmContact = await crm.upsertContact({
-      contactId: contact.contactId,
-      bsuid: contact.bsuid,
-      phone: contact.phone,
-      previousBsuids: contact.previousBsuids,
-      previousPhones: contact.previousPhones,
-      username: contact.username,
-      profileName: contact.profileName,
-      knownCrmId: contact.crm?.kind === crm.kind ? contact.crm.id : undefined,
-      lastInteractionAt: contact.lastInboundAt,
-      properties: crmContactProperties(contact, insights),
-    });
+    const crmContact = await crm.upsertContact(crmContactInput(contact, insights, crm.kind));
     if (contact.crm?.id !== crmContact.crmId) {
       await store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: crmContact.crmId }, now());
     }

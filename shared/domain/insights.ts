@@ -20,6 +20,21 @@ export interface ContactInsights {
   readonly hotWords: Record<string, number>;
 }
 
+/**
+ * True when the contact does not hold these insights yet: the one rule for "did the insights
+ * change", used by the message sync and the nightly refresh. Segment and scores must be equal;
+ * tags are only ever added, so new insights' tags must all be there.
+ */
+export function insightsChanged(contact: Contact, insights: ContactInsights): boolean {
+  const stored = new Set(contact.tags ?? []);
+  return (
+    contact.segment !== insights.segment ||
+    contact.activityScore !== insights.activityScore ||
+    contact.priority !== insights.priority ||
+    !insights.tags.every((tag) => stored.has(tag))
+  );
+}
+
 export function contactInsights(
   contact: Contact,
   history: readonly Pick<MessageRecord, 'direction' | 'sentAt' | 'analysis' | 'type'>[],

@@ -3,7 +3,7 @@
  * included) and stored back, with a domain event when the segment changes (TG-3). Used by the
  * sync function after each message and by the nightly refresh, for customers who went quiet.
  */
-import { contactInsights, type ContactInsights } from '../domain/insights.ts';
+import { contactInsights, insightsChanged, type ContactInsights } from '../domain/insights.ts';
 import type { Intelligence } from '../domain/intelligence/intelligence.ts';
 import { segmentChange, type Segment, type SegmentChanged } from '../domain/intelligence/segments.ts';
 import type { Contact, MessageRecord } from '../domain/records.ts';
@@ -60,20 +60,9 @@ export class ContactInsightsKeeper {
   async record(contact: Contact, insights: ContactInsights, eventAt: number, now: number): Promise<SegmentChanged | null> {
     const change = segmentChange((contact.segment as Segment | undefined) ?? null, insights.segment, { contactId: contact.contactId, at: eventAt });
     if (change && this.deps.events) await this.deps.events.publish([change]);
-    if (change || !sameStoredInsights(contact, insights)) {
+    if (change || insightsChanged(contact, insights)) {
       await this.deps.store.contacts.recordInsights(contact.contactId, { ...insights, ...(change && { segmentChangedAt: eventAt }) }, now);
     }
     return change;
   }
-}
-
-/** True when the contact already holds these insights: no write needed. */
-function sameStoredInsights(contact: Contact, insights: ContactInsights): boolean {
-  const stored = new Set(contact.tags ?? []);
-  return (
-    contact.segment === insights.segment &&
-    contact.activityScore === insights.activityScore &&
-    contact.priority === insights.priority &&
-    insights.tags.every((tag) => stored.has(tag))
-  );
 }

@@ -155,4 +155,31 @@ describe('the nightly segment refresh (TG-3: churned after more than 60 days)', 
     await refreshAt(sentAt + 60 * DAY + 1);
     expect(stack.events.events()).toHaveLength(events);
   });
+
+  it('a refresh whose CRM update fails is done again by the next refresh, until the CRM has the new segment', async () => {
+    const c = newCustomer();
+    const wamid = newWamid();
+    const sentAt = Math.floor((Date.now() - 59 * DAY) / 1000) * 1000;
+    await send(stack, textMessage(c, 'see you', { wamid, at: sentAt }));
+    await waitSynced(stack, [wamid]);
+    const refreshAt = (at: number) =>
+      createBatchApp({
+        store: stack.runtime.store,
+        syncJobs: stack.runtime.syncQueue,
+        insights: new ContactInsightsKeeper({ store: stack.runtime.store, intelligence: shippedIntelligence(), events: stack.events }),
+        crm: () => createCrmAdapter(stack.runtime.config, stack.runtime.secrets),
+        logger: { info: () => undefined, warn: () => undefined },
+        now: () => at,
+      }).run('segment-refresh');
+    const later = sentAt + 61 * DAY;
+    // The CRM fails every contact update of the first refresh.
+    crmOf(stack).setFaults(Array.from({ length: 500 }, () => ({ method: 'PATCH', path: /\/contacts\//, status: 503 })));
+    await expect(refreshAt(later)).rejects.toThrow(/segment refresh failed/);
+    crmOf(stack).setFaults([]);
+    expect(crmContactOf(c.bsuid)?.properties['whatsapp_segment']).not.toBe('churned');
+
+    await refreshAt(later);
+    expect(crmContactOf(c.bsuid)?.properties['whatsapp_segment']).toBe('churned');
+    expect((await contactOf(wamid))?.segment).toBe('churned');
+  });
 });

@@ -1,0 +1,74 @@
+/**
+ * The nightly segment refresh against the real table: what it sends to the CRM is exactly what
+ * the sync sends, built in one place; it writes to the CRM before it records anything.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchApp } from '#functions/batch-export/app';
+import type { CrmAdapter, CrmContactInput } from '#shared/crm/port';
+import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
+import { normalisePhone } from '#shared/phone';
+import { ContactInsightsKeeper } from '#shared/sync/insights';
+import { newWamid, numberChange, textMessage } from '#local/webhooks';
+import { startHarness, type Harness } from '../helpers/webhook-harness.ts';
+
+const DAY = 86_400_000;
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+function recordingCrm(kind = 'hubspot') {
+  const upserts: CrmContactInput[] = [];
+  const crm: CrmAdapter = {
+    kind,
+    upsertContact: async (input) => {
+      upserts.push(input);
+      return { crmId: 'crm-1', created: false, matchedExisting: false, calls: 1 };
+    },
+    logMessage: async () => ({ crmId: 'm', created: false, calls: 0 }),
+    createOpportunity: async () => ({ crmId: 'o', created: false, calls: 0 }),
+  };
+  return { crm, upserts };
+}
+
+const refresh = (crm: CrmAdapter, at: number) =>
+  createBatchApp({
+    store: h.runtime.store,
+    syncJobs: h.runtime.syncQueue,
+    insights: new ContactInsightsKeeper({ store: h.runtime.store, intelligence: shippedIntelligence() }),
+    crm: () => crm,
+    logger: { info: () => undefined, warn: () => undefined },
+    now: () => at,
+  }).run('segment-refresh');
+
+describe('what the refresh sends to the CRM', () => {
+  it('the whole customer: previous identities, names, and the CRM id only when it is this CRM\'s', async () => {
+    const n = Date.now();
+    const old = { waId: `8529${String(n % 10_000_000).padStart(7, '0')}`, bsuid: `HK.refresh${n}`, name: 'Chan Tai Man', username: 'taiman' };
+    const sentAt = Math.floor((n - 59 * DAY) / 1000) * 1000;
+    await h.post(textMessage(old, 'hello', { wamid: newWamid(), at: sentAt }));
+    const newWaId = `8526${String(n % 10_000_000).padStart(7, '0')}`;
+    await h.post(numberChange(old, newWaId, `${old.bsuid}new`, { at: sentAt + 1000 }));
+    const contactId = (await h.runtime.store.identities.owners([{ kind: 'bsuid', value: old.bsuid }])).get(`bsuid#${old.bsuid}`)!;
+    // Synced to another CRM before (say the business switched to HubSpot since).
+    await h.runtime.store.contacts.setCrm(contactId, { kind: 'salesforce', id: '003xx000004TmiQ' }, sentAt);
+
+    const { crm, upserts } = recordingCrm('hubspot');
+    await refresh(crm, sentAt + 61 * DAY);
+    const mine = upserts.find((u) => u.contactId === contactId);
+    expect(mine).toMatchObject({
+      contactId,
+      bsuid: `${old.bsuid}new`,
+      phone: normalisePhone(newWaId, 'HK').e164,
+      previousBsuids: [old.bsuid],
+      previousPhones: [`+${old.waId}`],
+      profileName: 'Chan Tai Man',
+      username: 'taiman',
+      properties: expect.objectContaining({ whatsapp_segment: 'churned' }),
+    });
+    expect(mine!.knownCrmId).toBeUndefined();
+  });
+});
