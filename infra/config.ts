@@ -10,7 +10,7 @@
  * (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION, i.e. the AWS profile or `AWS_REGION` used to deploy).
  */
 import { z } from 'zod';
-import { CRM_KINDS, ENV } from '#shared/resources';
+import { CRM_KINDS, ENV, SYNC_RETRY, SYNC_RETRY_LIMITS } from '#shared/resources';
 
 /** Retention periods CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
@@ -91,6 +91,26 @@ export const StackConfigSchema = z.object({
   hubspotApiBase: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://api.hubapi.com'),
   /** HubSpot date-based API version (shared/config.ts validates the same form at cold start). */
   hubspotApiVersion: z.string().regex(/^\d{4}-\d{2}$/, { error: (i) => `${quoted(i.input)} is not a HubSpot API version such as 2026-09` }).default('2026-09'),
+  /** Attempts of a CRM sync job before it goes to the DLQ (1 + retries; SY-4: 4). Drives the queue and the function. */
+  syncMaxAttempts: numberFrom()
+    .pipe(
+      z
+        .number()
+        .int({ error: (i) => `${quoted(i.input)} must be a whole number` })
+        .min(1, { error: (i) => `${quoted(i.input)} must be at least 1` })
+        .max(SYNC_RETRY_LIMITS.maxAttempts, { error: (i) => `${quoted(i.input)} must be at most ${SYNC_RETRY_LIMITS.maxAttempts}` }),
+    )
+    .default(SYNC_RETRY.maxAttempts),
+  /** Seconds between two attempts of a CRM sync job (SY-4: 300). The queue's visibility timeout; the sync function gets 1/6 of it. */
+  syncRetryDelaySeconds: numberFrom()
+    .pipe(
+      z
+        .number()
+        .int({ error: (i) => `${quoted(i.input)} must be a whole number of seconds` })
+        .min(SYNC_RETRY_LIMITS.minRetryDelaySeconds, { error: (i) => `${quoted(i.input)} must be at least ${SYNC_RETRY_LIMITS.minRetryDelaySeconds} seconds (the sync function runs for 1/6 of it)` })
+        .max(SYNC_RETRY_LIMITS.maxRetryDelaySeconds, { error: (i) => `${quoted(i.input)} must be at most ${SYNC_RETRY_LIMITS.maxRetryDelaySeconds} seconds (SQS's longest visibility timeout)` }),
+    )
+    .default(SYNC_RETRY.retryDelaySeconds),
 });
 
 export type StackConfig = z.infer<typeof StackConfigSchema>;
@@ -112,6 +132,8 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   graphApiVersion: ENV.graphApiVersion,
   hubspotApiBase: ENV.hubspotApiBase,
   hubspotApiVersion: ENV.hubspotApiVersion,
+  syncMaxAttempts: ENV.syncMaxAttempts,
+  syncRetryDelaySeconds: ENV.syncRetryDelaySeconds,
 };
 
 export class StackConfigError extends Error {

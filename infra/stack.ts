@@ -6,7 +6,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
-import { ENV, MEDIA_QUEUE, SYNC_QUEUE, resourceNames } from '#shared/resources';
+import { ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/resources';
 import type { StackConfig } from './config.ts';
 import type { AppFunction } from './constructs/app-function.ts';
 import { CostControls } from './constructs/cost-controls.ts';
@@ -49,7 +49,8 @@ export class ScrmStack extends Stack {
 
     this.storage = new ConversationStorage(this, 'Storage', { names });
     this.secrets = new AppSecrets(this, 'Secrets', { stage: config.stage });
-    this.syncJobs = new JobQueue(this, 'SyncJobs', { definition: SYNC_QUEUE, queueName: names.syncQueue, deadLetterQueueName: names.syncDlq });
+    const syncRetry = { maxAttempts: config.syncMaxAttempts, retryDelaySeconds: config.syncRetryDelaySeconds };
+    this.syncJobs = new JobQueue(this, 'SyncJobs', { definition: syncQueueDefinition(syncRetry), queueName: names.syncQueue, deadLetterQueueName: names.syncDlq });
     this.mediaJobs = new JobQueue(this, 'MediaJobs', { definition: MEDIA_QUEUE, queueName: names.mediaQueue, deadLetterQueueName: names.mediaDlq });
 
     // Domain events (a segment change …) for automations to react to (TG-3).
@@ -75,6 +76,9 @@ export class ScrmStack extends Stack {
         [ENV.graphApiVersion]: config.graphApiVersion,
         [ENV.hubspotApiBase]: config.hubspotApiBase,
         [ENV.hubspotApiVersion]: config.hubspotApiVersion,
+        // The same values as the sync queue's redrive and visibility above.
+        [ENV.syncMaxAttempts]: String(syncRetry.maxAttempts),
+        [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
       },
     };
 

@@ -12,7 +12,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface EventSourceOptions {
   readonly sqs: SQSClient;
@@ -21,7 +21,9 @@ export interface EventSourceOptions {
   readonly batchSize: number;
   /** Parallel pollers, like Lambda's concurrent batches. FIFO groups keep order across them. */
   readonly concurrency?: number;
-  readonly handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+  readonly handler: (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse | void>;
+  /** The function timeout Lambda would give a batch (the handler's time budget), ms. */
+  readonly timeoutMs: number;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -95,7 +97,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         const records = messages.map((m) => toRecord(m, options));
         let failed = new Set(records.map((r) => r.messageId));
         try {
-          const response = await whileHandling(records, () => options.handler({ Records: records }));
+          const end = Date.now() + options.timeoutMs;
+          const context = { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+          const response = await whileHandling(records, () => options.handler({ Records: records }, context));
           failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         } catch (error) {
           options.onError?.(error); // the whole batch comes back after the visibility timeout

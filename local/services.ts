@@ -19,7 +19,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { ENV, SYNC_QUEUE, TABLE, resourceNames, type QueueDefinition } from '#shared/resources';
+import { ENV, SYNC_RETRY, TABLE, resourceNames, syncQueueDefinition, type QueueDefinition, type SyncRetryPolicy } from '#shared/resources';
 import { createAwsClients, type AwsOverrides } from '#shared/runtime';
 
 
@@ -33,10 +33,8 @@ export interface LocalServicesOptions {
   readonly dynamodbPort?: number;
   readonly sqsPort?: number;
   readonly stage?: string;
-  /** Pause between two attempts of a sync job (queue visibility timeout), seconds. */
-  readonly syncRetryDelaySeconds?: number;
-  /** Receives before a sync job moves to the DLQ. */
-  readonly syncMaxAttempts?: number;
+  /** Attempts and pause of a sync job: the sync queue's visibility and redrive follow (resources.ts). */
+  readonly syncRetry?: SyncRetryPolicy;
 }
 
 export interface LocalServices {
@@ -72,11 +70,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   const clients = createAwsClients(overrides);
   await ensureTable(clients.dynamodb, names.table);
 
-  const syncQueue: QueueDefinition = {
-    ...SYNC_QUEUE,
-    visibilityTimeoutSeconds: options.syncRetryDelaySeconds ?? SYNC_QUEUE.visibilityTimeoutSeconds,
-    maxReceiveCount: options.syncMaxAttempts ?? SYNC_QUEUE.maxReceiveCount,
-  };
+  const syncRetry = options.syncRetry ?? SYNC_RETRY;
+  const syncQueue = syncQueueDefinition(syncRetry);
   // Media and archives (MD-1, ST-2) go to S3; fauxqs serves the S3 API on the same endpoint.
   fauxqs.createBucket(names.bucket);
   const syncDlq = await ensureQueue(clients.sqs, names.syncDlq, syncQueue, undefined);
@@ -88,8 +83,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     [ENV.syncQueueUrl]: sync.url,
     [ENV.syncDlqUrl]: syncDlq.url,
     [ENV.bucketName]: names.bucket,
-    SYNC_RETRY_DELAY_SECONDS: String(syncQueue.visibilityTimeoutSeconds),
-    SYNC_MAX_ATTEMPTS: String(syncQueue.maxReceiveCount),
+    [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
+    [ENV.syncMaxAttempts]: String(syncRetry.maxAttempts),
   };
 
   return {

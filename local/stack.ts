@@ -11,7 +11,7 @@ import { createCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { LocalEventBus } from '#shared/events/bus';
 import { logger as defaultLogger } from '#shared/observability';
-import { SYNC_QUEUE } from '#shared/resources';
+import { ENV, SYNC_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { requeuePendingSync } from '#shared/sync/sweep';
 import { createRedriveApp } from '#functions/retry/app';
@@ -69,10 +69,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger = options.logger ?? defaultLogger;
   const setting = (name: keyof typeof LOCAL_DEFAULTS) => given[name] ?? LOCAL_DEFAULTS[name];
   const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? setting('SCRM_DATA_DIR'));
-  const retryDelay = Number(given['SYNC_RETRY_DELAY_SECONDS'] ?? SYNC_QUEUE.visibilityTimeoutSeconds);
-  const maxAttempts = Number(given['SYNC_MAX_ATTEMPTS'] ?? SYNC_QUEUE.maxReceiveCount);
+  // The same retry settings drive the local queue, the poller and the sync function (resources.ts).
+  const syncRetry: SyncRetryPolicy = {
+    maxAttempts: Number(given[ENV.syncMaxAttempts] ?? SYNC_RETRY.maxAttempts),
+    retryDelaySeconds: Number(given[ENV.syncRetryDelaySeconds] ?? SYNC_RETRY.retryDelaySeconds),
+  };
 
-  const services = await startLocalServices({ dataDir, syncRetryDelaySeconds: retryDelay, syncMaxAttempts: maxAttempts });
+  const services = await startLocalServices({ dataDir, syncRetry });
   const stoppers: (() => Promise<void>)[] = [() => services.stop()];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
@@ -128,7 +131,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queueUrl: services.queueUrls.sync,
         batchSize: SYNC_QUEUE.batchSize,
         concurrency: 4,
-        handler: (event) => sync.handle(event),
+        handler: (event, context) => sync.handle(event, context),
+        // What Lambda gives the sync function on AWS (resources.ts), whatever the local retry pause.
+        timeoutMs: syncFunctionTimeoutSeconds() * 1000,
         onError: (error) => logger.warn('sync poller error', { error: String(error) }),
       });
       stoppers.push(() => poller.stop());

@@ -7,7 +7,7 @@ import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod/mini';
 import './zod.ts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_QUEUE } from './resources.ts';
+import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_RETRY, SYNC_RETRY_LIMITS } from './resources.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -43,10 +43,10 @@ const RuntimeEnvSchema = z.object({
   [ENV.crmKind]: withDefault(z.enum([...CRM_KINDS, 'none']), 'hubspot'),
   [ENV.hubspotApiBase]: withDefault(z.url(), 'https://api.hubapi.com'),
   [ENV.hubspotApiVersion]: withDefault(pattern(/^\d{4}-\d{2}$/, 'a date version like 2026-09'), '2026-09'),
-  /** Seconds between two sync attempts of one job (SY-4: 5 minutes). */
-  SYNC_RETRY_DELAY_SECONDS: withDefault(wholeNumber({ max: 43_200 }), SYNC_QUEUE.visibilityTimeoutSeconds),
-  /** Attempts before a job goes to the DLQ: 1 + 3 retries (SY-4). Must match the queue's redrive. */
-  SYNC_MAX_ATTEMPTS: withDefault(wholeNumber({ max: 20 }), SYNC_QUEUE.maxReceiveCount),
+  /** Seconds between two sync attempts of one job (SY-4: 5 minutes). The stack sets it with the queue. */
+  [ENV.syncRetryDelaySeconds]: withDefault(wholeNumber({ max: SYNC_RETRY_LIMITS.maxRetryDelaySeconds }), SYNC_RETRY.retryDelaySeconds),
+  /** Attempts before a job goes to the DLQ: 1 + 3 retries (SY-4). The stack sets it with the queue. */
+  [ENV.syncMaxAttempts]: withDefault(wholeNumber({ max: SYNC_RETRY_LIMITS.maxAttempts }), SYNC_RETRY.maxAttempts),
   /** Largest webhook body accepted, in bytes (413 above). */
   WEBHOOK_MAX_BODY_BYTES: withDefault(wholeNumber(), 1_048_576),
   /** Optional JSON map of phone_number_id → account name (IN-6). */
@@ -103,7 +103,7 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
       kind: e[ENV.crmKind],
       hubspot: { baseUrl: e[ENV.hubspotApiBase], apiVersion: e[ENV.hubspotApiVersion] },
     },
-    sync: { retryDelaySeconds: e.SYNC_RETRY_DELAY_SECONDS, maxAttempts: e.SYNC_MAX_ATTEMPTS },
+    sync: { retryDelaySeconds: e[ENV.syncRetryDelaySeconds], maxAttempts: e[ENV.syncMaxAttempts] },
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     accounts: e.WHATSAPP_ACCOUNTS,
   };

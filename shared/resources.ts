@@ -35,18 +35,52 @@ export interface QueueDefinition {
 }
 
 /**
+ * How CRM sync jobs are retried (SY-4): attempts in all (1 + retries) and the pause between two.
+ * One definition drives the queue (visibility timeout, redrive), the stack (deploy settings
+ * `syncMaxAttempts`, `syncRetryDelaySeconds`), the sync function (env SYNC_MAX_ATTEMPTS,
+ * SYNC_RETRY_DELAY_SECONDS, set by the stack from the same values), the local poller and the
+ * message row's state: they cannot disagree.
+ *
+ * The sync function counts attempts on the message row and parks a job in the DLQ itself after
+ * the last one (the row marked failed at the same moment). A job it had no time to start is given
+ * back unstarted: not an attempt, though SQS counts the receive. So SQS's own redrive, the safety
+ * net for a function that dies mid-attempt, allows {@link SYNC_RECEIVE_ALLOWANCE} receives more.
+ */
+export interface SyncRetryPolicy {
+  readonly maxAttempts: number;
+  readonly retryDelaySeconds: number;
+}
+
+export const SYNC_RETRY: SyncRetryPolicy = { maxAttempts: 4, retryDelaySeconds: 300 };
+
+/** Receives a job may take beyond its attempts before SQS moves it to the DLQ by itself. */
+export const SYNC_RECEIVE_ALLOWANCE = 6;
+
+/** The most attempts a job may have; the shortest pause AWS allows (the function needs 1/6 of it). */
+export const SYNC_RETRY_LIMITS = { maxAttempts: 10, minRetryDelaySeconds: 60, maxRetryDelaySeconds: 43_200 } as const;
+
+/**
  * CRM sync jobs. FIFO with one message group per contact keeps one customer's messages in the
  * order they arrived while other customers go on in parallel. A failed job comes back after the
- * visibility timeout: 1 attempt + 3 retries 5 minutes apart, then the DLQ (SY-4).
+ * retry pause (the visibility timeout): 1 attempt + 3 retries 5 minutes apart, then the DLQ.
  */
-export const SYNC_QUEUE: QueueDefinition = {
-  id: 'sync',
-  fifo: true,
-  visibilityTimeoutSeconds: 300,
-  maxReceiveCount: 4,
-  batchSize: 10,
-  retentionDays: 14,
-};
+export function syncQueueDefinition(policy: SyncRetryPolicy = SYNC_RETRY): QueueDefinition {
+  return {
+    id: 'sync',
+    fifo: true,
+    visibilityTimeoutSeconds: policy.retryDelaySeconds,
+    maxReceiveCount: policy.maxAttempts + SYNC_RECEIVE_ALLOWANCE,
+    batchSize: 10,
+    retentionDays: 14,
+  };
+}
+
+export const SYNC_QUEUE: QueueDefinition = syncQueueDefinition();
+
+/** Longest a sync invocation may run: 1/6 of the queue's visibility timeout (AWS guidance), at most 50 s. */
+export function syncFunctionTimeoutSeconds(policy: SyncRetryPolicy = SYNC_RETRY): number {
+  return Math.max(1, Math.min(50, Math.floor(policy.retryDelaySeconds / 6)));
+}
 
 /** Media download and recompression jobs (MD-1). */
 export const MEDIA_QUEUE: QueueDefinition = {
@@ -169,6 +203,8 @@ export const ENV = {
   crmKind: 'SCRM_CRM',
   hubspotApiBase: 'HUBSPOT_API_BASE',
   hubspotApiVersion: 'HUBSPOT_API_VERSION',
+  syncMaxAttempts: 'SYNC_MAX_ATTEMPTS',
+  syncRetryDelaySeconds: 'SYNC_RETRY_DELAY_SECONDS',
 } as const;
 
 /** Keys of the one Secrets Manager secret (a JSON object); locally the same names are env vars. */

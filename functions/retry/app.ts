@@ -38,9 +38,9 @@ export function createRedriveApp(deps: RedriveDeps) {
         const messages = batch.Messages ?? [];
         if (messages.length === 0) break;
         for (const message of messages) {
-          const job = SyncJobSchema.safeParse(JSON.parse(message.Body ?? 'null'));
+          const job = SyncJobSchema.safeParse(safeJson(message.Body ?? ''));
           if (!job.success) {
-            // Left in the DLQ for a person: it is not a job this version understands.
+            // Left in the DLQ for a person (skipped and counted): not a job this version understands.
             deps.logger.warn('DLQ message is not a sync job; left in place', { messageId: message.MessageId });
             result.malformed++;
             continue;
@@ -66,4 +66,12 @@ export function createRedriveApp(deps: RedriveDeps) {
       return result;
     },
   };
+}
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }

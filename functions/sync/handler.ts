@@ -25,4 +25,4 @@ const app = once(async () => {
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger))
-  .handler(async (event) => (await app()).handle(event));
+  .handler(async (event, context) => (await app()).handle(event, context));

@@ -74,11 +74,17 @@ export interface CrmOpportunityResult {
   readonly calls: number;
 }
 
+/** How long a call may take: the caller's time budget (e.g. what is left of a Lambda invocation). */
+export interface CrmCallOptions {
+  /** Epoch ms by which the call must be over — answered, or failed as `transient` to be retried. */
+  readonly deadline?: number | undefined;
+}
+
 export interface CrmAdapter {
   readonly kind: string;
-  upsertContact(input: CrmContactInput): Promise<CrmContactResult>;
-  logMessage(input: CrmMessageInput): Promise<CrmMessageResult>;
-  createOpportunity(input: CrmOpportunityInput): Promise<CrmOpportunityResult>;
+  upsertContact(input: CrmContactInput, options?: CrmCallOptions): Promise<CrmContactResult>;
+  logMessage(input: CrmMessageInput, options?: CrmCallOptions): Promise<CrmMessageResult>;
+  createOpportunity(input: CrmOpportunityInput, options?: CrmCallOptions): Promise<CrmOpportunityResult>;
 }
 
 export type CrmErrorKind =

@@ -6,9 +6,9 @@
  */
 import { TABLE } from '../resources.ts';
 import type { MessageRecord } from '../domain/records.ts';
-import type { TableClient } from './client.ts';
+import { stripKeys, type TableClient } from './client.ts';
 import { PENDING_SYNC_SHARDS, keys, type SyncWork } from './keys.ts';
-import type { MessageStore } from './messages.ts';
+import type { MessageStore, StoredMessage } from './messages.ts';
 
 export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
 
@@ -18,7 +18,7 @@ export class SyncStateStore {
     private readonly messages: MessageStore,
   ) {}
 
-  /** Messages stored but not yet synced, oldest first, received before `before` (ms). */
+  /** Messages stored but not yet synced and due (received, or their retry pause over) before `before` (ms), oldest first. */
   pending(before: number, limit: number): Promise<SyncWorkItem[]> {
     return this.work('PENDING', before, limit);
   }
@@ -61,31 +61,50 @@ export class SyncStateStore {
   }
 
   /**
-   * Keeps the error of a failed attempt. A final failure (the job is now in the DLQ) moves the
-   * message from the pending to the failed partition of the work index: the sweep leaves it
-   * alone, and a redrive finds it even if the DLQ itself was lost.
+   * An attempt starts on a message's sync: counted on its row (ADD), so attempts are counted
+   * whatever happens to the function after this — a crash mid-attempt included. Returns the row
+   * as it is now, or undefined when the message is synced already or not stored (expired).
    */
-  async recordFailure(wamid: string, error: string, attempts: number, final: boolean): Promise<void> {
-    const values: Record<string, unknown> = {
-      ':error': error.slice(0, 2000),
-      ':attempts': attempts,
-      ':state': final ? 'failed' : 'pending',
-      ':synced': 'synced',
-    };
-    let park = '';
-    if (final) {
-      const message = await this.messages.get(wamid);
-      if (!message) return;
-      const failed = keys.syncWork('FAILED', wamid, message.receivedAt);
-      park = ', gsi2pk = :failedPk, gsi2sk = :failedSk';
-      values[':failedPk'] = failed.gsi2pk;
-      values[':failedSk'] = failed.gsi2sk;
-    }
-    // A failed condition: synced meanwhile, nothing to record.
-    await this.table.update(keys.message(wamid), {
-      update: `SET syncError = :error, syncAttempts = :attempts, syncState = :state${park}`,
+  async beginAttempt(wamid: string, at: number): Promise<StoredMessage | undefined> {
+    const { applied, attributes } = await this.table.update(keys.message(wamid), {
+      update: 'ADD syncAttempts :one SET lastAttemptAt = :at',
       condition: 'attribute_exists(pk) AND syncState <> :synced',
-      values,
+      values: { ':one': 1, ':at': at, ':synced': 'synced' },
+      returnValues: 'ALL_NEW',
+    });
+    return applied && attributes ? stripKeys<StoredMessage>(attributes) : undefined;
+  }
+
+  /** Takes back the count of an attempt that did not try the CRM (the job was sent on elsewhere). */
+  async uncountAttempt(wamid: string): Promise<void> {
+    await this.table.update(keys.message(wamid), { update: 'ADD syncAttempts :minus', condition: 'syncAttempts > :zero', values: { ':minus': -1, ':zero': 0 } });
+  }
+
+  /**
+   * A failed attempt with more to come: the error is kept and the row is due again after the
+   * pause — the sweep leaves it alone until then (it only re-queues what is overdue).
+   */
+  async recordRetry(message: Pick<StoredMessage, 'wamid' | 'receivedAt'>, error: string, dueAt: number): Promise<void> {
+    const due = keys.syncWork('PENDING', message.wamid, dueAt);
+    // A failed condition: synced meanwhile, nothing to record.
+    await this.table.update(keys.message(message.wamid), {
+      update: 'SET syncError = :error, syncState = :pending, gsi2pk = :pk, gsi2sk = :sk',
+      condition: 'attribute_exists(pk) AND syncState <> :synced',
+      values: { ':error': error.slice(0, 2000), ':pending': 'pending', ':synced': 'synced', ':pk': due.gsi2pk, ':sk': due.gsi2sk },
+    });
+  }
+
+  /**
+   * The last attempt failed, or retrying cannot help: the job is in the DLQ, and the message moves
+   * from the pending to the failed partition of the work index at the same moment — the sweep
+   * leaves it alone, and a redrive finds it even if the DLQ itself was lost.
+   */
+  async recordFinalFailure(message: Pick<StoredMessage, 'wamid' | 'receivedAt'>, error: string): Promise<void> {
+    const failed = keys.syncWork('FAILED', message.wamid, message.receivedAt);
+    await this.table.update(keys.message(message.wamid), {
+      update: 'SET syncError = :error, syncState = :failed, gsi2pk = :pk, gsi2sk = :sk',
+      condition: 'attribute_exists(pk) AND syncState <> :synced',
+      values: { ':error': error.slice(0, 2000), ':failed': 'failed', ':synced': 'synced', ':pk': failed.gsi2pk, ':sk': failed.gsi2sk },
     });
   }
 

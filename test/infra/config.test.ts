@@ -57,3 +57,28 @@ describe('readStackConfig', () => {
     expect(() => buildApp({ app })).toThrow('Invalid stack configuration: timeZone: "Mars/Base" is not an IANA time zone');
   });
 });
+
+describe('the sync retry settings drive the queue and the functions alike (hardening, defect 8)', () => {
+  it('syncMaxAttempts and syncRetryDelaySeconds set the queue\'s redrive and visibility and the functions\' settings, so they cannot disagree', async () => {
+    const { Template } = await import('aws-cdk-lib/assertions');
+    const { SYNC_RECEIVE_ALLOWANCE } = await import('#shared/resources');
+    // No bundling: the template is what is checked.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack } = buildApp({ app, config: loadStackConfig({ stage: 'retry', syncMaxAttempts: 6, syncRetryDelaySeconds: 120 }) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'scrm-retry-sync.fifo',
+      VisibilityTimeout: 120,
+      RedrivePolicy: { maxReceiveCount: 6 + SYNC_RECEIVE_ALLOWANCE },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'scrm-retry-sync',
+      Timeout: 20,
+      Environment: { Variables: { SYNC_MAX_ATTEMPTS: '6', SYNC_RETRY_DELAY_SECONDS: '120' } },
+    });
+  });
+
+  it('a retry pause under a minute (the sync function needs 1/6 of it) is refused, naming the setting', () => {
+    expect(() => loadStackConfig({ syncRetryDelaySeconds: 30 })).toThrow('syncRetryDelaySeconds: 30 must be at least 60 seconds');
+  });
+});

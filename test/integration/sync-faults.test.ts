@@ -76,7 +76,7 @@ describe('CRM sync through faults', () => {
 
     const failed = await until(async () => {
       const row = await messageRow(s, wamid);
-      return row?.syncAttempts === 1 && row.syncState === 'pending' ? row : undefined;
+      return row?.syncAttempts === 1 && row.syncState === 'pending' && row.syncError ? row : undefined;
     }, 5_000, { what: 'the failed first attempt to be recorded' });
     expect(failed.syncError).toMatch(/503/);
 
@@ -149,13 +149,13 @@ describe('CRM sync through faults', () => {
 
     const limited = await until(async () => {
       const row = await messageRow(s, wamids[0]!);
-      return row?.syncAttempts === 1 ? row : undefined;
+      return row?.syncAttempts === 1 && row.syncError ? row : undefined;
     }, 8_000, { what: 'the rate-limited attempt to be recorded' });
     expect(limited.syncState).toBe('pending');
     expect(limited.syncError).toMatch(/rate limit/i);
 
     const rows = await waitSynced(s, wamids);
-    expect(rows[0]!.syncAttempts).toBe(1); // one failed attempt, not one per redelivery
+    expect(rows[0]!.syncAttempts).toBe(2); // the failed attempt and the one that synced, not one per redelivery
     expect(rows[0]!.syncedAt! - rows[0]!.receivedAt).toBeGreaterThanOrEqual(4_000);
     const [contact] = crmContacts(s);
     const logged = await expectLoggedOnce(s, wamids, contact!.id);
@@ -255,7 +255,7 @@ describe('CRM sync through faults', () => {
     }
     await waitSynced(s, wamids);
 
-    expect((await messageRow(s, wamids[0]!))?.syncAttempts).toBe(1);
+    expect((await messageRow(s, wamids[0]!))?.syncAttempts).toBe(2); // failed once, then synced
     const [contact] = crmContacts(s);
     const logged = await expectLoggedOnce(s, wamids, contact!.id);
     const byCreation = [...logged].sort((a, b) => Number(a.id) - Number(b.id));

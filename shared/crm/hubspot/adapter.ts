@@ -4,6 +4,7 @@
  */
 import type {
   CrmAdapter,
+  CrmCallOptions,
   CrmContactInput,
   CrmContactResult,
   CrmMessageInput,
@@ -103,18 +104,18 @@ export class HubSpotAdapter implements CrmAdapter {
     };
   }
 
-  upsertContact(input: CrmContactInput): Promise<CrmContactResult> {
-    return upsertContact(this.api.fork(), input);
+  upsertContact(input: CrmContactInput, options: CrmCallOptions = {}): Promise<CrmContactResult> {
+    return upsertContact(this.api.fork(options.deadline), input);
   }
 
-  async logMessage(input: CrmMessageInput): Promise<CrmMessageResult> {
+  async logMessage(input: CrmMessageInput, options: CrmCallOptions = {}): Promise<CrmMessageResult> {
     if (input.knownCrmId) return { crmId: input.knownCrmId, created: false, calls: 0 };
     const running = this.inFlight.get(input.wamid);
     if (running) {
       const result = await running;
       return { crmId: result.crmId, created: false, calls: 0 };
     }
-    const api = this.api.fork();
+    const api = this.api.fork(options.deadline);
     const attempt = this.dedupStrategy(api, 'communications').then((strategy) => logMessage(api, input, strategy));
     this.inFlight.set(input.wamid, attempt);
     try {
@@ -124,14 +125,14 @@ export class HubSpotAdapter implements CrmAdapter {
     }
   }
 
-  async createOpportunity(input: CrmOpportunityInput): Promise<CrmOpportunityResult> {
+  async createOpportunity(input: CrmOpportunityInput, options: CrmCallOptions = {}): Promise<CrmOpportunityResult> {
     if (input.knownCrmId) return { crmId: input.knownCrmId, created: false, calls: 0 };
     const running = this.opportunitiesInFlight.get(input.opportunityId);
     if (running) {
       const result = await running;
       return { crmId: result.crmId, created: false, calls: 0 };
     }
-    const api = this.api.fork();
+    const api = this.api.fork(options.deadline);
     const attempt = this.dedupStrategy(api, 'deals').then((strategy) =>
       createOpportunity(api, input, strategy, this.deal),
     );

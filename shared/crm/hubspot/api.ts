@@ -44,9 +44,9 @@ export class HubSpotApi {
     readonly version: string,
   ) {}
 
-  /** Same endpoints, fresh call counter. */
-  fork(): HubSpotApi {
-    return new HubSpotApi(this.http.fork(), this.version);
+  /** Same endpoints, fresh call counter, and the caller's deadline if given. */
+  fork(deadline?: number): HubSpotApi {
+    return new HubSpotApi(this.http.fork(deadline), this.version);
   }
 
   get calls(): number {

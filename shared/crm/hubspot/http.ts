@@ -21,6 +21,12 @@ export interface HubSpotHttpOptions {
   readonly maxTries?: number;
   /** First backoff pause; doubles on every further try. */
   readonly backoffBaseMs?: number;
+  /**
+   * Epoch ms by which every request, retry and wait must be over (the caller's time budget):
+   * a timeout is cut to what is left, and a wait that would not end in time is not started —
+   * the error goes back to the caller instead, to be retried later.
+   */
+  readonly deadline?: number | undefined;
   readonly fetch?: FetchLike;
 }
 
@@ -57,11 +63,13 @@ const DEFAULTS = {
 
 /** Rate-limit waits allowed inside one attempt, on top of the transient tries. */
 const MAX_RATE_LIMIT_WAITS = 3;
+/** A request is not started with less time than this left before the deadline. */
+const MIN_REQUEST_MS = 250;
 
 export class HubSpotHttp {
   /** Requests sent through this instance (each try counts). */
   calls = 0;
-  private readonly settings: Required<Omit<HubSpotHttpOptions, 'fetch'>> & { fetch: FetchLike };
+  private readonly settings: Required<Omit<HubSpotHttpOptions, 'fetch' | 'deadline'>> & { fetch: FetchLike; deadline: number | undefined };
 
   constructor(options: HubSpotHttpOptions) {
     this.settings = {
@@ -71,19 +79,35 @@ export class HubSpotHttp {
       maxInAttemptWaitMs: options.maxInAttemptWaitMs ?? DEFAULTS.maxInAttemptWaitMs,
       maxTries: Math.max(1, options.maxTries ?? DEFAULTS.maxTries),
       backoffBaseMs: options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+      deadline: options.deadline,
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     };
   }
 
-  /** A client with the same settings and its own call counter (one per operation). */
-  fork(): HubSpotHttp {
-    return new HubSpotHttp(this.settings);
+  /** A client with the same settings, its own call counter (one per operation) and, if given, a deadline. */
+  fork(deadline?: number): HubSpotHttp {
+    return new HubSpotHttp({ ...this.settings, deadline: deadline ?? this.settings.deadline });
+  }
+
+  /** Milliseconds left before the deadline (Infinity without one). */
+  private left(): number {
+    return this.settings.deadline === undefined ? Infinity : this.settings.deadline - Date.now();
+  }
+
+  /** Sleeps `ms` if the request after it can still start in time; false when it could not. */
+  private async pause(ms: number): Promise<boolean> {
+    if (ms + MIN_REQUEST_MS > this.left()) return false;
+    await sleep(ms);
+    return true;
   }
 
   async send(request: HubSpotRequest): Promise<HubSpotResponse> {
     let transientFailures = 0;
     let rateLimitWaits = 0;
     for (;;) {
+      if (this.left() < MIN_REQUEST_MS) {
+        throw new CrmError('transient', 'no time left in this invocation for another HubSpot request', { crm: 'hubspot' });
+      }
       const outcome = await this.tryOnce(request);
       if (outcome.kind === 'answer') {
         const { status, body, retryAfterMs } = outcome;
@@ -91,9 +115,8 @@ export class HubSpotHttp {
         if (request.tolerate?.(status, body)) return { status, body };
         if (status === 429) {
           const waitMs = retryAfterMs ?? this.backoff(rateLimitWaits);
-          if (waitMs <= this.settings.maxInAttemptWaitMs && rateLimitWaits < MAX_RATE_LIMIT_WAITS) {
+          if (waitMs <= this.settings.maxInAttemptWaitMs && rateLimitWaits < MAX_RATE_LIMIT_WAITS && (await this.pause(waitMs))) {
             rateLimitWaits += 1;
-            await sleep(waitMs);
             continue;
           }
           throw new CrmError('rate_limited', `HubSpot rate limit 429${describe(body)}`, { status, retryAfterMs: waitMs, crm: 'hubspot', ...categoryOf(body) });
@@ -103,10 +126,7 @@ export class HubSpotHttp {
           if (request.creates) {
             throw new CrmError('transient', `HubSpot ${status} on a create; the record may have been made${describe(body)}`, { status, crm: 'hubspot', outcomeUnknown: true, ...categoryOf(body) });
           }
-          if (transientFailures < this.settings.maxTries) {
-            await sleep(this.backoff(transientFailures - 1));
-            continue;
-          }
+          if (transientFailures < this.settings.maxTries && (await this.pause(this.backoff(transientFailures - 1)))) continue;
           throw new CrmError('transient', `HubSpot ${status}${describe(body)}`, { status, crm: 'hubspot', ...categoryOf(body) });
         }
         throw clientError(status, body);
@@ -115,10 +135,7 @@ export class HubSpotHttp {
       if (request.creates) {
         throw new CrmError('transient', `HubSpot did not answer a create (${outcome.reason}); the record may have been made`, { crm: 'hubspot', outcomeUnknown: true });
       }
-      if (transientFailures < this.settings.maxTries) {
-        await sleep(this.backoff(transientFailures - 1));
-        continue;
-      }
+      if (transientFailures < this.settings.maxTries && (await this.pause(this.backoff(transientFailures - 1)))) continue;
       throw new CrmError('transient', `HubSpot unreachable: ${outcome.reason}`, { crm: 'hubspot' });
     }
   }
@@ -139,12 +156,13 @@ export class HubSpotHttp {
     };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     this.calls += 1;
+    const timeoutMs = Math.max(1, Math.min(this.settings.timeoutMs, this.left()));
     try {
       const response = await this.settings.fetch(url.toString(), {
         method: request.method,
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
       return {
@@ -155,7 +173,7 @@ export class HubSpotHttp {
       };
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
-      const reason = name === 'TimeoutError' ? `timeout after ${this.settings.timeoutMs} ms` : String(error);
+      const reason = name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : String(error);
       return { kind: 'failed', reason };
     }
   }
