@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ENV, FUNCTIONS, type FunctionName } from '#shared/resources';
 import { BUNDLE_FILE, INSTALLED_PACKAGES, PROJECT_ROOT, functionBuildOptions, functionEntry } from '../infra/bundling.ts';
-import { METRICS_NAMESPACE } from '../infra/constructs/app-function.ts';
+import { METRIC_NAMESPACE } from '#shared/metric-names';
 
 export const BUNDLE_TARGETS = {
   /** Webhook bundle budget (minified, without the source map). */
@@ -56,7 +56,7 @@ const BENCH_ENV: Record<string, string> = {
   [ENV.defaultRegion]: 'HK',
   [ENV.retentionDays]: '180',
   [ENV.crmKind]: 'hubspot',
-  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   NODE_OPTIONS: '--enable-source-maps',
 };
 

@@ -102,7 +102,8 @@ export class ScrmStack extends Stack {
 
     this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
     this.operations.watchApi(this.ingest.api);
-    this.operations.watchMessageFlow(this.ingest.webhookFunction, this.crmSync.syncFunction);
+    this.operations.watchMessageFlow();
+    this.operations.watchCredentials(config.crm);
     for (const fn of this.functions) this.operations.watchFunction(fn);
     for (const jobs of [this.syncJobs, this.mediaJobs]) {
       // Older than every attempt (visibility × receives) means the queue is not being drained.

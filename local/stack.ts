@@ -10,9 +10,11 @@ import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { createCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { LocalEventBus } from '#shared/events/bus';
+import { MetricTotals } from '#shared/metric-names';
 import { logger as defaultLogger } from '#shared/observability';
 import { ENV, SYNC_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
+import { messageSyncJob } from '#shared/queue/sync-jobs';
 import { requeuePendingSync } from '#shared/sync/sweep';
 import { createRedriveApp } from '#functions/retry/app';
 import { createSyncApp, type SyncDeps } from '#functions/sync/app';
@@ -59,6 +61,8 @@ export interface LocalStack {
   readonly runtime: Runtime;
   readonly env: Record<string, string | undefined>;
   readonly events: LocalEventBus;
+  /** What the functions counted (what CloudWatch would show on AWS). */
+  readonly metrics: MetricTotals;
   sweep(minAgeMs?: number): Promise<number>;
   redrive(): Promise<{ redriven: number; alreadySynced: number; malformed: number }>;
   stop(): Promise<void>;
@@ -102,14 +106,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       HUBSPOT_API_BASE: crmUrl,
     };
     const runtime = await createRuntime(env, services.overrides);
-    const crm = createCrmAdapter(runtime.config, runtime.secrets);
+    const crm = createCrmAdapter(runtime.config, runtime.secretSource);
     if (localCrm) {
       await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });
     }
 
+    const metrics = new MetricTotals();
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
-    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger });
+    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics });
     const sync = createSyncApp({
       store: runtime.store,
       crm,
@@ -121,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
       intelligence: shippedIntelligence(),
       events,
+      metrics,
       ...(options.onSynced && { onSynced: options.onSynced }),
     });
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
@@ -142,6 +148,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sweep = (minAgeMs = 30_000) =>
       requeuePendingSync(runtime.store, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
     // After a restart (or a crash mid-enqueue) everything stored but not synced goes back in the queue.
+    // Locally by a scan of the rows, not only the pending index: dynalite writes an item's index
+    // entries and the item one after the other, so a process killed in between (the crash test)
+    // can leave a pending row without its index entry. DynamoDB writes both atomically.
+    await requeueEveryPendingRow(runtime.store, runtime.syncQueue);
     await sweep(0);
     const sweeper = setInterval(() => {
       sweep().catch((error: unknown) => logger.warn('sweep failed', { error: String(error) }));
@@ -163,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, crmUrl }, null, 2),
           }),
           'GET /local/events': async () => ({ status: 200, body: JSON.stringify(events.events(), null, 2) }),
+          'GET /local/metrics': async () => ({ status: 200, body: JSON.stringify(metrics.snapshot(), null, 2) }),
           'GET /local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
@@ -181,6 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtime,
       env,
       events,
+      metrics,
       sweep,
       redrive: () => redrive.redrive(),
       stop: stopAll,
@@ -189,6 +201,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** Every message row still pending, found by a scan (local data only), queued again in arrival order. */
+async function requeueEveryPendingRow(store: Runtime['store'], jobs: Runtime['syncQueue']): Promise<number> {
+  const pending: { wamid: string; contactId: string; receivedAt: number }[] = [];
+  for await (const page of store.table.scanPages({
+    FilterExpression: 'sk = :message AND syncState = :pending',
+    ExpressionAttributeValues: { ':message': 'MESSAGE', ':pending': 'pending' },
+    ProjectionExpression: 'wamid, contactId, receivedAt',
+  })) {
+    pending.push(...(page.items as { wamid: string; contactId: string; receivedAt: number }[]));
+  }
+  pending.sort((a, b) => a.receivedAt - b.receivedAt);
+  for (const row of pending) await jobs.enqueue([messageSyncJob(row.wamid, row.contactId)]);
+  return pending.length;
 }
 
 async function healthOf(runtime: Runtime, services: LocalServices, crmUrl: string) {

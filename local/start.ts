@@ -20,6 +20,7 @@ WhatsApp SCRM is running locally.
   Health                       ${stack.url}/health
   Contacts and messages        ${stack.url}/local/contacts
   Kept-raw webhook content     ${stack.url}/local/raw-events
+  Metrics                      ${stack.url}/local/metrics
   CRM (HubSpot-compatible)     ${stack.crmUrl}${stack.localCrm ? '   (local; open it in a browser)' : ''}
   DynamoDB API                 ${stack.services.overrides.dynamodbEndpoint}
   SQS API                      ${stack.services.overrides.sqsEndpoint}

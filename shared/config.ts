@@ -1,12 +1,10 @@
 /**
  * Runtime configuration: one typed object, validated once at cold start. A wrong or missing
- * value fails at start with a message naming the setting. Secrets come from the one Secrets
- * Manager secret when `SCRM_SECRET_ARN` is set (AWS), else from environment variables (local).
+ * value fails at start with a message naming the setting. Secrets: shared/secrets.ts.
  */
 import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod/mini';
 import './zod.ts';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_RETRY, SYNC_RETRY_LIMITS } from './resources.ts';
 
 export class ConfigError extends Error {
@@ -115,34 +113,33 @@ export interface Secrets {
   readonly verifyToken: string;
   readonly whatsappAccessToken?: string | undefined;
   readonly hubspotAccessToken?: string | undefined;
+  /**
+   * When each token was last rotated (`<KEY>_ROTATED_AT` in the secret, ISO 8601), for the OP-5
+   * alarm on a token older than 25 days. Written by whoever rotates the token.
+   */
+  readonly rotatedAt: Readonly<Partial<Record<'whatsappAccessToken' | 'hubspotAccessToken', number>>>;
 }
 
-function toSecrets(raw: unknown): Secrets {
+const rotationDate = (value: unknown): number | undefined => {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at;
+};
+
+/** The secrets object (Secrets Manager's JSON, or environment variables of the same names), validated. */
+export function parseSecrets(raw: unknown): Secrets {
   const s = parseOrThrow(SecretsSchema, raw, 'secrets');
+  const all = (raw ?? {}) as Record<string, unknown>;
+  const rotatedAt: Partial<Record<'whatsappAccessToken' | 'hubspotAccessToken', number>> = {};
+  const whatsapp = rotationDate(all[`${SECRET_KEYS.accessToken}_ROTATED_AT`]);
+  const hubspot = rotationDate(all[`${SECRET_KEYS.hubspotAccessToken}_ROTATED_AT`]);
+  if (whatsapp !== undefined) rotatedAt.whatsappAccessToken = whatsapp;
+  if (hubspot !== undefined) rotatedAt.hubspotAccessToken = hubspot;
   return {
     appSecret: s[SECRET_KEYS.appSecret],
     verifyToken: s[SECRET_KEYS.verifyToken],
     whatsappAccessToken: s[SECRET_KEYS.accessToken],
     hubspotAccessToken: s[SECRET_KEYS.hubspotAccessToken],
+    rotatedAt,
   };
-}
-
-/**
- * Reads the secrets once: from Secrets Manager (the JSON secret named by SCRM_SECRET_ARN), or from
- * environment variables of the same names when no ARN is set (the local stack).
- */
-export async function loadSecrets(
-  env: Record<string, string | undefined> = process.env,
-  client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
-): Promise<Secrets> {
-  const arn = env[ENV.secretArn];
-  if (!arn) return toSecrets(env);
-  const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(result.SecretString ?? '');
-  } catch {
-    throw new ConfigError(`Invalid secrets: ${arn} must hold a JSON object with ${Object.values(SECRET_KEYS).join(', ')}`);
-  }
-  return toSecrets(parsed);
 }

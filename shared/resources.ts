@@ -145,6 +145,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Daily 3:00 segments and scores from history, for customers who went quiet (TG-3 churn)',
   },
   {
+    id: 'credential-check',
+    cron: 'cron(30 0 * * ? *)',
+    target: 'batch-export',
+    task: 'credential-check',
+    description: 'Daily 0:30: the age of every API token, for the alarm on a token older than 25 days (OP-5)',
+  },
+  {
     id: 'daily-report',
     cron: 'cron(0 6 * * ? *)',
     target: 'reports',
@@ -214,3 +221,6 @@ export const SECRET_KEYS = {
   accessToken: 'WHATSAPP_ACCESS_TOKEN',
   hubspotAccessToken: 'HUBSPOT_ACCESS_TOKEN',
 } as const;
+
+/** The value the stack writes for every secret key an operator fills in after the first deploy. */
+export const SECRET_PLACEHOLDER = 'REPLACE_ME';

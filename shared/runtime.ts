@@ -8,7 +8,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig, loadSecrets, type RuntimeConfig, type Secrets } from './config.ts';
+import { loadRuntimeConfig, type RuntimeConfig, type Secrets } from './config.ts';
+import { secretSourceFor, type SecretSource } from './secrets.ts';
 import { analyseMessage } from './domain/analysis.ts';
 import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
 import { SqsSyncQueue } from './queue/sync-jobs.ts';
@@ -47,7 +48,10 @@ export type AwsClients = ReturnType<typeof createAwsClients>;
 
 export interface Runtime {
   readonly config: RuntimeConfig;
+  /** The secrets as read at start (validated: a missing one fails the start, naming it). */
   readonly secrets: Secrets;
+  /** The secrets as they are now: read with a TTL, and again on demand (a rotated token). */
+  readonly secretSource: SecretSource;
   readonly clients: AwsClients;
   readonly store: Store;
   readonly identities: IdentityResolver;
@@ -62,13 +66,15 @@ export async function createRuntime(
   overrides: AwsOverrides = {},
 ): Promise<Runtime> {
   const config = loadRuntimeConfig(env);
-  const secrets = await loadSecrets(env);
+  const secretSource = secretSourceFor(env);
+  const secrets = await secretSource.current();
   const clients = createAwsClients(overrides);
   const bucket = config.bucketName ? new DataBucket(clients.s3, config.bucketName) : undefined;
   const store = createStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays }, bucket);
   return {
     config,
     secrets,
+    secretSource,
     clients,
     store,
     identities: new IdentityResolver(store),

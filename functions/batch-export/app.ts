@@ -8,7 +8,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { crmContactInput } from '#shared/crm/contact-input';
 import { insightsChanged } from '#shared/domain/insights';
 import type { CrmAdapter } from '#shared/crm/port';
+import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
+import { CREDENTIAL_MAX_AGE_DAYS, credentialAges, type CredentialAge, type SecretSource } from '#shared/secrets';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';
@@ -25,6 +27,9 @@ export interface BatchDeps {
   /** Built on first use: only the segment refresh talks to the CRM. */
   readonly crm: () => CrmAdapter;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly metrics?: MetricsSink;
+  /** The secrets, for the age of the API tokens (OP-5). */
+  readonly secrets?: SecretSource;
   readonly now?: () => number;
 }
 
@@ -35,6 +40,7 @@ export interface BatchResult {
   readonly changed?: number;
   readonly failed?: number;
   readonly skipped?: string;
+  readonly credentials?: readonly CredentialAge[];
 }
 
 export function createBatchApp(deps: BatchDeps) {
@@ -66,9 +72,26 @@ export function createBatchApp(deps: BatchDeps) {
       }
     }
     deps.logger.info('segments refreshed', { contacts, changed, failed: failures.length });
+    (deps.metrics ?? NO_METRICS).add('contactsRefreshed', contacts);
     // A failed run is retried by the scheduler (then its DLQ and alarm); the refresh is idempotent.
     if (failures.length) throw new Error(`segment refresh failed for ${failures.length} of ${contacts} contacts`);
     return { task: 'segment-refresh', contacts, changed, failed: 0 };
+  }
+
+  /** OP-5: every token's age as a metric (the alarm fires above 25 days), and a warning in the log. */
+  async function checkCredentials(): Promise<BatchResult> {
+    if (!deps.secrets) return { task: 'credential-check', skipped: 'no secrets to check' };
+    const credentials = await credentialAges(deps.secrets, now());
+    for (const c of credentials) {
+      if (c.ageDays === undefined) {
+        deps.logger.warn('the rotation date of a token is unknown: write <KEY>_ROTATED_AT into the secret when you rotate it', { credential: c.credential });
+        continue;
+      }
+      (deps.metrics ?? NO_METRICS).add('credentialAgeDays', c.ageDays, { credential: c.credential });
+      if (c.ageDays > CREDENTIAL_MAX_AGE_DAYS) deps.logger.warn(`a token is older than ${CREDENTIAL_MAX_AGE_DAYS} days: rotate it`, { credential: c.credential, ageDays: c.ageDays });
+    }
+    deps.logger.info('credentials checked', { credentials: credentials.map((c) => `${c.credential}:${c.ageDays ?? 'unknown'}`) });
+    return { task: 'credential-check', credentials };
   }
 
   return {
@@ -82,6 +105,8 @@ export function createBatchApp(deps: BatchDeps) {
         }
         case 'segment-refresh':
           return refreshSegments();
+        case 'credential-check':
+          return checkCredentials();
         default:
           // Tasks of later releases (unread export, archive, reconciliation) land here until built.
           deps.logger.warn('scheduled task not available in this release', { task });

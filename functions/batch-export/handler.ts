@@ -1,9 +1,10 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createCrmAdapter } from '#shared/crm/factory';
 import type { CrmAdapter } from '#shared/crm/port';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
-import { logger } from '#shared/observability';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { createBatchApp, type BatchResult } from './app.ts';
@@ -20,11 +21,14 @@ const app = once(async () => {
     store: runtime.store,
     syncJobs: runtime.syncQueue,
     insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events: runtime.events }),
-    crm: () => (crm ??= createCrmAdapter(runtime.config, runtime.secrets)),
+    crm: () => (crm ??= createCrmAdapter(runtime.config, runtime.secretSource)),
     logger,
+    metrics: cloudWatchMetrics,
+    secrets: runtime.secretSource,
   });
 });
 
 export const handler = middy<ScheduledTask, BatchResult>()
   .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
   .handler(async (event) => (await app()).run(event.task));

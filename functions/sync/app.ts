@@ -22,6 +22,7 @@ import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
 import type { Contact, MessageRecord } from '#shared/domain/records';
 import type { DomainEventBus } from '#shared/events/bus';
+import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
 import { SyncJobSchema, messageSyncJob, type SyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { StoredMessage } from '#shared/store/messages';
@@ -47,6 +48,8 @@ export interface SyncDeps {
   readonly onSynced?: (info: { wamid: string; calls: number; receivedAt: number; syncedAt: number }) => void;
   /** How the invocation's time is spent; defaults {@link TIME_BUDGET}. */
   readonly budget?: Partial<TimeBudget>;
+  /** Synced messages, failed attempts, latency, CRM calls, auth failures (alarms read them). */
+  readonly metrics?: MetricsSink;
 }
 
 export interface TimeBudget {
@@ -73,6 +76,7 @@ export function createSyncApp(deps: SyncDeps) {
   const now = deps.now ?? Date.now;
   const { store, crm, logger } = deps;
   const budget: TimeBudget = { ...TIME_BUDGET, ...deps.budget };
+  const metrics = deps.metrics ?? NO_METRICS;
   const keeper = new ContactInsightsKeeper(deps);
 
   /** The contact a message belongs to now (a merged contact leads to the one it became). */
@@ -123,6 +127,9 @@ export function createSyncApp(deps: SyncDeps) {
     await store.syncState.markSynced(message.wamid, logged.crmId, syncedAt);
     const calls = crmContact.calls + logged.calls + (opportunity?.calls ?? 0);
     logger.info('message synced', { wamid: message.wamid, calls, latencyMs: syncedAt - message.receivedAt });
+    metrics.add('messagesSynced');
+    metrics.add('syncLatency', syncedAt - message.receivedAt);
+    metrics.add('crmCallsPerMessage', calls);
     deps.onSynced?.({ wamid: message.wamid, calls, receivedAt: message.receivedAt, syncedAt });
   }
 
@@ -172,7 +179,10 @@ export function createSyncApp(deps: SyncDeps) {
     const permanent = error instanceof CrmError && !error.retryable;
     const final = permanent || attempt >= deps.config.maxAttempts;
     logger.warn('CRM sync attempt failed', { wamid: message.wamid, attempt, final, reason });
+    metrics.add('syncAttemptsFailed');
+    if (error instanceof CrmError && error.kind === 'auth') metrics.add('crmAuthFailures', 1, { crm: crm.kind });
     if (final) {
+      metrics.add('syncJobsParked');
       await park(record, reason, message.contactId);
       await store.syncState.recordFinalFailure(message, reason);
       return;
@@ -196,6 +206,7 @@ export function createSyncApp(deps: SyncDeps) {
       if (!parsed.success) {
         // Not a job this version understands: to the DLQ at once, out of its group's way.
         logger.error('malformed sync job parked in the DLQ', { messageId: record.messageId });
+        metrics.add('syncJobsParked');
         await park(record, 'not a sync job this version understands', record.attributes.MessageGroupId ?? 'malformed');
         return;
       }
@@ -211,6 +222,7 @@ export function createSyncApp(deps: SyncDeps) {
       if ((message.syncAttempts ?? 1) > deps.config.maxAttempts) {
         // The last attempt never finished (the function died in it): no attempts left.
         const reason = `no attempts left: ${deps.config.maxAttempts} started, the last did not finish`;
+        metrics.add('syncJobsParked');
         await park(record, reason, message.contactId);
         await store.syncState.recordFinalFailure(message, reason);
         return;
@@ -237,7 +249,10 @@ export function createSyncApp(deps: SyncDeps) {
         )
         .catch((e: unknown) => logger.warn('could not give back unstarted jobs early', { reason: describeError(e) }));
     }
-    if (unstarted.length) logger.info('sync jobs given back unstarted', { count: unstarted.length });
+    if (unstarted.length) {
+      logger.info('sync jobs given back unstarted', { count: unstarted.length });
+      metrics.add('syncJobsUnstarted', unstarted.length);
+    }
     return response;
   }
 

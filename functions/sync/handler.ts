@@ -1,17 +1,19 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createCrmAdapter } from '#shared/crm/factory';
+import { createCrmAdapter, requireCrmSecrets } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
-import { logger } from '#shared/observability';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
 import { createSyncApp } from './app.ts';
 
 const app = once(async () => {
   const runtime = await createRuntime();
+  requireCrmSecrets(runtime.config, runtime.secrets);
   return createSyncApp({
     store: runtime.store,
-    crm: createCrmAdapter(runtime.config, runtime.secrets),
+    crm: createCrmAdapter(runtime.config, runtime.secretSource),
     sqs: runtime.clients.sqs,
     jobs: runtime.syncQueue,
     queueUrl: runtime.config.syncQueueUrl,
@@ -20,9 +22,11 @@ const app = once(async () => {
     logger,
     intelligence: shippedIntelligence(),
     events: runtime.events,
+    metrics: cloudWatchMetrics,
   });
 });
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
   .handler(async (event, context) => (await app()).handle(event, context));

@@ -5,8 +5,10 @@
  * Meta delivers again, and the idempotent store makes the repeat harmless (IN-4, IN-5).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RuntimeConfig, Secrets } from '#shared/config';
+import type { RuntimeConfig } from '#shared/config';
+import type { SecretSource } from '#shared/secrets';
 import type { MessageAnalysis } from '#shared/domain/records';
+import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import type { IdentityResolver } from '#shared/identity/resolver';
 import { createIngest, type IngestSummary } from '#shared/ingest/pipeline';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
@@ -18,17 +20,23 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 export interface WebhookDeps {
   readonly config: Pick<RuntimeConfig, 'defaultRegion' | 'webhookMaxBodyBytes' | 'accounts'>;
-  readonly secrets: Pick<Secrets, 'appSecret' | 'verifyToken'>;
+  /** The app secret and verify token as they are now (read with a TTL; again when a signature does not match). */
+  readonly secretSource: SecretSource;
   readonly store: Store;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** The intelligence rules applied to a customer's text. */
   readonly analyse: (text: string) => MessageAnalysis;
+  /** Messages stored, repeated deliveries, events kept raw (alarms read them). */
+  readonly metrics?: MetricsSink;
   readonly now?: () => number;
 }
 
 type Result = APIGatewayProxyStructuredResultV2;
+
+/** Least time between two reads of the secret caused by signatures that did not match. */
+const SECRET_REFRESH_INTERVAL_MS = 60_000;
 
 const json = (statusCode: number, body: unknown): Result => ({
   statusCode,
@@ -49,9 +57,23 @@ export function createWebhookApp(deps: WebhookDeps) {
     now: deps.now ?? Date.now,
   });
 
-  function verify(event: APIGatewayProxyEventV2): Result {
+  /**
+   * A signature that does not match may have been made with a rotated app secret: the secret is
+   * read again, at most once a minute (a forged request cannot make every request read it).
+   */
+  let lastRefresh = 0;
+  async function signedWithCurrentSecret(raw: Buffer, signature: string): Promise<boolean> {
+    if (isValidSignature(raw, signature, (await deps.secretSource.current()).appSecret)) return true;
+    const at = Date.now();
+    if (at - lastRefresh < SECRET_REFRESH_INTERVAL_MS) return false;
+    lastRefresh = at;
+    return isValidSignature(raw, signature, (await deps.secretSource.refresh()).appSecret);
+  }
+
+  async function verify(event: APIGatewayProxyEventV2): Promise<Result> {
     const q = event.queryStringParameters ?? {};
-    if (q['hub.mode'] === 'subscribe' && q['hub.verify_token'] === deps.secrets.verifyToken && q['hub.challenge']) {
+    const { verifyToken } = await deps.secretSource.current();
+    if (q['hub.mode'] === 'subscribe' && q['hub.verify_token'] === verifyToken && q['hub.challenge']) {
       return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: q['hub.challenge'] };
     }
     logger.warn('webhook verification refused', { mode: q['hub.mode'] });
@@ -65,7 +87,7 @@ export function createWebhookApp(deps: WebhookDeps) {
     }
     const signature = headerOf(event, 'x-hub-signature-256');
     if (!signature) return problem(401, 'missing X-Hub-Signature-256 header');
-    if (!isValidSignature(raw, signature, deps.secrets.appSecret)) {
+    if (!(await signedWithCurrentSecret(raw, signature))) {
       logger.warn('webhook signature rejected');
       return problem(401, 'X-Hub-Signature-256 does not match the body');
     }
@@ -87,6 +109,10 @@ export function createWebhookApp(deps: WebhookDeps) {
       return problem(500, 'the delivery could not be stored; it will be retried');
     }
     logger.info('delivery stored', { ...summary });
+    const metrics = deps.metrics ?? NO_METRICS;
+    metrics.add('messagesStored', summary.messages);
+    metrics.add('duplicateDeliveries', summary.duplicates);
+    metrics.add('unprocessableEvents', summary.unprocessable);
     return json(200, { received: summary });
   }
 

@@ -1,15 +1,17 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { logger } from '#shared/observability';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
 import { createWebhookApp } from './app.ts';
 
 const app = once(async () => {
   const runtime = await createRuntime();
-  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger });
+  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics: cloudWatchMetrics });
 });
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
   .handler(async (event: APIGatewayProxyEventV2) => (await app()).handle(event));

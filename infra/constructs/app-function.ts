@@ -11,12 +11,11 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '#shared/metric-names';
 import type { FunctionName } from '#shared/resources';
 import { type InstalledPackages, PROJECT_ROOT, functionEntry, nodejsBundling } from '../bundling.ts';
 import { acknowledge } from '../compliance.ts';
 
-/** Metric namespace of every function (Powertools metrics). */
-export const METRICS_NAMESPACE = 'WhatsAppScrm';
 
 /** How a function is invoked, which decides where its failed invocations go. */
 export type Invocation =
@@ -99,7 +98,7 @@ export class AppFunction extends Construct {
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       ...(props.invocation === 'schedule' && props.failedInvocations

@@ -21,12 +21,12 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRICS, METRIC_NAMESPACE, type MetricKey, type MetricUnitName } from '#shared/metric-names';
 import type { AppFunction } from './app-function.ts';
 import { acknowledgeIsDeadLetterQueue } from './job-queue.ts';
 
@@ -48,9 +48,16 @@ export const ALARM_THRESHOLDS = {
   apiP99LatencyMs: 2000,
   /** Share of CRM sync attempts that succeed in an hour, in percent (SY-7: ≥ 99 %). */
   syncSuccessPercent: 99,
+  /** Any webhook event kept raw in 5 minutes: a person looks at it. */
+  unprocessableEvents: 1,
+  /** Any CRM answer 401/403 in 5 minutes (after the secret was read again) (OP-5). */
+  crmAuthFailures: 1,
+  /** A token last rotated more than this many days ago (OP-5). */
+  credentialMaxAgeDays: 25,
 } as const;
 
 const PERIOD = Duration.minutes(5);
+const UNIT: Record<MetricUnitName, Unit> = { Count: Unit.COUNT, Milliseconds: Unit.MILLISECONDS, None: Unit.NONE };
 
 export class Operations extends Construct {
   readonly topic: Topic;
@@ -239,30 +246,37 @@ export class Operations extends Construct {
   }
 
   /**
-   * The message flow from the functions' JSON logs, through metric filters (no code in the
-   * functions, no bundle weight): messages stored and repeated deliveries (webhook), messages
-   * synced, failed sync attempts, sync latency and CRM calls per message (sync), and an alarm when
-   * fewer than 99 % of the sync attempts of an hour succeed (SY-7).
+   * A business metric the functions emit (shared/metric-names.ts: embedded metric format through
+   * Powertools Metrics), with the dimensions Powertools gives it: the emitting function as
+   * `service` and the stage. The alarms and the dashboard read exactly these.
    */
-  watchMessageFlow(webhook: AppFunction, sync: AppFunction): void {
-    const namespace = `WhatsAppScrm/${this.stage}`;
-    const filter = (fn: AppFunction, id: string, message: string, metricName: string, metricValue: string, unit = Unit.COUNT) => {
-      new MetricFilter(this, id, {
-        logGroup: fn.logGroup,
-        metricNamespace: namespace,
-        metricName,
-        filterPattern: FilterPattern.stringValue('$.message', '=', message),
-        metricValue,
-        unit,
-      });
-      return new Metric({ namespace, metricName, period: PERIOD, statistic: 'Sum', unit });
-    };
-    const stored = filter(webhook, 'MessagesStoredFilter', 'delivery stored', 'MessagesStored', '$.messages');
-    const duplicates = filter(webhook, 'DuplicatesFilter', 'delivery stored', 'DuplicateDeliveries', '$.duplicates');
-    const synced = filter(sync, 'MessagesSyncedFilter', 'message synced', 'MessagesSynced', '1');
-    const failed = filter(sync, 'SyncFailedFilter', 'CRM sync attempt failed', 'SyncAttemptsFailed', '1');
-    const latency = filter(sync, 'SyncLatencyFilter', 'message synced', 'SyncLatency', '$.latencyMs', Unit.MILLISECONDS);
-    const calls = filter(sync, 'CrmCallsFilter', 'message synced', 'CrmCallsPerMessage', '$.calls');
+  businessMetric(key: MetricKey, props: { statistic?: string; period?: Duration; dimensions?: Record<string, string> } = {}): Metric {
+    const definition = METRICS[key];
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: definition.name,
+      dimensionsMap: { service: definition.emittedBy, stage: this.stage, ...props.dimensions },
+      period: props.period ?? PERIOD,
+      statistic: props.statistic ?? 'Sum',
+      unit: UNIT[definition.unit],
+    });
+  }
+
+  /**
+   * The message flow: messages stored, repeated deliveries and events kept raw (webhook),
+   * messages synced, failed sync attempts, jobs parked, sync latency and CRM calls per message
+   * (sync); an alarm when fewer than 99 % of the sync attempts of an hour succeed (SY-7) and one
+   * when a webhook event had to be kept raw.
+   */
+  watchMessageFlow(): void {
+    const stored = this.businessMetric('messagesStored');
+    const duplicates = this.businessMetric('duplicateDeliveries');
+    const unprocessable = this.businessMetric('unprocessableEvents');
+    const synced = this.businessMetric('messagesSynced');
+    const failed = this.businessMetric('syncAttemptsFailed');
+    const parked = this.businessMetric('syncJobsParked');
+    const latency = this.businessMetric('syncLatency');
+    const calls = this.businessMetric('crmCallsPerMessage', { statistic: 'Average' });
 
     const hour = Duration.hours(1);
     const successPercent = new MathExpression({
@@ -277,14 +291,47 @@ export class Operations extends Construct {
       operator: ComparisonOperator.LESS_THAN_THRESHOLD,
       description: `Fewer than ${ALARM_THRESHOLDS.syncSuccessPercent} % of the CRM sync attempts of the last hour succeeded.`,
     });
+    this.alarm('webhook-unprocessable-events', {
+      metric: unprocessable,
+      threshold: ALARM_THRESHOLDS.unprocessableEvents,
+      description: 'A webhook event could not be stored as such and was kept raw (no customer identity, a key or an item over the limits): look at it in the raw events.',
+    });
     this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Messages: stored, repeated deliveries, synced, failed sync attempts', left: [stored, duplicates, synced, failed], width: 12 }),
+      new GraphWidget({ title: 'Messages: stored, repeated deliveries, kept raw, synced, failed sync attempts, parked', left: [stored, duplicates, unprocessable, synced, failed, parked], width: 12 }),
       new GraphWidget({
         title: 'CRM sync: latency from arrival p50 / p95 (ms), calls per message',
         left: [latency.with({ statistic: 'p50' }), latency.with({ statistic: 'p95' })],
-        right: [calls.with({ statistic: 'Average' })],
+        right: [calls],
         width: 12,
       }),
+    );
+  }
+
+  /**
+   * Expiring credentials (OP-5): an alarm on any 401/403 the CRM answers (the token is wrong,
+   * expired or revoked) and one per token older than 25 days (the daily credential check
+   * measures it from the rotation date kept in the secret).
+   */
+  watchCredentials(crmKind: string): void {
+    const authFailures = this.businessMetric('crmAuthFailures', { dimensions: { crm: crmKind } });
+    this.alarm('crm-auth-failures', {
+      metric: authFailures,
+      threshold: ALARM_THRESHOLDS.crmAuthFailures,
+      description: `The CRM (${crmKind}) refused the access token even after reading the secret again: rotate the token in the CRM and put it into the secret.`,
+    });
+    const ages = (['hubspot', 'whatsapp'] as const).map((credential) => {
+      const age = this.businessMetric('credentialAgeDays', { statistic: 'Maximum', period: Duration.days(1), dimensions: { credential } });
+      this.alarm(`${credential}-token-older-than-${ALARM_THRESHOLDS.credentialMaxAgeDays}-days`, {
+        metric: age,
+        threshold: ALARM_THRESHOLDS.credentialMaxAgeDays,
+        operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `The ${credential} access token was last rotated more than ${ALARM_THRESHOLDS.credentialMaxAgeDays} days ago (OP-5: at least every 30 days). Rotate it, then write the new token and <KEY>_ROTATED_AT into the secret.`,
+      });
+      return age.with({ label: credential });
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Credentials: CRM auth failures', left: [authFailures], width: 12 }),
+      new GraphWidget({ title: 'Credentials: days since the last rotation', left: ages, width: 12 }),
     );
   }
 

@@ -7,12 +7,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SECRET_KEYS } from '#shared/resources';
+import { SECRET_KEYS, SECRET_PLACEHOLDER } from '#shared/resources';
 import { acknowledge } from '../compliance.ts';
 import type { AppFunction } from './app-function.ts';
 
-/** Value of every key an operator must fill in after the first deploy. */
-export const SECRET_PLACEHOLDER = 'REPLACE_ME';
+export { SECRET_PLACEHOLDER };
 
 export interface AppSecretsProps {
   readonly stage: string;

@@ -60,6 +60,8 @@ export interface LocalHubSpot {
   stop(): Promise<void>;
   state(): ReturnType<LocalHubSpotStore['snapshot']>;
   setFaults(faults: readonly LocalHubSpotFault[]): void;
+  /** The bearer token requests need from now on (a token rotated in HubSpot's dashboard). */
+  setToken(token: string): void;
   stats(): Record<string, number>;
   resetStats(): void;
 }
@@ -83,6 +85,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
   });
   await store.load();
   let faults = [...(options.faults ?? [])];
+  let token = options.token;
   const stats = new Map<string, number>();
 
   const server = createServer((req, res) => {
@@ -103,7 +106,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     stats.set(name, (stats.get(name) ?? 0) + 1);
     stats.set('total', (stats.get('total') ?? 0) + 1);
 
-    if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
       return send(
         res,
         401,
@@ -175,6 +178,9 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     state: () => store.snapshot(),
     setFaults(next) {
       faults = [...next];
+    },
+    setToken(next) {
+      token = next;
     },
     stats: () => Object.fromEntries(stats),
     resetStats: () => stats.clear(),

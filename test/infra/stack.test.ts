@@ -16,7 +16,7 @@ import { buildApp } from '../../infra/app.ts';
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER, SHARP_FOR_LAMBDA_ARM64, installPackagesHook, packageSource } from '../../infra/bundling.ts';
 import { compliancePacks } from '../../infra/compliance.ts';
 import { loadStackConfig } from '../../infra/config.ts';
-import { METRICS_NAMESPACE } from '../../infra/constructs/app-function.ts';
+import { METRICS, METRIC_NAMESPACE } from '#shared/metric-names';
 import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS } from '../../infra/constructs/operations.ts';
@@ -116,7 +116,7 @@ describe('functions', () => {
       [ENV.defaultRegion]: config.defaultRegion,
       [ENV.crmKind]: config.crm,
       POWERTOOLS_SERVICE_NAME: name,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -502,13 +502,37 @@ describe('cdk-nag', () => {
   });
 });
 
-describe('message-flow metrics from the logs (OP-1, SY-7)', () => {
-  it('counts stored, repeated, synced and failed messages, sync latency and CRM calls through metric filters', () => {
-    const filters = ofType('AWS::Logs::MetricFilter').map(([, r]) => r.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string; MetricNamespace: string; MetricValue: string }[] });
-    const byName = Object.fromEntries(filters.map((f) => [f.MetricTransformations[0]!.MetricName, f]));
-    expect(Object.keys(byName).sort()).toEqual(['CrmCallsPerMessage', 'DuplicateDeliveries', 'MessagesStored', 'MessagesSynced', 'SyncAttemptsFailed', 'SyncLatency']);
-    expect(byName['MessagesStored']).toMatchObject({ FilterPattern: '{ $.message = "delivery stored" }', MetricTransformations: [{ MetricValue: '$.messages', MetricNamespace: 'WhatsAppScrm/test' }] });
-    expect(byName['SyncAttemptsFailed']?.FilterPattern).toBe('{ $.message = "CRM sync attempt failed" }');
+describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY-7)', () => {
+  /** Every metric an alarm reads, with its namespace and dimensions (math expressions included). */
+  const alarmMetrics = () =>
+    ofType('AWS::CloudWatch::Alarm').flatMap(([, r]) => {
+      const p = r.Properties as { MetricName?: string; Namespace?: string; Dimensions?: { Name: string; Value: unknown }[]; Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions?: { Name: string; Value: unknown }[] } } }[] };
+      const direct = p.MetricName ? [{ name: p.MetricName, namespace: p.Namespace!, dimensions: p.Dimensions ?? [] }] : [];
+      const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ name: m.MetricStat.Metric.MetricName, namespace: m.MetricStat.Metric.Namespace, dimensions: m.MetricStat.Metric.Dimensions ?? [] }] : []));
+      return [...direct, ...math];
+    });
+
+  it('every business metric an alarm reads is one the code emits (METRICS), with the emitting function and the stage as dimensions', () => {
+    const ours = alarmMetrics().filter((m) => m.namespace === METRIC_NAMESPACE);
+    expect(new Set(ours.map((m) => m.name))).toEqual(
+      new Set([METRICS.messagesSynced.name, METRICS.syncAttemptsFailed.name, METRICS.unprocessableEvents.name, METRICS.crmAuthFailures.name, METRICS.credentialAgeDays.name]),
+    );
+    const definitions = Object.values(METRICS);
+    for (const m of ours) {
+      const definition = definitions.find((d) => d.name === m.name);
+      expect(definition, `${m.name} is emitted by the code`).toBeDefined();
+      const dims = Object.fromEntries(m.dimensions.map((d) => [d.Name, d.Value]));
+      expect(dims).toMatchObject({ service: definition!.emittedBy, stage: 'test' });
+    }
+    // No alarm hangs on the wording of a log line any more.
+    expect(ofType('AWS::Logs::MetricFilter')).toEqual([]);
+  });
+
+  it('the functions publish metrics under the same namespace, as their service name', () => {
+    for (const fn of stack.functions) {
+      const variables = (resources[idOf(fn.function)]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE, POWERTOOLS_SERVICE_NAME: fn.name });
+    }
   });
 
   it('alarms when fewer than 99 % of an hour\'s sync attempts succeed', () => {
@@ -517,6 +541,34 @@ describe('message-flow metrics from the logs (OP-1, SY-7)', () => {
       Threshold: 99,
       ComparisonOperator: 'LessThanThreshold',
       Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('100 \\* synced') })]),
+    });
+  });
+
+  it('OP-5: alarms on CRM 401/403 answers and on a token older than 25 days, per token', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'scrm-test-crm-auth-failures',
+      MetricName: METRICS.crmAuthFailures.name,
+      Dimensions: Match.arrayWith([{ Name: 'crm', Value: 'hubspot' }]),
+      Threshold: 1,
+    });
+    for (const credential of ['hubspot', 'whatsapp']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `scrm-test-${credential}-token-older-than-25-days`,
+        MetricName: METRICS.credentialAgeDays.name,
+        Dimensions: Match.arrayWith([{ Name: 'credential', Value: credential }]),
+        Threshold: 25,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Period: 86_400,
+      });
+    }
+  });
+
+  it('alarms when a webhook event had to be kept raw (poison: a person looks at it)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'scrm-test-webhook-unprocessable-events',
+      MetricName: METRICS.unprocessableEvents.name,
+      Namespace: METRIC_NAMESPACE,
+      Threshold: 1,
     });
   });
 });

@@ -47,9 +47,12 @@ describe('poison events in a delivery', () => {
     const [good1, good2] = [newWamid(), newWamid()];
     const poisonId = newWamid();
     const poison = { id: poisonId, timestamp: seconds(Date.now()), type: 'text', text: { body: 'who am I?' } };
+    const counted = stack.metrics.get('unprocessableEvents');
     const result = await post(delivery([text(a, 'first', good1), poison, text(b, 'second', good2)], [a, b]));
     expect(result.status, JSON.stringify(result.body)).toBe(200);
     expect(result.body.received).toMatchObject({ messages: 2, unprocessable: 1 });
+    // Counted in the metric the alarm watches (UnprocessableEvents).
+    expect(stack.metrics.get('unprocessableEvents')).toBe(counted + 1);
     await waitSynced(stack, [good1, good2]);
     expect(crmCommunications(stack, good1)).toHaveLength(1);
     expect(crmCommunications(stack, good2)).toHaveLength(1);

@@ -15,7 +15,7 @@ import type {
 import { ENV } from '#shared/resources';
 import { HubSpotApi } from './api.ts';
 import { upsertContact } from './contacts.ts';
-import { HubSpotHttp, type FetchLike } from './http.ts';
+import { HubSpotHttp, type AccessToken, type FetchLike } from './http.ts';
 import { logMessage, type DedupStrategy, type MessageDedupStrategy } from './messages.ts';
 import { createOpportunity, type DealSettings } from './opportunities.ts';
 import {
@@ -40,7 +40,8 @@ export {
 export interface HubSpotAdapterOptions {
   /** Default `HUBSPOT_API_BASE` or https://api.hubapi.com. */
   readonly baseUrl?: string;
-  readonly accessToken: string;
+  /** A fixed token, or one read again when HubSpot refuses it (a rotated token, OP-5). */
+  readonly accessToken: string | AccessToken;
   /** Date version in the path, e.g. 2026-09. Default `HUBSPOT_API_VERSION` or 2026-09. */
   readonly apiVersion?: string;
   /** Per-request timeout. Default 10 s. */

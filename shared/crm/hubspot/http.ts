@@ -9,10 +9,17 @@ import { hubSpotErrorBody } from './schemas.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/** A token that can be read again: after HubSpot refuses it, it may have been rotated (OP-5). */
+export interface AccessToken {
+  current(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
 export interface HubSpotHttpOptions {
   /** e.g. https://api.hubapi.com (no trailing slash needed). */
   readonly baseUrl: string;
-  readonly accessToken: string;
+  /** A fixed token, or one read again when HubSpot answers 401/403. */
+  readonly accessToken: string | AccessToken;
   /** Per-request timeout (AbortSignal.timeout). */
   readonly timeoutMs?: number;
   /** A 429 whose Retry-After is at most this long is waited out inside the attempt. */
@@ -69,12 +76,12 @@ const MIN_REQUEST_MS = 250;
 export class HubSpotHttp {
   /** Requests sent through this instance (each try counts). */
   calls = 0;
-  private readonly settings: Required<Omit<HubSpotHttpOptions, 'fetch' | 'deadline'>> & { fetch: FetchLike; deadline: number | undefined };
+  private readonly settings: Required<Omit<HubSpotHttpOptions, 'fetch' | 'deadline' | 'accessToken'>> & { fetch: FetchLike; deadline: number | undefined; accessToken: AccessToken };
 
   constructor(options: HubSpotHttpOptions) {
     this.settings = {
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      accessToken: options.accessToken,
+      accessToken: typeof options.accessToken === 'string' ? fixedToken(options.accessToken) : options.accessToken,
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       maxInAttemptWaitMs: options.maxInAttemptWaitMs ?? DEFAULTS.maxInAttemptWaitMs,
       maxTries: Math.max(1, options.maxTries ?? DEFAULTS.maxTries),
@@ -104,15 +111,26 @@ export class HubSpotHttp {
   async send(request: HubSpotRequest): Promise<HubSpotResponse> {
     let transientFailures = 0;
     let rateLimitWaits = 0;
+    let token = await this.settings.accessToken.current();
+    let refreshed = false;
     for (;;) {
       if (this.left() < MIN_REQUEST_MS) {
         throw new CrmError('transient', 'no time left in this invocation for another HubSpot request', { crm: 'hubspot' });
       }
-      const outcome = await this.tryOnce(request);
+      const outcome = await this.tryOnce(request, token);
       if (outcome.kind === 'answer') {
         const { status, body, retryAfterMs } = outcome;
         if (status >= 200 && status < 300) return { status, body };
         if (request.tolerate?.(status, body)) return { status, body };
+        if ((status === 401 || status === 403) && !refreshed) {
+          // The token may have been rotated since it was read: read it again, once.
+          refreshed = true;
+          const fresh = await this.settings.accessToken.refresh();
+          if (fresh !== token) {
+            token = fresh;
+            continue;
+          }
+        }
         if (status === 429) {
           const waitMs = retryAfterMs ?? this.backoff(rateLimitWaits);
           if (waitMs <= this.settings.maxInAttemptWaitMs && rateLimitWaits < MAX_RATE_LIMIT_WAITS && (await this.pause(waitMs))) {
@@ -142,6 +160,7 @@ export class HubSpotHttp {
 
   private async tryOnce(
     request: HubSpotRequest,
+    token: string,
   ): Promise<
     | { kind: 'answer'; status: number; body: unknown; retryAfterMs: number | undefined }
     | { kind: 'failed'; reason: string }
@@ -151,7 +170,7 @@ export class HubSpotHttp {
       if (value !== undefined) url.searchParams.set(key, value);
     }
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.settings.accessToken}`,
+      authorization: `Bearer ${token}`,
       accept: 'application/json',
     };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
@@ -181,6 +200,10 @@ export class HubSpotHttp {
   private backoff(step: number): number {
     return this.settings.backoffBaseMs * 2 ** step;
   }
+}
+
+function fixedToken(token: string): AccessToken {
+  return { current: async () => token, refresh: async () => token };
 }
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */

@@ -1,0 +1,63 @@
+/**
+ * Every business metric the functions emit (CloudWatch embedded metric format through
+ * Powertools Metrics) and the alarms and dashboard read: one definition for both, so a metric
+ * an alarm watches cannot silently stop being emitted (a CDK test holds the two together).
+ * No Powertools import here: the CDK app reads this module too.
+ */
+import type { FunctionName } from './resources.ts';
+
+export const METRIC_NAMESPACE = 'WhatsAppScrm';
+
+export type MetricUnitName = 'Count' | 'Milliseconds' | 'None';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  /** The function that emits it: its `service` dimension. */
+  readonly emittedBy: FunctionName;
+  readonly description: string;
+}
+
+const metric = <N extends string>(name: N, unit: MetricUnitName, emittedBy: FunctionName, description: string) => ({ name, unit, emittedBy, description }) as const;
+
+export const METRICS = {
+  messagesStored: metric('MessagesStored', 'Count', 'webhook', 'messages stored for the first time'),
+  duplicateDeliveries: metric('DuplicateDeliveries', 'Count', 'webhook', 'messages Meta delivered again (nothing changed)'),
+  unprocessableEvents: metric('UnprocessableEvents', 'Count', 'webhook', 'webhook events kept raw as unprocessable (look at them)'),
+  messagesSynced: metric('MessagesSynced', 'Count', 'sync', 'messages written to the CRM'),
+  syncAttemptsFailed: metric('SyncAttemptsFailed', 'Count', 'sync', 'CRM sync attempts that failed'),
+  syncJobsParked: metric('SyncJobsParked', 'Count', 'sync', 'sync jobs parked in the DLQ'),
+  syncJobsUnstarted: metric('SyncJobsUnstarted', 'Count', 'sync', 'sync jobs given back unstarted (no time left in the invocation)'),
+  syncLatency: metric('SyncLatency', 'Milliseconds', 'sync', 'time from the webhook to the message in the CRM'),
+  crmCallsPerMessage: metric('CrmCallsPerMessage', 'Count', 'sync', 'CRM requests a synced message took'),
+  crmAuthFailures: metric('CrmAuthFailures', 'Count', 'sync', 'CRM answers 401/403: the token is wrong or expired (OP-5)'),
+  credentialAgeDays: metric('CredentialAgeDays', 'None', 'batch-export', 'days since a credential was last rotated (OP-5), per credential'),
+  contactsRefreshed: metric('ContactsRefreshed', 'Count', 'batch-export', 'contacts the segment refresh went through'),
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Where the functions' code records a metric: Powertools Metrics on AWS, a counter locally. */
+export interface MetricsSink {
+  add(metric: MetricKey, value?: number, dimensions?: Readonly<Record<string, string>>): void;
+}
+
+/** Records nothing (tests that do not look at metrics). */
+export const NO_METRICS: MetricsSink = { add: () => undefined };
+
+/** Totals by metric (and dimension), kept in memory: the local stack's `/local/metrics`. */
+export class MetricTotals implements MetricsSink {
+  private readonly totals = new Map<string, number>();
+  add(metric: MetricKey, value = 1, dimensions: Readonly<Record<string, string>> = {}): void {
+    const key = [METRICS[metric].name, ...Object.entries(dimensions).map(([k, v]) => `${k}=${v}`)].join(' ');
+    this.totals.set(key, (this.totals.get(key) ?? 0) + value);
+  }
+  get(metric: MetricKey): number {
+    let sum = 0;
+    for (const [key, value] of this.totals) if (key === METRICS[metric].name || key.startsWith(`${METRICS[metric].name} `)) sum += value;
+    return sum;
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.totals].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
