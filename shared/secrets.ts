@@ -8,7 +8,8 @@
  * - Locally: environment variables of the same names; `set` plays a put-secret-value.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, parseSecrets, type Secrets } from './config.ts';
 import { ENV, SECRET_KEYS, SECRET_PLACEHOLDER } from './resources.ts';
 
