@@ -3,7 +3,7 @@
  * opportunity (TG-7). Tolerant of spacing ("iPhone15 Pro Max" = "iphone 15 pro max"), case,
  * script (蘋果15 = 苹果15) and one typo per word of five or more letters ("iphnoe", "айфоне").
  */
-import AhoCorasick from 'modern-ahocorasick';
+import { PhraseAutomaton } from './automaton.ts';
 import type { CatalogueConfig } from './config.ts';
 import type { ChineseFolding } from './normalise.ts';
 import { isHan, normaliseText } from './normalise.ts';
@@ -195,8 +195,8 @@ export function buildCatalogueIndex(
       compact.push({ pattern: joined, data });
     }
   });
-  const spacedMatcher = new AhoCorasick<AliasData>(spaced);
-  const compactMatcher = new AhoCorasick<AliasData>(compact);
+  const spacedMatcher = new PhraseAutomaton<AliasData>(spaced);
+  const compactMatcher = new PhraseAutomaton<AliasData>(compact);
   const corrector = new TypoCorrector(words);
 
   const match = (normalisedText: string): SkuMatch | null => {

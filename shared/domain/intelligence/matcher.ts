@@ -5,7 +5,7 @@
  * config makes the phrase a stem: `скидк*` matches скидка, скидку, скидки); Chinese phrases
  * match anywhere, since Chinese is written without spaces.
  */
-import AhoCorasick from 'modern-ahocorasick';
+import { PhraseAutomaton } from './automaton.ts';
 import type { ChineseFolding } from './normalise.ts';
 import { isWordChar, normaliseText } from './normalise.ts';
 
@@ -73,7 +73,7 @@ export function compileRuleMatcher(
       },
     });
   }
-  const automaton = new AhoCorasick<CompiledPhrase>(entries);
+  const automaton = new PhraseAutomaton<CompiledPhrase>(entries);
   const scan = (text: string): Hit[] => {
     const hits: Hit[] = [];
     for (const match of automaton.search(text)) {
