@@ -1,4 +1,5 @@
 /** The stored shape of a customer and a message (ID-2, IN-3). */
+import type { Consents } from './consent.ts';
 
 export type LeadSource = 'whatsapp' | 'whatsapp_ad';
 
@@ -38,6 +39,8 @@ export interface Contact {
   readonly activityScore?: number;
   readonly priority?: number;
   readonly customerLevel: string;
+  /** Consent per purpose (marketing), as state with when and how (CP-7); absent: unknown. */
+  readonly consent?: Consents;
   readonly crm?: { kind: string; id: string; syncedAt: number };
   /** Set when this contact turned out to be another one (identity evidence); the other holds its history too. */
   readonly mergedInto?: string;

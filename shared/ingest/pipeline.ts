@@ -17,6 +17,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, WebhookEvent } from '../domain/events.ts';
+import { consentCommands, consentFromMessage, type ConsentCommands } from '../domain/consent.ts';
+import { shippedIntelligence } from '../domain/intelligence/bundled.ts';
 import type { MessageAnalysis, MessageRecord } from '../domain/records.ts';
 import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
 import { maskPhone } from '../phone.ts';
@@ -47,6 +49,8 @@ export interface IngestDeps {
   readonly analyse: (text: string) => MessageAnalysis;
   /** phone_number_id → account name (IN-6); a message for another number is stored with a warning. */
   readonly accounts: Readonly<Record<string, string>>;
+  /** The consent commands (config/consent.json), folded like the rules; default the shipped ones. */
+  readonly consentCommands?: ConsentCommands;
   readonly now: () => number;
 }
 
@@ -75,6 +79,8 @@ interface Stored extends Prepared {
 
 export function createIngest(deps: IngestDeps) {
   const { store, identities, syncJobs, logger } = deps;
+  let consent: ConsentCommands | undefined;
+  const commands = () => (consent ??= deps.consentCommands ?? consentCommands(shippedIntelligence().folding));
 
   async function ingest(events: readonly WebhookEvent[]): Promise<IngestSummary> {
     const summary: IngestSummary = { messages: 0, duplicates: 0, statuses: 0, identityUpdates: 0, unprocessable: 0 };
@@ -187,6 +193,18 @@ export function createIngest(deps: IngestDeps) {
         { known: mine.some((s) => !s.created), now: mine[0]!.receivedAt },
       );
     });
+
+    // What the customer said about marketing (STOP, START, "please stop sending promotions"):
+    // the last word by the customer's time, on every delivery (a repeat changes nothing).
+    for (const s of stored) {
+      if (s.message.type === 'system') continue;
+      const state = consentFromMessage(s.message.text, (s.row ? s.row.analysis : s.analysis)?.intent, commands());
+      if (!state) continue;
+      const contactId = s.row?.contactId ?? s.contactId;
+      if (await store.contacts.recordConsent(contactId, 'marketing', { state, at: s.message.sentAt, source: 'whatsapp_message', wamid: s.message.wamid })) {
+        logger.info('marketing consent changed', { contactId, state, wamid: s.message.wamid });
+      }
+    }
 
     // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
     // SQS deduplication and the idempotent consumer make a second copy harmless.

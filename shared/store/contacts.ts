@@ -7,6 +7,7 @@
  * first); they are read back as `contact.hotWords`.
  */
 import { createHash } from 'node:crypto';
+import type { Consent, ConsentPurpose } from '../domain/consent.ts';
 import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageAnalysis } from '../domain/records.ts';
 import { stripKeys, type Item, type TableClient } from './client.ts';
 import { keys } from './keys.ts';
@@ -83,16 +84,21 @@ export interface StoredInsights {
   readonly segmentChangedAt?: number | undefined;
 }
 
+/** Contact attribute holding the consent of one purpose (a map: state, at, source, wamid). */
+export const CONSENT_PREFIX = 'consent_';
+
 /** A stored contact item as the domain sees it. */
 export function toContact(item: Item): Contact {
   const plain = stripKeys<Record<string, unknown>>(item);
   const hotWords: Record<string, number> = {};
+  const consent: Record<string, Consent> = {};
   const contact: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(plain)) {
     if (name.startsWith(HOT_WORD_PREFIX) && typeof value === 'number') hotWords[name.slice(HOT_WORD_PREFIX.length)] = value;
+    else if (name.startsWith(CONSENT_PREFIX) && value && typeof value === 'object') consent[name.slice(CONSENT_PREFIX.length)] = value as Consent;
     else contact[name] = value;
   }
-  return { ...(contact as unknown as Contact), hotWords };
+  return { ...(contact as unknown as Contact), hotWords, ...(Object.keys(consent).length && { consent }) };
 }
 
 export class ContactStore {
@@ -232,6 +238,23 @@ export class ContactStore {
       update: 'ADD mergedFrom :merged SET updatedAt = :at',
       values: { ':merged': new Set(merged), ':at': at },
     });
+  }
+
+  /**
+   * Records a consent if it is the last word (domain/consent.ts: the later one wins by the
+   * customer's time; at the same moment an opt-out wins). One conditional write: a late, older
+   * consent changes nothing, and recording the same one again changes nothing. True when recorded.
+   */
+  async recordConsent(contactId: string, purpose: ConsentPurpose, consent: Consent): Promise<boolean> {
+    const newer = '(attribute_not_exists(#c) OR #c.#at < :at';
+    const tieBreak = consent.state === 'opted_out' ? ' OR (#c.#at = :at AND #c.#state = :in)' : '';
+    const { applied } = await this.table.update(keys.contact(contactId), {
+      update: 'SET #c = :consent',
+      condition: `attribute_exists(pk) AND ${newer}${tieBreak})`,
+      names: { '#c': `${CONSENT_PREFIX}${purpose}`, '#at': 'at', ...(tieBreak && { '#state': 'state' }) },
+      values: { ':consent': { ...consent }, ':at': consent.at, ...(tieBreak && { ':in': 'opted_in' }) },
+    });
+    return applied;
   }
 
   /** Outbound delivery facts on the contact: last outbound (sent) and last read time (TG-6). */

@@ -388,6 +388,42 @@ describe('nothing acknowledged is lost (IN-5)', () => {
   });
 });
 
+describe('marketing consent as state (CP-7)', () => {
+  const consentOf = async (wamid: string) => (await h.runtime.store.contacts.get((await h.runtime.store.messages.get(wamid))!.contactId))?.consent?.marketing;
+
+  it('STOP opts the customer out, START later opts them in again, with when and how; "opt_out" stays only a message tag', async () => {
+    const c = newCustomer();
+    const t0 = Date.UTC(2026, 10, 30, 9);
+    const stop = newWamid();
+    await h.post(textMessage(c, 'STOP', { wamid: stop, at: t0 }));
+    expect(await consentOf(stop)).toEqual({ state: 'opted_out', at: t0, source: 'whatsapp_message', wamid: stop });
+    const start = newWamid();
+    await h.post(textMessage(c, 'START', { wamid: start, at: t0 + 60_000 }));
+    expect(await consentOf(start)).toMatchObject({ state: 'opted_in', at: t0 + 60_000, wamid: start });
+  });
+
+  it('an older STOP delivered late does not undo a later START; a redelivery changes nothing', async () => {
+    const c = newCustomer();
+    const t0 = Date.UTC(2026, 10, 30, 10);
+    const start = newWamid();
+    await h.post(textMessage(c, 'subscribe', { wamid: start, at: t0 + 60_000 }));
+    const late = newWamid();
+    await h.post(textMessage(c, 'unsubscribe', { wamid: late, at: t0 }));
+    await h.post(textMessage(c, 'unsubscribe', { wamid: late, at: t0 }));
+    expect(await consentOf(late)).toMatchObject({ state: 'opted_in', wamid: start });
+  });
+
+  it('a sentence that asks to stop promotions opts out; one that only mentions "start" changes nothing', async () => {
+    const c = newCustomer();
+    const asked = newWamid();
+    await h.post(textMessage(c, 'when does the sale start?', { wamid: asked }));
+    expect(await consentOf(asked)).toBeUndefined();
+    const stop = newWamid();
+    await h.post(textMessage(c, 'please stop sending me promotions', { wamid: stop }));
+    expect(await consentOf(stop)).toMatchObject({ state: 'opted_out', wamid: stop });
+  });
+});
+
 describe('conflicts between the CRM and WhatsApp are kept for review (ID-5)', () => {
   it('a query lists the conflicts of a day; recording one twice keeps one', async () => {
     const { resolveField } = await import('#shared/domain/intelligence/conflicts');
