@@ -139,10 +139,10 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
   },
   {
     id: 'segment-refresh',
-    cron: 'cron(0 3 * * ? *)',
+    cron: 'cron(0/15 3-4 * * ? *)',
     target: 'batch-export',
     task: 'segment-refresh',
-    description: 'Daily 3:00 segments and scores from history, for customers who went quiet (TG-3 churn)',
+    description: 'From 3:00, every 15 min to 4:45: segments and scores from history for customers who went quiet (TG-3 churn); each run carries on the night\'s refresh where the last stopped',
   },
   {
     id: 'credential-check',

@@ -5,15 +5,13 @@
  * and their segment change published; unchanged ones cost nothing.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { crmContactInput } from '#shared/crm/contact-input';
-import { insightsChanged } from '#shared/domain/insights';
 import type { CrmAdapter } from '#shared/crm/port';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
-import { describeError } from '#shared/observability';
 import { CREDENTIAL_MAX_AGE_DAYS, credentialAges, type CredentialAge, type SecretSource } from '#shared/secrets';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';
+import { REFRESH_DEFAULTS, runSegmentRefresh, type RefreshSettings } from '#shared/sync/segment-refresh';
 import { requeuePendingSync } from '#shared/sync/sweep';
 
 /** Messages younger than this are still on their first way to the CRM. */
@@ -30,11 +28,21 @@ export interface BatchDeps {
   readonly metrics?: MetricsSink;
   /** The secrets, for the age of the API tokens (OP-5). */
   readonly secrets?: SecretSource;
+  /** How the segment refresh scans (segments, page size, concurrency). */
+  readonly refresh?: Partial<RefreshSettings>;
   readonly now?: () => number;
+}
+
+export interface RunOptions {
+  /** What is left of the invocation (Lambda's getRemainingTimeInMillis). */
+  readonly remainingMs?: () => number;
+  /** Start a new segment refresh even if one finished tonight (a run by hand). */
+  readonly fresh?: boolean;
 }
 
 export interface BatchResult {
   readonly task: string;
+  readonly done?: boolean;
   readonly requeued?: number;
   readonly contacts?: number;
   readonly changed?: number;
@@ -46,36 +54,14 @@ export interface BatchResult {
 export function createBatchApp(deps: BatchDeps) {
   const now = deps.now ?? Date.now;
 
-  async function refreshSegments(): Promise<BatchResult> {
-    const at = now();
-    let contacts = 0;
-    let changed = 0;
-    const failures: string[] = [];
-    for await (const contact of deps.store.contacts.all()) {
-      if (contact.mergedInto) continue; // its history counts in the contact it became
-      contacts++;
-      try {
-        const insights = await deps.insights.compute(contact, at);
-        if (!insightsChanged(contact, insights)) continue;
-        // The CRM first: only once it has the change is it recorded here, so a failed CRM
-        // update is found changed again (and retried) by the next run.
-        if (contact.crm) {
-          const crm = deps.crm();
-          const result = await crm.upsertContact(crmContactInput(contact, insights, crm.kind));
-          if (contact.crm.kind !== crm.kind || contact.crm.id !== result.crmId) await deps.store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: result.crmId }, at);
-        }
-        await deps.insights.record(contact, insights, at, at);
-        changed++;
-      } catch (error) {
-        failures.push(contact.contactId);
-        deps.logger.warn('segment refresh failed for a contact; the others go on', { contactId: contact.contactId, reason: describeError(error) });
-      }
-    }
-    deps.logger.info('segments refreshed', { contacts, changed, failed: failures.length });
-    (deps.metrics ?? NO_METRICS).add('contactsRefreshed', contacts);
-    // A failed run is retried by the scheduler (then its DLQ and alarm); the refresh is idempotent.
-    if (failures.length) throw new Error(`segment refresh failed for ${failures.length} of ${contacts} contacts`);
-    return { task: 'segment-refresh', contacts, changed, failed: 0 };
+  async function refreshSegments(options: RunOptions): Promise<BatchResult> {
+    const outcome = await runSegmentRefresh(
+      { store: deps.store, insights: deps.insights, crm: deps.crm, logger: deps.logger, now },
+      { ...REFRESH_DEFAULTS, ...deps.refresh },
+      { remainingMs: options.remainingMs ?? (() => 14 * 60_000), ...(options.fresh && { fresh: true }) },
+    );
+    (deps.metrics ?? NO_METRICS).add('contactsRefreshed', outcome.contacts);
+    return { task: 'segment-refresh', ...outcome };
   }
 
   /** OP-5: every token's age as a metric (the alarm fires above 25 days), and a warning in the log. */
@@ -95,7 +81,7 @@ export function createBatchApp(deps: BatchDeps) {
   }
 
   return {
-    async run(task: string): Promise<BatchResult> {
+    async run(task: string, options: RunOptions = {}): Promise<BatchResult> {
       switch (task) {
         case 'sweep':
         case 'batch-sync': {
@@ -104,7 +90,7 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, requeued };
         }
         case 'segment-refresh':
-          return refreshSegments();
+          return refreshSegments(options);
         case 'credential-check':
           return checkCredentials();
         default:

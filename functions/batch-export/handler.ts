@@ -12,6 +12,8 @@ import { createBatchApp, type BatchResult } from './app.ts';
 /** The scheduled tasks of the night window (shared/resources.ts SCHEDULES). */
 interface ScheduledTask {
   readonly task: string;
+  /** Start a new segment refresh even if one finished tonight (a run by hand). */
+  readonly fresh?: boolean;
 }
 
 const app = once(async () => {
@@ -31,4 +33,4 @@ const app = once(async () => {
 export const handler = middy<ScheduledTask, BatchResult>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler(async (event) => (await app()).run(event.task));
+  .handler(async (event, context) => (await app()).run(event.task, { remainingMs: () => context.getRemainingTimeInMillis(), ...(event.fresh === true && { fresh: true }) }));

@@ -42,9 +42,13 @@ export function contactInsights(
   now: number,
 ): ContactInsights {
   // System notices (a number change …) are Meta speaking, not the customer.
-  const messages = history
+  const messages: { direction: 'inbound' | 'outbound'; at: number; intent?: string }[] = history
     .filter((m) => m.type !== 'system')
     .map((m) => ({ direction: m.direction, at: m.sentAt, ...(m.analysis && { intent: m.analysis.intent }) }));
+  // The history read covers the insight window only; a customer whose last message is older still
+  // wrote to us (churned, not new). Their last message stands for all they wrote before the window.
+  const last = contact.lastInboundAt;
+  if (last !== undefined && !messages.some((m) => m.direction === 'inbound' && m.at >= last)) messages.push({ direction: 'inbound', at: last });
   const segment = segmentOf(messages, now);
   const activity = activityScore(messages, now);
   const sent = contact.lastOutboundAt;

@@ -89,9 +89,11 @@ export class TableClient {
   }
 
   /** Writes an item; with a condition, false when the condition did not hold (nothing written). */
-  async put(item: Item, condition?: string): Promise<boolean> {
+  async put(item: Item, condition?: string, values?: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.name, Item: item, ...(condition && { ConditionExpression: condition }) }));
+      await this.db.send(
+        new PutCommand({ TableName: this.name, Item: item, ...(condition && { ConditionExpression: condition }), ...(values && { ExpressionAttributeValues: values }) }),
+      );
       return true;
     } catch (error) {
       if (condition && isConditionalCheckFailed(error)) return false;

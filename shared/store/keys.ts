@@ -8,6 +8,8 @@
  * | message   | MESSAGE#<wamid>             | MESSAGE   | CONTACT#<id> / MSG#<sentAt>#<wamid> | <PENDING|FAILED>#SYNC#<shard> / <at>#<wamid> |
  * | raw event | RAW#<sha256>                | RAW       | RAW#<day> / <receivedAt>         |                               |
  * | conflict  | CONFLICT#<day>              | <at>#<contactId>#<field> |                   |                               |
+ * | job run   | JOB#<job>                   | CURRENT   |                                  |                               |
+ * | outbound  | OUTBOUND#<our id>           | OUTBOUND  | (room for our own sent messages: the wamid is known only after the send) | |
  */
 import { createHash } from 'node:crypto';
 
@@ -35,6 +37,9 @@ export const keys = {
     gsi2pk: `${state}#SYNC#${shardOf(wamid)}`,
     gsi2sk: `${new Date(receivedAt).toISOString()}#${wamid}`,
   }),
+  jobRun: (job: string) => ({ pk: `JOB#${job}`, sk: 'CURRENT' }),
+  /** Our own outbound message, keyed by our id (the wamid is only known once Meta answered). */
+  outbound: (id: string) => ({ pk: `OUTBOUND#${id}`, sk: 'OUTBOUND' }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,
   /** The raw-events partition of one UTC day, YYYY-MM-DD. */
   rawDayOf: (day: string) => `RAW#${day}`,

@@ -7,6 +7,7 @@ import { TableClient, type TableOptions } from './client.ts';
 import { ConflictStore } from './conflicts.ts';
 import { ContactStore } from './contacts.ts';
 import { IdentityStore } from './identities.ts';
+import { JobRunStore } from './jobs.ts';
 import { MessageStore } from './messages.ts';
 import { RawEventStore, type RawArchive } from './raw-events.ts';
 import { SyncStateStore } from './sync-state.ts';
@@ -19,6 +20,7 @@ export interface Store {
   readonly identities: IdentityStore;
   readonly conflicts: ConflictStore;
   readonly rawEvents: RawEventStore;
+  readonly jobs: JobRunStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
@@ -32,5 +34,6 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions, a
     identities: new IdentityStore(table),
     conflicts: new ConflictStore(table),
     rawEvents: new RawEventStore(table, archive),
+    jobs: new JobRunStore(table),
   };
 }

@@ -30,6 +30,11 @@ export class ContactInsightsKeeper {
 
   /** What the contact's history says at `now`, the histories of every contact merged into it included. */
   async compute(contact: Contact, now: number): Promise<ContactInsights> {
+    // Nothing in the window (and no other history merged in): the history read would be empty.
+    const since = now - INSIGHT_WINDOW_MS;
+    if (!contact.mergedFrom?.length && (contact.lastInboundAt ?? -Infinity) < since && (contact.lastOutboundAt ?? -Infinity) < since) {
+      return contactInsights(contact, [], this.deps.intelligence, now);
+    }
     const ids = await this.absorbed(contact);
     const parts = await Promise.all(ids.map((id) => this.deps.store.messages.history(id, now - INSIGHT_WINDOW_MS, HISTORY_FIELDS)));
     const history: MessageRecord[] = parts.flat().sort((a, b) => a.sentAt - b.sentAt);

@@ -139,7 +139,7 @@ describe('the nightly segment refresh (TG-3: churned after more than 60 days)', 
         crm: () => createCrmAdapter(stack.runtime.config, stack.runtime.secretSource),
         logger: { info: () => undefined, warn: () => undefined },
         now: () => at,
-      }).run('segment-refresh');
+      }).run('segment-refresh', { fresh: true });
 
     await refreshAt(sentAt + 60 * DAY);
     expect((await contactOf(wamid))?.segment).not.toBe('churned');
@@ -170,7 +170,7 @@ describe('the nightly segment refresh (TG-3: churned after more than 60 days)', 
         crm: () => createCrmAdapter(stack.runtime.config, stack.runtime.secretSource),
         logger: { info: () => undefined, warn: () => undefined },
         now: () => at,
-      }).run('segment-refresh');
+      }).run('segment-refresh', { fresh: true });
     const later = sentAt + 61 * DAY;
     // The CRM fails every contact update of the first refresh.
     crmOf(stack).setFaults(Array.from({ length: 500 }, () => ({ method: 'PATCH', path: /\/contacts\//, status: 503 })));

@@ -72,3 +72,45 @@ describe('what the refresh sends to the CRM', () => {
     expect(mine!.knownCrmId).toBeUndefined();
   });
 });
+
+describe('a refresh that does not fit in one invocation (hardening, defect 12)', () => {
+  it('stops when its time is up and the next invocation carries on where it stopped: every contact refreshed once', async () => {
+    // A table of its own, so that only these contacts are scanned.
+    const { startLocalServices } = await import('#local/services');
+    const { createRuntime } = await import('#shared/runtime');
+    const services = await startLocalServices({});
+    try {
+      const runtime = await createRuntime({ ...services.env, WHATSAPP_APP_SECRET: 'refresh-secret', WHATSAPP_VERIFY_TOKEN: 'refresh-token' }, services.overrides);
+      const t0 = Date.UTC(2026, 9, 1);
+      for (let i = 0; i < 60; i++) {
+        await runtime.store.contacts.applyInbound(`ct_resume_${i}`, [{ wamid: `wamid.resume${i}`, receivedAt: t0, sentAt: t0, phoneNumberId: '1' }], { leadSource: 'whatsapp', bsuid: `HK.resume${i}` }, { now: t0 });
+      }
+      const { crm, upserts } = recordingCrm();
+      const app = createBatchApp({
+        store: runtime.store,
+        syncJobs: runtime.syncQueue,
+        insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence() }),
+        crm: () => crm,
+        logger: { info: () => undefined, warn: () => undefined },
+        now: () => t0 + 61 * DAY,
+        refresh: { segments: 2, pageSize: 10, concurrency: 4 },
+      });
+      // Time for two pages of one invocation, then the time is up.
+      let pages = 0;
+      const first = await app.run('segment-refresh', { remainingMs: () => (pages++ < 2 ? 600_000 : 0) });
+      expect(first).toMatchObject({ task: 'segment-refresh', done: false });
+      expect(first.contacts).toBeGreaterThan(0);
+      expect(first.contacts).toBeLessThan(60);
+      const second = await app.run('segment-refresh', { remainingMs: () => 600_000 });
+      expect(second).toMatchObject({ done: true });
+      expect(first.contacts! + second.contacts!).toBe(60);
+      const refreshed = await Promise.all(Array.from({ length: 60 }, (_, i) => runtime.store.contacts.get(`ct_resume_${i}`)));
+      expect(refreshed.every((c) => c?.segment === 'churned')).toBe(true);
+      // A third invocation the same night has nothing left to do.
+      expect(await app.run('segment-refresh', { remainingMs: () => 600_000 })).toMatchObject({ done: true, contacts: 0, skipped: expect.stringMatching(/already/) });
+      expect(upserts).toEqual([]);
+    } finally {
+      await services.stop();
+    }
+  });
+});

@@ -83,3 +83,17 @@ describe('CRM properties of a contact (SY-8, ID-6)', () => {
     expect(text.startsWith('w24:24;w23:23')).toBe(true);
   });
 });
+
+describe('customers silent for longer than the history read (61 days)', () => {
+  it('a customer whose last message is 90 days old is churned, not new', () => {
+    const silent = contact({ lastInboundAt: now - 90 * DAY, inboundCount: 3 });
+    expect(contactInsights(silent, [], shippedIntelligence(), now).segment).toBe('churned');
+    expect(contactInsights(contact(), [], shippedIntelligence(), now).segment).toBe('new');
+  });
+
+  it('the last message is not counted twice when the history holds it', () => {
+    const q = question(2);
+    const insights = contactInsights(contact({ lastInboundAt: q.sentAt }), [q], shippedIntelligence(), now);
+    expect(insights.segment).toBe('potential');
+  });
+});
