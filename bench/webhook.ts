@@ -40,7 +40,7 @@ export interface WebhookBenchResult {
   readonly ratio: number;
 }
 
-export async function benchWebhook(options: WebhookBenchOptions): Promise<WebhookBenchResult> {
+export async function benchWebhook(options: WebhookBenchOptions, alsoOnThisStack?: (stack: StackProcess) => Promise<void>): Promise<WebhookBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scrm-bench-'));
   const stack = await startStackProcess(dataDir);
   try {
@@ -94,6 +94,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
     });
     const directPerSecond = await stack.direct(options.concurrency, options.throughputSeconds, customers);
+    await alsoOnThisStack?.(stack);
 
     return {
       options,
@@ -113,7 +114,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
   }
 }
 
-interface StackProcess {
+export interface StackProcess {
   readonly url: string;
   readonly webhookUrl: string;
   readonly crmUrl: string;
@@ -182,24 +183,4 @@ async function syncedMessages(url: string, filter: (m: SyncedMessage) => boolean
 async function crmCalls(crmUrl: string): Promise<number> {
   const stats = (await (await fetch(`${crmUrl}/_local/stats`)).json()) as Record<string, number>;
   return stats['total'] ?? 0;
-}
-
-export function webhookMarkdown(r: WebhookBenchResult): string {
-  const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const o = r.options;
-  return [
-    `Load: ${o.rate} deliveries/s for ${o.seconds} s (${r.sent} messages, ${o.customers} customers known to the CRM), open loop; ${r.failed} failed.`,
-    '',
-    '| measure | value | target |',
-    '|---|---:|---|',
-    `| webhook answer p50 | ${ms(r.answerMs.p50)} | |`,
-    `| webhook answer p99 | ${ms(r.answerMs.p99)} | < 100 ms ${r.answerMs.p99 < 100 ? '✅' : '❌'} |`,
-    `| webhook answer p99 by 10 s of load | ${r.answerP99By10s.map((v) => v.toFixed(0)).join(' · ')} ms | |`,
-    `| webhook → communication in CRM p50 | ${ms(r.crmMs.p50)} | |`,
-    `| webhook → communication in CRM p95 | ${ms(r.crmMs.p95)} | < 500 ms ${r.crmMs.p95 < 500 ? '✅' : '❌'} |`,
-    `| CRM calls per message (known contact) | ${r.crmCallsPerKnownMessage.toFixed(2)} | ≤ 2 ${r.crmCallsPerKnownMessage <= 2 ? '✅' : '❌'} |`,
-    `| webhook throughput, ${o.concurrency} senders | ${r.webhookPerSecond.toFixed(0)} msg/s | |`,
-    `| same DynamoDB + SQS calls made directly | ${r.directPerSecond.toFixed(0)} msg/s | |`,
-    `| ratio | ${r.ratio.toFixed(2)} | ≥ 0.8 ${r.ratio >= 0.8 ? '✅' : '❌'} |`,
-  ].join('\n');
 }

@@ -97,7 +97,6 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     async stop() {
       clients.dynamodb.destroy();
       clients.sqs.destroy();
-      clients.s3.destroy();
       await fauxqs.stop();
       await dynamo.stop();
     },

@@ -10,7 +10,7 @@ import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { createCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { LocalEventBus } from '#shared/events/bus';
-import { MetricTotals } from '#shared/metric-names';
+import { MetricTotals } from './metrics.ts';
 import { logger as defaultLogger } from '#shared/observability';
 import { ENV, SYNC_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
@@ -106,6 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       HUBSPOT_API_BASE: crmUrl,
     };
     const runtime = await createRuntime(env, services.overrides);
+    stoppers.push(async () => runtime.bucket?.destroy());
     const crm = createCrmAdapter(runtime.config, runtime.secretSource);
     if (localCrm) {
       await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });

@@ -1,97 +1,15 @@
 /**
- * Wires the adapters a function needs from its configuration, once per process. Lambda
- * handlers and the local stack both build their dependencies here, so the code that runs
- * locally is the code that ships.
+ * Wires the adapters a function needs from its configuration, once per process. Lambda handlers
+ * and the local stack both build their dependencies here, so the code that runs locally is the
+ * code that ships. This is the runtime with every store; runtime-core.ts builds it.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig, type RuntimeConfig, type Secrets } from './config.ts';
-import { secretSourceFor, type SecretSource } from './secrets.ts';
-import { analyseMessage } from './domain/analysis.ts';
-import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
-import { SqsSyncQueue } from './queue/sync-jobs.ts';
-import { IdentityResolver } from './identity/resolver.ts';
-import { DataBucket } from './storage/bucket.ts';
+import { createRuntimeWith, type AwsOverrides, type Runtime as RuntimeWith } from './runtime-core.ts';
 import { createStore, type Store } from './store/store.ts';
 
-/** Endpoint and credential overrides: set by the local stack and tests, absent on AWS. */
-export interface AwsOverrides {
-  readonly region?: string;
-  readonly dynamodbEndpoint?: string;
-  readonly sqsEndpoint?: string;
-  /** S3 API endpoint (path-style addressing), e.g. the local fauxqs. */
-  readonly s3Endpoint?: string;
-  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
-}
+export { createAwsClients, once, type AwsClients, type AwsOverrides } from './runtime-core.ts';
 
-export function createAwsClients(overrides: AwsOverrides = {}) {
-  const common = {
-    ...(overrides.region && { region: overrides.region }),
-    ...(overrides.credentials && { credentials: overrides.credentials }),
-    maxAttempts: 3,
-  };
-  const dynamodb = new DynamoDBClient({ ...common, ...(overrides.dynamodbEndpoint && { endpoint: overrides.dynamodbEndpoint }) });
-  return {
-    dynamodb,
-    documents: DynamoDBDocumentClient.from(dynamodb, {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
-    sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
-    s3: new S3Client({ ...common, ...(overrides.s3Endpoint && { endpoint: overrides.s3Endpoint, forcePathStyle: true }) }),
-    eventBridge: new EventBridgeClient(common),
-  };
-}
-export type AwsClients = ReturnType<typeof createAwsClients>;
+export type Runtime = RuntimeWith<Store>;
 
-export interface Runtime {
-  readonly config: RuntimeConfig;
-  /** The secrets as read at start (validated: a missing one fails the start, naming it). */
-  readonly secrets: Secrets;
-  /** The secrets as they are now: read with a TTL, and again on demand (a rotated token). */
-  readonly secretSource: SecretSource;
-  readonly clients: AwsClients;
-  readonly store: Store;
-  readonly identities: IdentityResolver;
-  readonly syncQueue: SqsSyncQueue;
-  readonly analyse: typeof analyseMessage;
-  /** Domain events: the EventBridge bus when SCRM_EVENT_BUS_NAME is set (the local stack brings its own). */
-  readonly events: DomainEventBus | undefined;
-}
-
-export async function createRuntime(
-  env: Record<string, string | undefined> = process.env,
-  overrides: AwsOverrides = {},
-): Promise<Runtime> {
-  const config = loadRuntimeConfig(env);
-  const secretSource = secretSourceFor(env);
-  const secrets = await secretSource.current();
-  const clients = createAwsClients(overrides);
-  const bucket = config.bucketName ? new DataBucket(clients.s3, config.bucketName) : undefined;
-  const store = createStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays }, bucket);
-  return {
-    config,
-    secrets,
-    secretSource,
-    clients,
-    store,
-    identities: new IdentityResolver(store),
-    syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
-    analyse: analyseMessage,
-    events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,
-  };
-}
-
-/** A lazily built, memoised value; a failed build is retried on the next call. */
-export function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
+export function createRuntime(env: Record<string, string | undefined> = process.env, overrides: AwsOverrides = {}): Promise<Runtime> {
+  return createRuntimeWith(createStore, env, overrides);
 }

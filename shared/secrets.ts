@@ -11,7 +11,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, parseSecrets, type Secrets } from './config.ts';
-import { ENV, SECRET_KEYS, SECRET_PLACEHOLDER } from './resources.ts';
+import { ENV, SECRET_KEYS } from './resources.ts';
 
 /** Longest a secret value is used before it is read again. */
 export const SECRET_MAX_AGE_SECONDS = 300;
@@ -23,39 +23,6 @@ export interface SecretSource {
   refresh(): Promise<Secrets>;
   /** When the secret's current value was written (put-secret-value), if the source knows. */
   writtenAt(): Promise<number | undefined>;
-}
-
-/** Tokens older than this are alarmed (OP-5: rotate at least every 30 days). */
-export const CREDENTIAL_MAX_AGE_DAYS = 25;
-
-export interface CredentialAge {
-  readonly credential: 'hubspot' | 'whatsapp';
-  /** Whole days and tenths since the last rotation; undefined when no rotation date is known. */
-  readonly ageDays: number | undefined;
-  /** Where the date came from. */
-  readonly source: 'rotated-at' | 'secret-version' | 'unknown';
-}
-
-/**
- * The age of every token the secrets hold (OP-5): from its `<KEY>_ROTATED_AT`, else from when the
- * secret's value was last written, else unknown.
- */
-export async function credentialAges(source: SecretSource, now: number): Promise<CredentialAge[]> {
-  const secrets = await source.refresh();
-  const written = await source.writtenAt();
-  const ages: CredentialAge[] = [];
-  const age = (at: number) => Math.round(((now - at) / 86_400_000) * 10) / 10;
-  const tokens = [
-    ['hubspot', secrets.hubspotAccessToken, secrets.rotatedAt.hubspotAccessToken],
-    ['whatsapp', secrets.whatsappAccessToken, secrets.rotatedAt.whatsappAccessToken],
-  ] as const;
-  for (const [credential, token, rotatedAt] of tokens) {
-    if (!token || token === SECRET_PLACEHOLDER) continue;
-    if (rotatedAt !== undefined) ages.push({ credential, ageDays: age(rotatedAt), source: 'rotated-at' });
-    else if (written !== undefined) ages.push({ credential, ageDays: age(written), source: 'secret-version' });
-    else ages.push({ credential, ageDays: undefined, source: 'unknown' });
-  }
-  return ages;
 }
 
 /** The one JSON secret in Secrets Manager. */

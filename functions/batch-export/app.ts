@@ -7,7 +7,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CrmAdapter } from '#shared/crm/port';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
-import { CREDENTIAL_MAX_AGE_DAYS, credentialAges, type CredentialAge, type SecretSource } from '#shared/secrets';
+import { CREDENTIAL_MAX_AGE_DAYS, credentialAges, type CredentialAge } from '#shared/credentials';
+import type { SecretSource } from '#shared/secrets';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';

@@ -12,7 +12,7 @@ import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import type { IdentityResolver } from '#shared/identity/resolver';
 import { createIngest, type IngestSummary } from '#shared/ingest/pipeline';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
-import type { Store } from '#shared/store/store';
+import type { IngestStore } from '#shared/store/ingest-store';
 import { parseWebhook } from '#shared/whatsapp/inbound';
 import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
 import { isValidSignature } from '#shared/whatsapp/signature';
@@ -22,7 +22,7 @@ export interface WebhookDeps {
   readonly config: Pick<RuntimeConfig, 'defaultRegion' | 'webhookMaxBodyBytes' | 'accounts'>;
   /** The app secret and verify token as they are now (read with a TTL; again when a signature does not match). */
   readonly secretSource: SecretSource;
-  readonly store: Store;
+  readonly store: IngestStore;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;

@@ -3,11 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
-import { createRuntime, once } from '#shared/runtime';
+import { createRuntimeWith, once } from '#shared/runtime-core';
+import { createIngestStore } from '#shared/store/ingest-store';
 import { createWebhookApp } from './app.ts';
 
 const app = once(async () => {
-  const runtime = await createRuntime();
+  const runtime = await createRuntimeWith(createIngestStore);
   return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics: cloudWatchMetrics });
 });
 

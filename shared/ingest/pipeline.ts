@@ -27,7 +27,7 @@ import { isValidationError } from '../store/client.ts';
 import type { ContactSeed, InboundEffect } from '../store/contacts.ts';
 import { sha256Hex, type IdentityKey } from '../store/keys.ts';
 import type { StoredMessage } from '../store/messages.ts';
-import type { Store } from '../store/store.ts';
+import type { IngestStore } from '../store/ingest-store.ts';
 
 /**
  * Groups of one delivery handled at the same time. Each call is a few milliseconds of waiting on
@@ -41,7 +41,7 @@ export const ROW_CONCURRENCY = 16;
 export const JOB_LANES = 8;
 
 export interface IngestDeps {
-  readonly store: Store;
+  readonly store: IngestStore;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
   readonly logger: Pick<Logger, 'info' | 'warn'>;

@@ -1,39 +1,28 @@
 /**
  * The single table, one store per aggregate over one small client: contacts, messages (and their
- * sync state), identities, conflicts and raw events. Created once per process (shared/runtime.ts).
+ * sync state), identities, conflicts, raw events and job runs. Created once per process
+ * (shared/runtime.ts); the webhook takes the ingest stores only (ingest-store.ts).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TableClient, type TableOptions } from './client.ts';
+import type { TableOptions } from './client.ts';
 import { ConflictStore } from './conflicts.ts';
-import { ContactStore } from './contacts.ts';
-import { IdentityStore } from './identities.ts';
+import { createIngestStore, type IngestStore } from './ingest-store.ts';
 import { JobRunStore } from './jobs.ts';
-import { MessageStore } from './messages.ts';
-import { RawEventStore, type RawArchive } from './raw-events.ts';
+import type { RawArchive } from './raw-events.ts';
 import { SyncStateStore } from './sync-state.ts';
 
-export interface Store {
-  readonly table: TableClient;
-  readonly contacts: ContactStore;
-  readonly messages: MessageStore;
+export interface Store extends IngestStore {
   readonly syncState: SyncStateStore;
-  readonly identities: IdentityStore;
   readonly conflicts: ConflictStore;
-  readonly rawEvents: RawEventStore;
   readonly jobs: JobRunStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
-  const table = new TableClient(db, options);
-  const messages = new MessageStore(table);
+  const ingest = createIngestStore(db, options, archive);
   return {
-    table,
-    contacts: new ContactStore(table),
-    messages,
-    syncState: new SyncStateStore(table, messages),
-    identities: new IdentityStore(table),
-    conflicts: new ConflictStore(table),
-    rawEvents: new RawEventStore(table, archive),
-    jobs: new JobRunStore(table),
+    ...ingest,
+    syncState: new SyncStateStore(ingest.table, ingest.messages),
+    conflicts: new ConflictStore(ingest.table),
+    jobs: new JobRunStore(ingest.table),
   };
 }

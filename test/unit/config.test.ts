@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadRuntimeConfig } from '#shared/config';
-import { SECRET_MAX_AGE_SECONDS, SecretsManagerSource, credentialAges, secretSourceFor } from '#shared/secrets';
+import { credentialAges } from '#shared/credentials';
+import { SECRET_MAX_AGE_SECONDS, SecretsManagerSource, secretSourceFor } from '#shared/secrets';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../helpers/secrets-manager.ts';
 
 const minimal = {
@@ -97,7 +98,7 @@ describe('token age (OP-5)', () => {
   const now = Date.UTC(2026, 11, 1, 0, 30);
   it('a token rotated 26 days ago is 26 days old and over the 25-day line; the daily check counts it as a metric', async () => {
     const { createBatchApp } = await import('#functions/batch-export/app');
-    const { MetricTotals } = await import('#shared/metric-names');
+    const { MetricTotals } = await import('#local/metrics');
     const secrets = secretSourceFor({
       WHATSAPP_APP_SECRET: 'abcdefgh',
       WHATSAPP_VERIFY_TOKEN: 'verify-me',

@@ -1,0 +1,106 @@
+/**
+ * Wires the adapters a function needs from its configuration, once per process (runtime.ts has
+ * the whole store; this module lets a function choose a smaller one). Lambda
+ * handlers and the local stack both build their dependencies here, so the code that runs
+ * locally is the code that ships.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadRuntimeConfig, type RuntimeConfig, type Secrets } from './config.ts';
+import { secretSourceFor, type SecretSource } from './secrets.ts';
+import { analyseMessage } from './domain/analysis.ts';
+import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
+import { SqsSyncQueue } from './queue/sync-jobs.ts';
+import { IdentityResolver } from './identity/resolver.ts';
+import { DataBucket } from './storage/bucket.ts';
+import type { IngestStore, StoreFactory } from './store/ingest-store.ts';
+
+/** Endpoint and credential overrides: set by the local stack and tests, absent on AWS. */
+export interface AwsOverrides {
+  readonly region?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly sqsEndpoint?: string;
+  /** S3 API endpoint (path-style addressing), e.g. the local fauxqs. */
+  readonly s3Endpoint?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createAwsClients(overrides: AwsOverrides = {}) {
+  const common = {
+    ...(overrides.region && { region: overrides.region }),
+    ...(overrides.credentials && { credentials: overrides.credentials }),
+    maxAttempts: 3,
+  };
+  const dynamodb = new DynamoDBClient({ ...common, ...(overrides.dynamodbEndpoint && { endpoint: overrides.dynamodbEndpoint }) });
+  return {
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+    sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
+    /** Settings of the S3 client, made on first use (storage/bucket.ts). */
+    s3Config: { ...common, ...(overrides.s3Endpoint && { endpoint: overrides.s3Endpoint, forcePathStyle: true }) },
+    eventBridge: new EventBridgeClient(common),
+  };
+}
+export type AwsClients = ReturnType<typeof createAwsClients>;
+
+export interface Runtime<S extends IngestStore = IngestStore> {
+  readonly config: RuntimeConfig;
+  /** The secrets as read at start (validated: a missing one fails the start, naming it). */
+  readonly secrets: Secrets;
+  /** The secrets as they are now: read with a TTL, and again on demand (a rotated token). */
+  readonly secretSource: SecretSource;
+  readonly clients: AwsClients;
+  readonly store: S;
+  /** The data bucket, when SCRM_BUCKET_NAME is set. */
+  readonly bucket: DataBucket | undefined;
+  readonly identities: IdentityResolver;
+  readonly syncQueue: SqsSyncQueue;
+  readonly analyse: typeof analyseMessage;
+  /** Domain events: the EventBridge bus when SCRM_EVENT_BUS_NAME is set (the local stack brings its own). */
+  readonly events: DomainEventBus | undefined;
+}
+
+/**
+ * The runtime with the store `makeStore` builds: the webhook takes the stores ingest needs only
+ * (store/ingest-store.ts), so its bundle carries no other; the rest take them all (runtime.ts).
+ */
+export async function createRuntimeWith<S extends IngestStore>(
+  makeStore: StoreFactory<S>,
+  env: Record<string, string | undefined> = process.env,
+  overrides: AwsOverrides = {},
+): Promise<Runtime<S>> {
+  const config = loadRuntimeConfig(env);
+  const secretSource = secretSourceFor(env);
+  const secrets = await secretSource.current();
+  const clients = createAwsClients(overrides);
+  const bucket = config.bucketName ? new DataBucket(clients.s3Config, config.bucketName) : undefined;
+  const store = makeStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays }, bucket);
+  return {
+    config,
+    secrets,
+    secretSource,
+    clients,
+    store,
+    bucket,
+    identities: new IdentityResolver(store),
+    syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
+    analyse: analyseMessage,
+    events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,
+  };
+}
+
+/** A lazily built, memoised value; a failed build is retried on the next call. */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The stores a delivery's ingest needs — contacts, messages, identities, raw events — over the one
+ * table client. The webhook is built with these only (store.ts adds the others).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TableClient, type TableOptions } from './client.ts';
+import { ContactStore } from './contacts.ts';
+import { IdentityStore } from './identities.ts';
+import { MessageStore } from './messages.ts';
+import { RawEventStore, type RawArchive } from './raw-events.ts';
+
+export interface IngestStore {
+  readonly table: TableClient;
+  readonly contacts: ContactStore;
+  readonly messages: MessageStore;
+  readonly identities: IdentityStore;
+  readonly rawEvents: RawEventStore;
+}
+
+export type StoreFactory<S extends IngestStore> = (db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive) => S;
+
+export function createIngestStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): IngestStore {
+  const table = new TableClient(db, options);
+  return {
+    table,
+    contacts: new ContactStore(table),
+    messages: new MessageStore(table),
+    identities: new IdentityStore(table),
+    rawEvents: new RawEventStore(table, archive),
+  };
+}
