@@ -127,10 +127,19 @@ export interface StackProcess {
 /** The local stack as `npm start` builds it, in its own process (Meta is not in ours). */
 async function startStackProcess(dataDir: string): Promise<StackProcess> {
   const port = await freePort();
+  // The CRM stand-in in a process of its own: HubSpot does not share our functions' event loop.
+  const crm = spawn(process.execPath, ['--import', 'tsx', 'local/hubspot/start.ts'], {
+    env: { ...process.env, PORT: String(await freePort()), SCRM_DATA_DIR: join(dataDir, 'crm'), HUBSPOT_ACCESS_TOKEN: 'bench-hubspot-token', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const crmUrl = await new Promise<string>((resolve, reject) => {
+    crm.once('exit', () => reject(new Error('bench: the CRM process exited')));
+    crm.on('message', (message: { kind: string; url?: string }) => message.kind === 'ready' && resolve(message.url!));
+  });
   // BENCH_CPU_PROF=<dir> writes a CPU profile of the stack process there (open it in Chrome DevTools).
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/stack-worker.ts'], {
-    env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir, WHATSAPP_APP_SECRET: 'bench-app-secret', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir, WHATSAPP_APP_SECRET: 'bench-app-secret', POWERTOOLS_LOG_LEVEL: 'SILENT', HUBSPOT_API_BASE: crmUrl, HUBSPOT_ACCESS_TOKEN: 'bench-hubspot-token' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const next = <T>(kind: string) =>
@@ -158,6 +167,9 @@ async function startStackProcess(dataDir: string): Promise<StackProcess> {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ kind: 'stop' });
       await exited;
+      const crmExited = new Promise((resolve) => crm.once('exit', resolve));
+      crm.send({ kind: 'stop' });
+      await crmExited;
     },
   };
 }

@@ -1,29 +1,29 @@
 /**
  * The whole system on one machine: AWS-compatible services on loopback, the real function code
  * behind an API Gateway stand-in and SQS event-source pollers, a local HubSpot-compatible CRM,
- * and the pending-sync sweep. `npm start`, the end-to-end tests and the bench all start this.
+ * and the pending-sync sweep. dynalite and the sync function run on threads of their own, so the
+ * webhook, the store and the CRM sync do not share one event loop (on AWS they are apart too). `npm start`, the end-to-end tests and the bench all start this.
  */
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { setupHubSpot } from '#shared/crm/hubspot/adapter';
-import { createCrmAdapter } from '#shared/crm/factory';
-import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { LocalEventBus } from '#shared/events/bus';
 import { MetricTotals } from './metrics.ts';
 import { logger as defaultLogger } from '#shared/observability';
-import { ENV, SYNC_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
+import { ENV, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
 import { requeuePendingSync } from '#shared/sync/sweep';
 import { createRedriveApp } from '#functions/retry/app';
-import { createSyncApp, type SyncDeps } from '#functions/sync/app';
+import type { SyncDeps } from '#functions/sync/app';
 import { createWebhookApp } from '#functions/webhook/app';
 import { startApiGateway } from './api-gateway.ts';
-import { startEventSource } from './event-source.ts';
 import { startLocalHubSpot, type LocalHubSpot } from './hubspot/server.ts';
 import { contactsView, rawEventsView } from './inspect.ts';
 import { startLocalServices, type LocalServices } from './services.ts';
+import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
 
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
@@ -107,7 +107,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runtime = await createRuntime(env, services.overrides);
     stoppers.push(async () => runtime.bucket?.destroy());
-    const crm = createCrmAdapter(runtime.config, runtime.secretSource);
     if (localCrm) {
       await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });
     }
@@ -116,34 +115,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
     const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics });
-    const sync = createSyncApp({
-      store: runtime.store,
-      crm,
-      sqs: runtime.clients.sqs,
-      jobs: runtime.syncQueue,
-      queueUrl: services.queueUrls.sync,
-      dlqUrl: services.queueUrls.syncDlq,
-      config: runtime.config.sync,
-      logger,
-      intelligence: shippedIntelligence(),
-      events,
-      metrics,
-      ...(options.onSynced && { onSynced: options.onSynced }),
-    });
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
 
     if (options.pollers !== false) {
-      const poller = startEventSource({
-        sqs: runtime.clients.sqs,
-        queueUrl: services.queueUrls.sync,
-        batchSize: SYNC_QUEUE.batchSize,
-        concurrency: 4,
-        handler: (event, context) => sync.handle(event, context),
-        // What Lambda gives the sync function on AWS (resources.ts), whatever the local retry pause.
-        timeoutMs: syncFunctionTimeoutSeconds() * 1000,
-        onError: (error) => logger.warn('sync poller error', { error: String(error) }),
-      });
-      stoppers.push(() => poller.stop());
+      // The sync function and its poller on their own thread (local/sync-worker.ts).
+      const worker = await startSyncWorker(
+        {
+          env,
+          overrides: services.overrides,
+          queueUrl: services.queueUrls.sync,
+          dlqUrl: services.queueUrls.syncDlq,
+          // What Lambda gives the sync function on AWS (resources.ts), whatever the local retry pause.
+          timeoutMs: syncFunctionTimeoutSeconds() * 1000,
+          concurrency: 4,
+          forwardLogs: options.logger !== undefined,
+          reportSynced: options.onSynced !== undefined,
+        },
+        (message) => {
+          if (message.kind === 'events') void events.publish(message.events);
+          else if (message.kind === 'metric') metrics.add(message.metric, message.value, message.dimensions);
+          else if (message.kind === 'log') (logger[message.level] as (...args: unknown[]) => void)(...message.args);
+          else if (message.kind === 'synced') options.onSynced?.(message.info);
+        },
+      );
+      stoppers.push(() => worker.stop());
     }
 
     const sweep = (minAgeMs = 30_000) =>
@@ -202,6 +197,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** Starts local/sync-worker.ts; resolves once its poller runs. */
+async function startSyncWorker(data: SyncWorkerData, onMessage: (message: SyncWorkerMessage) => void): Promise<{ stop(): Promise<void> }> {
+  // The worker loads the TypeScript sources through tsx, whoever started this process (npm start, vitest).
+  const tsx = process.execArgv.some((arg) => arg.includes('tsx')) ? [] : ['--import', 'tsx'];
+  const worker = new Worker(new URL('./sync-worker.ts', import.meta.url), { workerData: data, execArgv: [...process.execArgv, ...tsx] });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (message: SyncWorkerMessage) => {
+      if (message.kind === 'ready') resolve();
+      else if (message.kind === 'failed') reject(new Error(`sync worker: ${message.message}`));
+      else onMessage(message);
+    });
+  });
+  return {
+    async stop() {
+      const stopped = new Promise((resolve) => worker.on('message', (m: SyncWorkerMessage) => m.kind === 'stopped' && resolve(undefined)));
+      worker.postMessage({ kind: 'stop' });
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      await worker.terminate();
+    },
+  };
 }
 
 /** Every message row still pending, found by a scan (local data only), queued again in arrival order. */

@@ -62,21 +62,30 @@ export class SecretsManagerSource implements SecretSource {
       }
       throw error;
     }
-    return parseSecrets(value);
+    // Powertools hands back the same object while it is cached: it is validated once.
+    if (value !== this.lastRaw || !this.lastParsed) {
+      this.lastParsed = parseSecrets(value);
+      this.lastRaw = value;
+    }
+    return this.lastParsed;
   }
+
+  private lastRaw: unknown;
+  private lastParsed: Secrets | undefined;
 }
 
 /** Secrets from environment variables (the local stack and tests). */
 export class EnvSecrets implements SecretSource {
   private values: Record<string, string | undefined>;
+  private parsed: Secrets;
 
   constructor(env: Record<string, string | undefined>) {
     this.values = Object.fromEntries(Object.values(SECRET_KEYS).map((key) => [key, env[key]]).concat(ROTATION_KEYS.map((key) => [key, env[key]])));
-    parseSecrets(this.values);
+    this.parsed = parseSecrets(this.values);
   }
 
   async current(): Promise<Secrets> {
-    return parseSecrets(this.values);
+    return this.parsed;
   }
 
   refresh(): Promise<Secrets> {
@@ -91,6 +100,7 @@ export class EnvSecrets implements SecretSource {
   /** A new value for some keys, as `put-secret-value` would write it. */
   set(values: Readonly<Record<string, string>>): void {
     this.values = { ...this.values, ...values };
+    this.parsed = parseSecrets(this.values);
   }
 }
 

@@ -4,7 +4,8 @@
  * reused, and the adapter itself dedupes by wamid.
  *
  * Attempts and time:
- * - An attempt is counted on the message row when it starts. A failed attempt with attempts left
+ * - An attempt is counted on the message row when it ends (in the same write that records its
+ *   outcome, so a sync costs no extra write). A failed attempt with attempts left
  *   comes back after the retry pause (or the CRM's Retry-After); after the last one, or at once
  *   when retrying cannot help (a 4xx), the job is parked in the DLQ and the row marked failed in
  *   the same step, with the error kept (resources.ts: SYNC_RETRY).
@@ -96,7 +97,6 @@ export function createSyncApp(deps: SyncDeps) {
       // The job's FIFO group is a contact merged away since: in that group it could run beside
       // the survivor's jobs. It goes on in the survivor's group, where this customer's work is.
       await deps.jobs.enqueue([messageSyncJob(job.wamid, contact.contactId)], { redrive: `merged-${job.contactId}` });
-      await store.syncState.uncountAttempt(job.wamid);
       logger.info('sync job sent on to the group of the contact it was merged into', { wamid: job.wamid, from: job.contactId, to: contact.contactId });
       return;
     }
@@ -174,7 +174,7 @@ export function createSyncApp(deps: SyncDeps) {
 
   /** Decides what a failed attempt means: retry later (throw) or park in the DLQ now (return). */
   async function onFailure(record: SQSRecord, message: StoredMessage, error: unknown): Promise<void> {
-    const attempt = message.syncAttempts ?? 1;
+    const attempt = (message.syncAttempts ?? 0) + 1;
     const reason = describeError(error);
     const permanent = error instanceof CrmError && !error.retryable;
     const final = permanent || attempt >= deps.config.maxAttempts;
@@ -213,15 +213,15 @@ export function createSyncApp(deps: SyncDeps) {
       const job = parsed.data;
       if (deadline - now() < budget.minStartMs) throw new NotStarted(`no time left to start the sync of ${job.wamid}`);
       started.add(record.messageId);
-      const message = await store.syncState.beginAttempt(job.wamid, now());
+      const message = await store.messages.get(job.wamid);
       if (!message) {
-        // Synced already (a repeated job), or not stored any more (expired): nothing to do.
-        if (!(await store.messages.get(job.wamid))) logger.warn('sync job for a message that is not stored (expired?); dropped', { wamid: job.wamid });
+        logger.warn('sync job for a message that is not stored (expired?); dropped', { wamid: job.wamid });
         return;
       }
-      if ((message.syncAttempts ?? 1) > deps.config.maxAttempts) {
-        // The last attempt never finished (the function died in it): no attempts left.
-        const reason = `no attempts left: ${deps.config.maxAttempts} started, the last did not finish`;
+      if (message.syncState === 'synced') return; // a repeated job: already done
+      if ((message.syncAttempts ?? 0) >= deps.config.maxAttempts) {
+        // Its attempts are used up (the job outlived its parking, e.g. a delete that failed).
+        const reason = `no attempts left: ${deps.config.maxAttempts} made`;
         metrics.add('syncJobsParked');
         await park(record, reason, message.contactId);
         await store.syncState.recordFinalFailure(message, reason);

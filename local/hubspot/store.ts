@@ -5,7 +5,7 @@
  * file (tmp + rename) when one is given.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export type ObjectType = 'contacts' | 'communications' | 'deals';
@@ -36,6 +36,16 @@ export interface LocalProperty {
   readonly description?: string;
   readonly options?: readonly { readonly label: string; readonly value: string }[];
 }
+
+/** One change, as it is appended to the journal (`<data file>.log`). */
+type JournalEntry =
+  | { readonly k: 'record'; readonly type: ObjectType; readonly record: LocalRecord }
+  | { readonly k: 'association'; readonly a: LocalAssociation }
+  | { readonly k: 'property'; readonly type: ObjectType; readonly property: LocalProperty }
+  | { readonly k: 'group'; readonly type: ObjectType; readonly name: string };
+
+/** Journal entries after which the data file is written anew and the journal emptied. */
+const COMPACT_AFTER = 20_000;
 
 interface StoreData {
   nextId: number;
@@ -142,9 +152,10 @@ export class LocalHubSpotStore {
   private readonly uniqueIndex = new Map<string, Map<string, string>>();
   /** Associations by `fromType:fromId:toType`; built on first use, kept on every association. */
   private associationIndex: Map<string, LocalAssociation[]> | undefined;
-  /** The write loop under way, if any; `dirty` asks it for one more round. */
+  /** The write loop under way, if any; `pending` holds the changes it has still to append. */
   private writer: Promise<void> | undefined;
-  private dirty = false;
+  private pending: JournalEntry[] = [];
+  private journalled = 0;
 
   constructor(private readonly options: StoreOptions) {}
 
@@ -167,6 +178,10 @@ export class LocalHubSpotStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+    // What was journalled after the data file was last written, then both made one again.
+    await this.replay(this.options.dataFile);
+    await mkdir(dirname(this.options.dataFile), { recursive: true });
+    await this.compact();
   }
 
   /** Resolves when every write so far is on disk. */
@@ -191,8 +206,9 @@ export class LocalHubSpotStore {
     };
     this.data.records[type][record.id] = record;
     this.index(type, record, 'add');
-    for (const link of links) this.associate(type, record.id, link.toType, link.toId, link.typeId);
+    // The record before its associations, so that a replay finds both ends.
     this.wrote(type, record);
+    for (const link of links) this.associate(type, record.id, link.toType, link.toId, link.typeId);
     return record;
   }
 
@@ -325,7 +341,7 @@ export class LocalHubSpotStore {
       ...(Array.isArray(input.options) ? { options: input.options as LocalProperty['options'] } : {}),
     };
     this.data.properties[type][name] = property;
-    this.persist();
+    this.persist({ k: 'property', type, property });
     return property;
   }
 
@@ -340,7 +356,7 @@ export class LocalHubSpotStore {
   createGroup(type: ObjectType, name: string): boolean {
     if (this.data.groups[type].includes(name)) return false;
     this.data.groups[type].push(name);
-    this.persist();
+    this.persist({ k: 'group', type, name });
     return true;
   }
 
@@ -443,6 +459,7 @@ export class LocalHubSpotStore {
     for (const a of added) {
       this.data.associations.push(a);
       if (this.associationIndex) this.indexAssociation(a);
+      this.persist({ k: 'association', a });
     }
   }
 
@@ -451,32 +468,92 @@ export class LocalHubSpotStore {
     const versions = this.searchVersions.get(key) ?? [];
     versions.push({ at: Date.now(), properties: { ...record.properties } });
     this.searchVersions.set(key, versions.slice(-10));
-    this.persist();
+    this.persist({ k: 'record', type, record: structuredClone(record) });
   }
 
   /**
-   * Writes the data file (tmp + rename). Changes made while a write is under way are coalesced
-   * into one more write, so a burst of requests costs a few writes, not one per request.
+   * Keeps a change on disk: appended to the journal (`<data file>.log`, one JSON line a change),
+   * so a write costs what it changed, not the whole data set. Changes made while an append is under
+   * way go out together in the next one. The data file itself is written anew at start and every
+   * {@link COMPACT_AFTER} changes (tmp + rename), and the journal emptied.
    */
-  private persist(): void {
+  private persist(entry: JournalEntry): void {
     const file = this.options.dataFile;
     if (!file) return;
-    this.dirty = true;
+    this.pending.push(entry);
     this.writer ??= (async () => {
       try {
-        await mkdir(dirname(file), { recursive: true });
-        while (this.dirty) {
-          this.dirty = false;
-          const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-          await writeFile(tmp, JSON.stringify(this.data), 'utf8');
-          await rename(tmp, file);
+        // The folder exists: load() made it.
+        while (this.pending.length) {
+          const entries = this.pending;
+          this.pending = [];
+          await appendFile(journalOf(file), `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`, 'utf8');
+          this.journalled += entries.length;
+          if (this.journalled >= COMPACT_AFTER) await this.compact();
         }
       } finally {
         this.writer = undefined;
       }
     })();
   }
+
+  /** The data file written anew from memory, the journal emptied (a replay of both is idempotent). */
+  private async compact(): Promise<void> {
+    const file = this.options.dataFile;
+    if (!file) return;
+    // Everything changed so far is in this snapshot; what changes meanwhile is journalled after it.
+    const snapshot = JSON.stringify(this.data);
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(tmp, snapshot, 'utf8');
+    await rename(tmp, file);
+    const journal = [...this.pending];
+    this.pending = [];
+    await writeFile(journalOf(file), journal.length ? `${journal.map((e) => JSON.stringify(e)).join('\n')}\n` : '', 'utf8');
+    this.journalled = journal.length;
+  }
+
+  /** Replays the journal written after the data file (a last line cut short by a crash is dropped). */
+  private async replay(file: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(journalOf(file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const seen = new Set(this.data.associations.map(associationKey));
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let entry: JournalEntry;
+      try {
+        entry = JSON.parse(line) as JournalEntry;
+      } catch {
+        continue; // the change whose answer the crash cut off
+      }
+      switch (entry.k) {
+        case 'record':
+          this.data.records[entry.type][entry.record.id] = entry.record;
+          this.data.nextId = Math.max(this.data.nextId, Number(entry.record.id) + 1);
+          break;
+        case 'association':
+          if (!seen.has(associationKey(entry.a))) {
+            seen.add(associationKey(entry.a));
+            this.data.associations.push(entry.a);
+          }
+          break;
+        case 'property':
+          this.data.properties[entry.type][entry.property.name] = entry.property;
+          break;
+        case 'group':
+          if (!this.data.groups[entry.type].includes(entry.name)) this.data.groups[entry.type].push(entry.name);
+          break;
+      }
+    }
+  }
 }
+
+const journalOf = (file: string) => `${file}.log`;
+const associationKey = (a: LocalAssociation) => `${a.fromType}:${a.fromId}:${a.toType}:${a.toId}:${a.typeId}`;
 
 export interface SearchFilter {
   readonly propertyName: string;

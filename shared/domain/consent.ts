@@ -49,6 +49,8 @@ export function supersedes(next: Consent, current: Consent | undefined): boolean
 }
 
 const NO_FOLDING: ChineseFolding = new Map();
+/** Longest text read as a command ("STOP", "取消訂閱", "yes start", with some punctuation or emoji). */
+const MAX_COMMAND_LENGTH = 40;
 
 /** Letters, digits and Chinese only: "STOP!!", "stop 🙏" and "Stop." are the same command. */
 function commandKey(text: string, folding: ChineseFolding): string {
@@ -88,7 +90,8 @@ export function consentCommands(folding: ChineseFolding = NO_FOLDING, raw: unkno
  * (the message's intent), or nothing.
  */
 export function consentFromMessage(text: string | undefined, intent: string | undefined, commands: ConsentCommands): ConsentState | undefined {
-  const key = text ? commandKey(text, commands.folding) : '';
+  // Commands are a few words: a longer text is not one (and is not normalised again for it).
+  const key = text && text.length <= MAX_COMMAND_LENGTH ? commandKey(text, commands.folding) : '';
   if (key && commands.optOut.has(key)) return 'opted_out';
   if (key && commands.optIn.has(key)) return 'opted_in';
   if (intent === 'opt_out') return 'opted_out';

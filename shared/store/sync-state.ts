@@ -6,7 +6,7 @@
  */
 import { TABLE } from '../resources.ts';
 import type { MessageRecord } from '../domain/records.ts';
-import { stripKeys, type TableClient } from './client.ts';
+import type { TableClient } from './client.ts';
 import { PENDING_SYNC_SHARDS, keys, type SyncWork } from './keys.ts';
 import type { MessageStore, StoredMessage } from './messages.ts';
 
@@ -55,29 +55,9 @@ export class SyncStateStore {
 
   async markSynced(wamid: string, crmId: string, at: number): Promise<void> {
     await this.table.update(keys.message(wamid), {
-      update: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError',
-      values: { ':synced': 'synced', ':crm': crmId, ':at': at },
+      update: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError ADD syncAttempts :one',
+      values: { ':synced': 'synced', ':crm': crmId, ':at': at, ':one': 1 },
     });
-  }
-
-  /**
-   * An attempt starts on a message's sync: counted on its row (ADD), so attempts are counted
-   * whatever happens to the function after this — a crash mid-attempt included. Returns the row
-   * as it is now, or undefined when the message is synced already or not stored (expired).
-   */
-  async beginAttempt(wamid: string, at: number): Promise<StoredMessage | undefined> {
-    const { applied, attributes } = await this.table.update(keys.message(wamid), {
-      update: 'ADD syncAttempts :one SET lastAttemptAt = :at',
-      condition: 'attribute_exists(pk) AND syncState <> :synced',
-      values: { ':one': 1, ':at': at, ':synced': 'synced' },
-      returnValues: 'ALL_NEW',
-    });
-    return applied && attributes ? stripKeys<StoredMessage>(attributes) : undefined;
-  }
-
-  /** Takes back the count of an attempt that did not try the CRM (the job was sent on elsewhere). */
-  async uncountAttempt(wamid: string): Promise<void> {
-    await this.table.update(keys.message(wamid), { update: 'ADD syncAttempts :minus', condition: 'syncAttempts > :zero', values: { ':minus': -1, ':zero': 0 } });
   }
 
   /**
@@ -88,9 +68,9 @@ export class SyncStateStore {
     const due = keys.syncWork('PENDING', message.wamid, dueAt);
     // A failed condition: synced meanwhile, nothing to record.
     await this.table.update(keys.message(message.wamid), {
-      update: 'SET syncError = :error, syncState = :pending, gsi2pk = :pk, gsi2sk = :sk',
+      update: 'SET syncError = :error, syncState = :pending, gsi2pk = :pk, gsi2sk = :sk ADD syncAttempts :one',
       condition: 'attribute_exists(pk) AND syncState <> :synced',
-      values: { ':error': error.slice(0, 2000), ':pending': 'pending', ':synced': 'synced', ':pk': due.gsi2pk, ':sk': due.gsi2sk },
+      values: { ':error': error.slice(0, 2000), ':pending': 'pending', ':synced': 'synced', ':pk': due.gsi2pk, ':sk': due.gsi2sk, ':one': 1 },
     });
   }
 
@@ -102,9 +82,9 @@ export class SyncStateStore {
   async recordFinalFailure(message: Pick<StoredMessage, 'wamid' | 'receivedAt'>, error: string): Promise<void> {
     const failed = keys.syncWork('FAILED', message.wamid, message.receivedAt);
     await this.table.update(keys.message(message.wamid), {
-      update: 'SET syncError = :error, syncState = :failed, gsi2pk = :pk, gsi2sk = :sk',
+      update: 'SET syncError = :error, syncState = :failed, gsi2pk = :pk, gsi2sk = :sk ADD syncAttempts :one',
       condition: 'attribute_exists(pk) AND syncState <> :synced',
-      values: { ':error': error.slice(0, 2000), ':failed': 'failed', ':synced': 'synced', ':pk': failed.gsi2pk, ':sk': failed.gsi2sk },
+      values: { ':error': error.slice(0, 2000), ':failed': 'failed', ':synced': 'synced', ':pk': failed.gsi2pk, ':sk': failed.gsi2sk, ':one': 1 },
     });
   }
 

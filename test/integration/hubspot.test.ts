@@ -1,3 +1,4 @@
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrmError, type CrmContactInput } from '#shared/crm/port';
@@ -311,6 +312,32 @@ describe('message de-duplication without unique values on communications', () =>
 });
 
 describe('local HubSpot server', () => {
+  it('journals each write (one line, not the whole data set) and replays the journal at start, dropping a line cut short', async () => {
+    const file = join(dataDir, 'journal.json');
+    const first = await startLocalHubSpot({ dataFile: file });
+    await setupHubSpot({ baseUrl: first.url, accessToken: 'any' });
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = customer();
+      made.push((await adapter({ accessToken: 'any' }, first).upsertContact({ contactId: c.contactId, bsuid: c.bsuid })).crmId);
+    }
+    const journal = readFileSync(`${file}.log`, 'utf8').trim().split('\n');
+    expect(journal.filter((line) => line.includes('"k":"record"')).length).toBeGreaterThanOrEqual(5);
+    // As if the process died in the middle of an append: half a line at the end.
+    await first.stop();
+    appendFileSync(`${file}.log`, '{"k":"record","type":"contacts","rec');
+
+    const second = await startLocalHubSpot({ dataFile: file });
+    try {
+      const ids = second.state().contacts.map((c) => c.id);
+      for (const id of made) expect(ids).toContain(id);
+      // The journal was folded into the data file at start.
+      expect(readFileSync(`${file}.log`, 'utf8')).toBe('');
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('keeps its data across a restart and shows contacts on its home page', async () => {
     const file = join(dataDir, 'restart.json');
     const first = await startLocalHubSpot({ dataFile: file });
