@@ -66,7 +66,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   });
   const sqsEndpoint = fauxqs.address;
 
-  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint, s3Endpoint: sqsEndpoint };
+  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint, s3Endpoint: sqsEndpoint, emulatorSigning: true };
   const clients = createAwsClients(overrides);
   await ensureTable(clients.dynamodb, names.table);
 

@@ -25,6 +25,25 @@ export interface AwsOverrides {
   /** S3 API endpoint (path-style addressing), e.g. the local fauxqs. */
   readonly s3Endpoint?: string;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * The endpoints are local emulators, which check that a request carries a well-formed SigV4
+   * `Authorization` header but never verify its signature: the clients attach a fixed one instead
+   * of computing HMACs with fake credentials (about a quarter of the CPU of a local call). Never
+   * set on AWS, where the SDK signs every request as always.
+   */
+  readonly emulatorSigning?: boolean;
+}
+
+/** A signer for local emulators: a well-formed SigV4 header, no HMAC (see `emulatorSigning`). */
+function emulatorSigner(service: string, region: string) {
+  return {
+    sign: async <R extends { headers: Record<string, string> }>(request: R): Promise<R> => {
+      const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+      request.headers['x-amz-date'] = date;
+      request.headers['authorization'] = `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/${region}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+      return request;
+    },
+  };
 }
 
 export function createAwsClients(overrides: AwsOverrides = {}) {
@@ -33,13 +52,14 @@ export function createAwsClients(overrides: AwsOverrides = {}) {
     ...(overrides.credentials && { credentials: overrides.credentials }),
     maxAttempts: 3,
   };
-  const dynamodb = new DynamoDBClient({ ...common, ...(overrides.dynamodbEndpoint && { endpoint: overrides.dynamodbEndpoint }) });
+  const signer = (service: string) => (overrides.emulatorSigning ? { signer: emulatorSigner(service, overrides.region ?? 'us-east-1') } : {});
+  const dynamodb = new DynamoDBClient({ ...common, ...signer('dynamodb'), ...(overrides.dynamodbEndpoint && { endpoint: overrides.dynamodbEndpoint }) });
   return {
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
-    sqs: new SQSClient({ ...common, ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
+    sqs: new SQSClient({ ...common, ...signer('sqs'), ...(overrides.sqsEndpoint && { endpoint: overrides.sqsEndpoint }) }),
     /** Settings of the S3 client, made on first use (storage/bucket.ts). */
     s3Config: { ...common, ...(overrides.s3Endpoint && { endpoint: overrides.s3Endpoint, forcePathStyle: true }) },
     eventBridge: new EventBridgeClient(common),
