@@ -5,13 +5,17 @@
  * printed as min / median / max: a target counts as held only when it holds in every run.
  * Settings: BENCH_RUNS, BENCH_RATE (deliveries/s, default 50), BENCH_SECONDS (default 60),
  * BENCH_CUSTOMERS (default 200), BENCH_CONCURRENCY (default 16), BENCH_THROUGHPUT_SECONDS (default
- * 10), BENCH_REFRESH_CONTACTS (default 100,000; 0 skips the refresh). Writes bench/results.md too.
+ * 10), BENCH_REFRESH_CONTACTS (default 100,000; 0 skips the refresh), BENCH_SEND_RATE (API requests/s,
+ * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80).
+ * Writes bench/results.md too.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { bundleSizeReport } from './bundle-size.ts';
 import { benchClassify } from './classify.ts';
 import { benchLargeDelivery, type LargeDeliveryResult } from './large-delivery.ts';
+import { benchOutbound, type OutboundBenchResult } from './outbound.ts';
+import { benchPolicy } from './policy.ts';
 import { benchRefresh, refreshMarkdown } from './refresh.ts';
 import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
 
@@ -118,6 +122,33 @@ for (let run = 0; run < runs; run++) classifyRuns.push(await benchClassify(10_00
 print(
   'Classification',
   figuresTable([{ name: '10,000 messages with the shipped rules, per message', values: classifyRuns.map((c) => c.perMessageUs), unit: ' µs', digits: 1, target: { text: '≤ 50 µs', holds: (x) => x <= 50 } }]),
+);
+
+const outboundOptions = { rate: setting('BENCH_SEND_RATE', 50), seconds: setting('BENCH_SEND_SECONDS', 20), perSecond: setting('BENCH_SEND_PER_SECOND', 80) };
+const outboundRuns: OutboundBenchResult[] = [];
+for (let run = 1; run <= runs; run++) {
+  console.log(`sending, run ${run} of ${runs} …`);
+  outboundRuns.push(await benchOutbound(outboundOptions));
+}
+const policyRuns = [];
+for (let run = 0; run < runs; run++) policyRuns.push(await benchPolicy());
+const o = (pick: (r: OutboundBenchResult) => number) => outboundRuns.map(pick);
+print(
+  'Sending (policy gate, outbox, send function, Graph API stand-in)',
+  [
+    `${runs} runs, each on a fresh stack; the Graph API stand-in in its own process enforcing ${outboundOptions.perSecond} messages/s for the one business number (130429 above it) and posting signed status webhooks back. Per run: \`POST /api/messages\` at ${outboundOptions.rate}/s for ${outboundOptions.seconds} s (${outboundOptions.rate * outboundOptions.seconds} messages, each to a customer whose window is open), then the send function drains them.`,
+    '',
+    figuresTable([
+      { name: 'policy decision (pure), per message', values: policyRuns.map((p) => p.perDecisionMicros), unit: ' µs', digits: 2, target: { text: '≤ 20 µs', holds: (x) => x <= 20 } },
+      { name: 'API answer p50', values: o((r) => r.apiMs.p50), unit: ' ms', digits: 1 },
+      { name: 'API answer p99', values: o((r) => r.apiMs.p99), unit: ' ms', digits: 1, target: { text: '< 100 ms', holds: (x) => x < 100 } },
+      { name: 'messages accepted (queued)', values: o((r) => r.accepted), unit: '', digits: 0 },
+      { name: 'messages sent', values: o((r) => r.sent), unit: '', digits: 0 },
+      { name: 'sends per second, one number', values: o((r) => r.sendsPerSecond), unit: '/s', digits: 1, target: { text: `≥ ${(0.9 * outboundOptions.perSecond).toFixed(0)}/s (0.9 × ${outboundOptions.perSecond})`, holds: (x) => x >= 0.9 * outboundOptions.perSecond } },
+      { name: "Meta's 130429 (over the rate) answers", values: o((r) => r.throttled), unit: '', digits: 0, target: { text: '0', holds: (x) => x === 0 } },
+      { name: 'DynamoDB calls per sent message (send function)', values: o((r) => r.dynamoCallsPerSend), unit: '', digits: 2 },
+    ]),
+  ].join('\n'),
 );
 
 const refreshContacts = setting('BENCH_REFRESH_CONTACTS', 100_000, { allowZero: true });

@@ -42,6 +42,71 @@ const numberFrom = () =>
     z.number({ error: (issue) => `${quoted(issue.input)} is not a number` }),
   );
 
+/** A whole-number setting within bounds (numbers arrive as strings from the context and the environment). */
+const wholeNumberSetting = (bounds: { min: number; max?: number }) =>
+  numberFrom().pipe(
+    z
+      .number()
+      .int({ error: (i) => `${quoted(i.input)} must be a whole number` })
+      .min(bounds.min, { error: (i) => `${quoted(i.input)} must be at least ${bounds.min}` })
+      .max(bounds.max ?? Number.MAX_SAFE_INTEGER, { error: (i) => `${quoted(i.input)} must be at most ${bounds.max}` }),
+  );
+
+/** Meta's highest per-number throughput (CP-10); the functions refuse more too. */
+export const MAX_MESSAGES_PER_SECOND = 1_000;
+
+/**
+ * Longest WHATSAPP_ACCOUNTS value accepted: it goes into every function's environment, whose
+ * variables Lambda limits to 4 KB in all (the other settings take about 1.5 KB).
+ */
+export const MAX_ACCOUNTS_JSON_LENGTH = 2_048;
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const DIGITS = /^\d{1,30}$/;
+
+/** One business number's settings, as shared/config.ts reads them at cold start. */
+const AccountSchema = z
+  .object({
+    name: z.string({ error: 'name (the account\'s name) is required' }).min(1, { error: 'name must not be empty' }),
+    wabaId: z.string().regex(DIGITS, { error: (i) => `wabaId ${quoted(i.input)} is not a WABA id (digits)` }).optional(),
+    backupPhoneNumberId: z.string().regex(DIGITS, { error: (i) => `backupPhoneNumberId ${quoted(i.input)} is not a phone_number_id (digits)` }).optional(),
+    channel: z.enum(['cloud_api', 'social_messaging'], { error: (i) => `channel ${quoted(i.input)} is not cloud_api or social_messaging` }).optional(),
+    /** AWS End User Messaging Social's id of the number (`phone-number-id-…`); default the phone_number_id. */
+    originationId: z.string().min(1, { error: 'originationId must not be empty' }).optional(),
+  })
+  .strict();
+
+/** The accounts JSON validated, each plain name made an object; or what is wrong with it. */
+function parseAccounts(text: string): Record<string, z.infer<typeof AccountSchema>> | string {
+  if (text.length > MAX_ACCOUNTS_JSON_LENGTH) return `is ${text.length} characters; at most ${MAX_ACCOUNTS_JSON_LENGTH} fit into the functions' environment`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return `${quoted(text.length > 60 ? `${text.slice(0, 60)}…` : text)} is not JSON`;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'must be a JSON object of phone_number_id to account';
+  const accounts: Record<string, z.infer<typeof AccountSchema>> = {};
+  const problems: string[] = [];
+  for (const [id, value] of Object.entries(json)) {
+    if (!DIGITS.test(id)) {
+      problems.push(`${quoted(id)} is not a phone_number_id (digits)`);
+      continue;
+    }
+    const parsed = AccountSchema.safeParse(typeof value === 'string' ? { name: value } : value);
+    if (!parsed.success) {
+      problems.push(`${id}: ${parsed.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.join(', ')}: not a setting of an account (name, wabaId, backupPhoneNumberId, channel, originationId)` : issue.message)).join(', ')}`);
+      continue;
+    }
+    if (parsed.data.backupPhoneNumberId === id) {
+      problems.push(`${id}: backupPhoneNumberId is the number itself`);
+      continue;
+    }
+    accounts[id] = parsed.data;
+  }
+  return problems.length > 0 ? problems.join('; ') : accounts;
+}
+
 export const StackConfigSchema = z.object({
   /** Deployment stage; part of every physical name (scrm-<stage>-…). */
   stage: z
@@ -111,6 +176,52 @@ export const StackConfigSchema = z.object({
         .max(SYNC_RETRY_LIMITS.maxRetryDelaySeconds, { error: (i) => `${quoted(i.input)} must be at most ${SYNC_RETRY_LIMITS.maxRetryDelaySeconds} seconds (SQS's longest visibility timeout)` }),
     )
     .default(SYNC_RETRY.retryDelaySeconds),
+  /**
+   * The business numbers (IN-6), as the functions read them (env WHATSAPP_ACCOUNTS): a JSON object
+   * of phone_number_id → account name, or → {name, wabaId?, backupPhoneNumberId?, channel?,
+   * originationId?}. Validated here as the functions validate it at cold start, and given to
+   * every function compact.
+   */
+  whatsappAccounts: z
+    .string()
+    .transform((text, ctx) => {
+      const accounts = parseAccounts(text);
+      if (typeof accounts === 'string') {
+        ctx.addIssue({ code: 'custom', message: accounts });
+        return z.NEVER;
+      }
+      return JSON.stringify(accounts);
+    })
+    .default('{}'),
+  /** CP-6: unique customers reached outside a service window per moving 24 h (Meta's messaging tier: 250, 2,000, 10,000, 100,000). */
+  whatsappDailyLimit: wholeNumberSetting({ min: 1 }).default(1_000),
+  /** CP-6: calls to Meta's send API per UTC day, over every number. */
+  whatsappDailyApiCalls: wholeNumberSetting({ min: 1 }).default(10_000),
+  /** CP-10: messages per second per number (Meta: 80 by default, up to 1,000 when Meta raised it). */
+  whatsappMessagesPerSecond: wholeNumberSetting({ min: 1, max: MAX_MESSAGES_PER_SECOND }).default(80),
+  /**
+   * IN-7: the SNS topic AWS End User Messaging Social publishes a linked WhatsApp account's
+   * webhooks to. When set, the webhook function subscribes to it and the send function may call
+   * SendWhatsAppMessage (for accounts whose `channel` is `social_messaging`).
+   */
+  socialMessagingTopicArn: z
+    .string()
+    .regex(SNS_TOPIC_ARN, { error: (i) => `${quoted(i.input)} is not an SNS topic ARN such as arn:aws:sns:ap-east-1:123456789012:whatsapp-events` })
+    .optional(),
+}).superRefine((config, ctx) => {
+  // An account linked to AWS gets its webhooks (messages and the statuses that settle our sends) from the topic only.
+  const accounts = parseAccounts(config.whatsappAccounts);
+  if (typeof accounts === 'string') return; // already reported on whatsappAccounts
+  const viaAws = Object.entries(accounts)
+    .filter(([, account]) => account.channel === 'social_messaging')
+    .map(([id]) => id);
+  if (viaAws.length > 0 && !config.socialMessagingTopicArn) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['socialMessagingTopicArn'],
+      message: `must be set: whatsappAccounts ${viaAws.join(', ')} use channel social_messaging, whose webhooks AWS End User Messaging Social publishes to an SNS topic`,
+    });
+  }
 });
 
 export type StackConfig = z.infer<typeof StackConfigSchema>;
@@ -134,6 +245,11 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   hubspotApiVersion: ENV.hubspotApiVersion,
   syncMaxAttempts: ENV.syncMaxAttempts,
   syncRetryDelaySeconds: ENV.syncRetryDelaySeconds,
+  whatsappAccounts: ENV.accounts,
+  whatsappDailyLimit: ENV.dailyLimit,
+  whatsappDailyApiCalls: ENV.dailyApiCalls,
+  whatsappMessagesPerSecond: ENV.messagesPerSecond,
+  socialMessagingTopicArn: 'SCRM_SOCIAL_MESSAGING_TOPIC_ARN',
 };
 
 export class StackConfigError extends Error {

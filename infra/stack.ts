@@ -1,9 +1,10 @@
 /**
  * The whole WhatsApp SCRM in one stack, composed of one construct per concern:
- * storage, secrets, work queues, ingest (webhook API), CRM sync, media, scheduled jobs,
- * operations (alarms, topic, dashboard) and cost controls.
+ * storage, secrets, work queues, ingest (webhook API), CRM sync, media, outbound (the SCRM API
+ * and the send queue and function), scheduled jobs, operations (alarms, topic, dashboard) and
+ * cost controls.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/resources';
@@ -15,6 +16,7 @@ import { WebhookIngest } from './constructs/ingest.ts';
 import { JobQueue } from './constructs/job-queue.ts';
 import { MediaProcessing } from './constructs/media.ts';
 import { Operations } from './constructs/operations.ts';
+import { Outbound } from './constructs/outbound.ts';
 import { ScheduledJobs } from './constructs/scheduled-jobs.ts';
 import { AppSecrets } from './constructs/secrets.ts';
 import { ConversationStorage } from './constructs/storage.ts';
@@ -33,6 +35,7 @@ export class ScrmStack extends Stack {
   readonly crmSync: CrmSync;
   readonly domainEvents: EventBus;
   readonly media: MediaProcessing;
+  readonly outbound: Outbound;
   readonly scheduledJobs: ScheduledJobs;
   readonly operations: Operations;
   readonly costControls: CostControls;
@@ -79,15 +82,39 @@ export class ScrmStack extends Stack {
         // The same values as the sync queue's redrive and visibility above.
         [ENV.syncMaxAttempts]: String(syncRetry.maxAttempts),
         [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
+        // The send queue is Outbound's (made below, with the functions of the send side).
+        [ENV.sendQueueUrl]: Lazy.string({ produce: () => this.outbound.sendJobs.queue.queueUrl }),
+        // The business numbers (IN-6) and the sending limits (CP-6, CP-10), validated at synth.
+        [ENV.accounts]: config.whatsappAccounts,
+        [ENV.dailyLimit]: String(config.whatsappDailyLimit),
+        [ENV.dailyApiCalls]: String(config.whatsappDailyApiCalls),
+        [ENV.messagesPerSecond]: String(config.whatsappMessagesPerSecond),
       },
     };
 
     const shared = { defaults, storage: this.storage, secrets: this.secrets };
-    this.ingest = new WebhookIngest(this, 'Ingest', { ...shared, syncJobs: this.syncJobs, mediaJobs: this.mediaJobs });
+    this.ingest = new WebhookIngest(this, 'Ingest', {
+      ...shared,
+      syncJobs: this.syncJobs,
+      mediaJobs: this.mediaJobs,
+      socialMessagingTopicArn: config.socialMessagingTopicArn,
+    });
     this.crmSync = new CrmSync(this, 'CrmSync', { ...shared, syncJobs: this.syncJobs });
     this.domainEvents.grantPutEventsTo(this.crmSync.syncFunction.role);
     this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs });
-    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', { ...shared, timeZone: config.timeZone, syncJobs: this.syncJobs });
+    this.outbound = new Outbound(this, 'Outbound', {
+      ...shared,
+      names,
+      syncJobs: this.syncJobs,
+      httpApi: this.ingest.api,
+      socialMessaging: config.socialMessagingTopicArn !== undefined,
+    });
+    this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', {
+      ...shared,
+      timeZone: config.timeZone,
+      syncJobs: this.syncJobs,
+      sendFunction: this.outbound.sendFunction,
+    });
     // The segment refresh publishes segment changes too.
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
 
@@ -98,20 +125,24 @@ export class ScrmStack extends Stack {
       this.scheduledJobs.batchExportFunction,
       this.scheduledJobs.reportsFunction,
       this.media.mediaFunction,
+      this.outbound.sendFunction,
+      this.outbound.apiFunction,
     ];
 
     this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
     this.operations.watchApi(this.ingest.api);
     this.operations.watchMessageFlow();
     this.operations.watchCredentials(config.crm);
+    this.operations.watchOutbound();
     for (const fn of this.functions) this.operations.watchFunction(fn);
-    for (const jobs of [this.syncJobs, this.mediaJobs]) {
+    for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs]) {
       // Older than every attempt (visibility × receives) means the queue is not being drained.
       const maxAge = Duration.seconds(jobs.definition.visibilityTimeoutSeconds * jobs.definition.maxReceiveCount);
       this.operations.alarmOnQueueAge(jobs.definition.id, jobs.queue, maxAge);
       this.operations.alarmOnDeadLetters(`${jobs.definition.id}-dlq`, jobs.deadLetterQueue);
     }
     this.operations.alarmOnDeadLetters('scheduled-failures', this.scheduledJobs.failedRuns);
+    if (this.ingest.socialMessagingDeadLetters) this.operations.alarmOnDeadLetters('social-messaging-dlq', this.ingest.socialMessagingDeadLetters);
     for (const run of this.scheduledJobs.runs) {
       this.operations.alarmOnDeadLetters(`schedule-${run.definition.id}-dlq`, run.deadLetterQueue);
     }
@@ -131,5 +162,6 @@ export class ScrmStack extends Stack {
     new CfnOutput(this, 'RetryFunctionName', { value: this.crmSync.retryFunction.function.functionName, description: 'Invoke to move failed sync jobs back to the queue' });
     new CfnOutput(this, 'EventBusName', { value: this.domainEvents.eventBusName, description: 'Domain events (source whatsapp-scrm), e.g. SegmentChanged' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
+    new CfnOutput(this, 'ApiUrl', { value: `${this.ingest.api.apiEndpoint}/api`, description: 'The SCRM API (Authorization: Bearer <SCRM_API_TOKEN from the secret>), e.g. POST <ApiUrl>/messages' });
   }
 }

@@ -46,7 +46,7 @@ export async function startApiGateway(routes: GatewayRoutes, options: { port: nu
 async function handle(routes: GatewayRoutes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
-  const lambda = routes.lambda[`${method} ${url.pathname}`] ?? routes.lambda[`ANY ${url.pathname}`];
+  const lambda = routes.lambda[`${method} ${url.pathname}`] ?? routes.lambda[`ANY ${url.pathname}`] ?? prefixRoute(routes.lambda, url.pathname);
   if (lambda) {
     const body = await readBody(req);
     if (body === 'too-large') return send(res, 413, 'application/json', JSON.stringify({ message: 'Request Entity Too Large' }));
@@ -63,6 +63,15 @@ async function handle(routes: GatewayRoutes, req: IncomingMessage, res: ServerRe
     return send(res, out.status, out.type ?? 'application/json', out.body);
   }
   send(res, 404, 'application/json', JSON.stringify({ message: 'Not Found' }));
+}
+
+/** A route like "ANY /api/*" (API Gateway's `/api/{proxy+}`): every path under the prefix. */
+function prefixRoute(routes: Record<string, LambdaRoute>, path: string): LambdaRoute | undefined {
+  for (const [route, fn] of Object.entries(routes)) {
+    const prefix = route.startsWith('ANY ') && route.endsWith('/*') ? route.slice(4, -1) : undefined;
+    if (prefix && (path.startsWith(prefix) || path === prefix.slice(0, -1))) return fn;
+  }
+  return undefined;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

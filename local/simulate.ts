@@ -93,7 +93,59 @@ async function main(): Promise<void> {
       console.log(`      ${new Date(m['sentAt'] as number).toISOString().slice(11, 16)} ${String(m['direction']).padEnd(8)} ${String(m['type']).padEnd(11)} ${String(m['summary'] ?? '').slice(0, 50)}${intent}${status}`);
     }
   }
+  await roundTrip();
   if (parts.crm.url) await printCrm(parts.crm.url);
+}
+
+const apiToken = process.env['SCRM_API_TOKEN'] ?? LOCAL_DEFAULTS.SCRM_API_TOKEN;
+
+async function api(method: string, path: string, body?: unknown, key?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...(key && { 'idempotency-key': key }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function contactOf(customer: Customer): Promise<string> {
+  const found = (await api('GET', `/api/contacts?bsuid=${encodeURIComponent(customer.bsuid)}`)) as { contacts: { contactId: string }[] };
+  return found.contacts[0]!.contactId;
+}
+
+/** Sends through the API and waits for the message's last state (read, failed …). */
+async function sendAndFollow(label: string, body: Record<string, unknown>): Promise<void> {
+  const answer = await api('POST', '/api/messages', body, `${run}-${label}`);
+  let line = `  ${String(answer['state']).padEnd(9)} ${label}${answer['reason'] ? `  — ${answer['reason']}` : ''}`;
+  if (answer['state'] === 'queued' || answer['state'] === 'deferred') {
+    const deadline = Date.now() + 20_000;
+    let view: Record<string, unknown> = answer;
+    while (Date.now() < deadline) {
+      view = await api('GET', `/api/messages/${String(answer['id'])}`);
+      if (['read', 'failed', 'denied', 'unknown'].includes(String(view['state']))) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const cost = view['cost'] as { amount: number; currency: string; type: string } | undefined;
+    const to = view['to'] as { phone?: string; bsuid?: string };
+    line = `  ${String(view['state']).padEnd(9)} ${label}  → ${to.phone ? `to ${to.phone}` : `recipient ${to.bsuid}`}${cost ? `, cost ${cost.amount} ${cost.currency} (${cost.type})` : ''}`;
+  }
+  console.log(line);
+}
+
+/** The other direction: replies, a template outside the window, an opt-out, a BSUID-only customer. */
+async function roundTrip(): Promise<void> {
+  console.log('\nSending through the API (policy gate → outbox → Graph API stand-in → signed status webhooks back):\n');
+  const lee: Customer = { waId: '85261234567', bsuid: `HK.${run}5005`, name: 'Lee' };
+  await deliver(webhook, textMessage(lee, 'Thanks, I will think about it.', { at: Date.now() - 26 * 60 * minute }), appSecret);
+  await deliver(webhook, textMessage(olga, 'STOP', { at: Date.now() - minute }), appSecret);
+
+  const meiNow: Customer = { ...mei, waId: '85298765432', bsuid: `HK.${run}1009` };
+  await sendAndFollow('an agent answers Mei (inside the 24 h window)', { to: { contactId: await contactOf(meiNow) }, category: 'service', text: 'Yes, we have it in stock: HK$9,999. Shall I reserve one?', origin: 'agent', agentId: 'agent-mei' });
+  const leeId = await contactOf(lee);
+  await sendAndFollow('free-form to Lee, who wrote 26 h ago', { to: { contactId: leeId }, category: 'service', text: 'Still thinking?' });
+  await sendAndFollow('a utility template to Lee instead', { to: { contactId: leeId }, category: 'utility', template: { name: 'order_update', language: 'en', parameters: ['Lee', 'HK-2291', 'ready for pick-up'] } });
+  await sendAndFollow('a promotion to Olga, who wrote STOP', { to: { contactId: await contactOf(olga) }, category: 'marketing', template: { name: 'spring_sale', language: 'en', parameters: { first_name: 'Olga', discount: '20%', end_date: 'Sunday' } } });
+  await sendAndFollow('a reply to Ken, known only by BSUID', { to: { contactId: await contactOf(ken) }, category: 'service', text: '門市營業時間：每日 11:00–21:00' });
 }
 
 async function waitForSync() {

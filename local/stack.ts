@@ -22,6 +22,13 @@ import { createWebhookApp } from '#functions/webhook/app';
 import { startApiGateway } from './api-gateway.ts';
 import { startLocalHubSpot, type LocalHubSpot } from './hubspot/server.ts';
 import { contactsView, rawEventsView } from './inspect.ts';
+import { startGraphStandIn, type GraphStandIn } from './graph/server.ts';
+import { DEFAULT_BUSINESS } from './webhooks.ts';
+import { startEventSource } from './event-source.ts';
+import { createApiApp } from '#functions/api/app';
+import { createSendApp } from '#functions/send/app';
+import { SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE } from '#shared/resources';
+import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { startLocalServices, type LocalServices } from './services.ts';
 import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
 
@@ -30,8 +37,12 @@ export const LOCAL_DEFAULTS = {
   SCRM_DATA_DIR: '.data',
   WHATSAPP_APP_SECRET: 'local-app-secret',
   WHATSAPP_VERIFY_TOKEN: 'local-verify-token',
+  WHATSAPP_ACCESS_TOKEN: 'local-whatsapp-token',
   HUBSPOT_ACCESS_TOKEN: 'local-hubspot-token',
+  SCRM_API_TOKEN: 'local-api-token',
   SCRM_DEFAULT_REGION: 'HK',
+  /** The stand-in's business number, with its WABA (templates). */
+  WHATSAPP_ACCOUNTS: JSON.stringify({ [DEFAULT_BUSINESS.phoneNumberId]: { name: 'Hong Kong', wabaId: DEFAULT_BUSINESS.wabaId } }),
 } as const;
 
 export interface LocalStackOptions {
@@ -41,6 +52,12 @@ export interface LocalStackOptions {
   readonly dataDir?: string | null;
   /** Port of the local CRM when HUBSPOT_API_BASE is not set; 0 picks a free one. */
   readonly crmPort?: number;
+  /** Port of the local Graph API stand-in when WHATSAPP_GRAPH_API_BASE is not set; 0 picks a free one. */
+  readonly graphPort?: number;
+  /** When the stand-in posts each status webhook after a send (ms). */
+  readonly graphStatusDelaysMs?: { sent?: number; delivered?: number; read?: number };
+  /** How often the outbox sweep runs locally (AWS: every minute). */
+  readonly outboxSweepIntervalMs?: number;
   /** Search lag of the local CRM (HubSpot's is seconds). */
   readonly crmSearchLagMs?: number;
   /** How often the sweep queues again what is stored but not synced. */
@@ -57,6 +74,11 @@ export interface LocalStack {
   readonly webhookUrl: string;
   readonly crmUrl: string;
   readonly localCrm: LocalHubSpot | undefined;
+  /** The Graph API the send path calls (the stand-in's URL unless WHATSAPP_GRAPH_API_BASE is set). */
+  readonly graphUrl: string;
+  readonly graph: GraphStandIn | undefined;
+  /** The outbox sweep, run now (tests). */
+  outboxSweep(): Promise<{ queued: number; unknown: number }>;
   readonly services: LocalServices;
   readonly runtime: Runtime;
   readonly env: Record<string, string | undefined>;
@@ -99,11 +121,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       crmUrl = localCrm.url;
     }
 
+    let graph: GraphStandIn | undefined;
+    let graphUrl = given[ENV.graphApiBase];
+    const port = Number(setting('PORT'));
+    if (!graphUrl) {
+      graph = await startGraphStandIn({
+        port: options.graphPort ?? 0,
+        appSecret: setting('WHATSAPP_APP_SECRET'),
+        accessToken: setting('WHATSAPP_ACCESS_TOKEN'),
+        // The gateway's port is known once it listens; set below.
+        ...(options.graphStatusDelaysMs && { statusDelaysMs: options.graphStatusDelaysMs }),
+        messagesPerSecond: Number(given[ENV.messagesPerSecond] ?? 80),
+      });
+      stoppers.push(() => graph!.close());
+      graphUrl = graph.url;
+    }
+
     const env: Record<string, string | undefined> = {
       ...Object.fromEntries(Object.entries(LOCAL_DEFAULTS)),
       ...given,
       ...services.env,
       HUBSPOT_API_BASE: crmUrl,
+      [ENV.graphApiBase]: graphUrl,
     };
     const runtime = await createRuntime(env, services.overrides);
     stoppers.push(async () => runtime.bucket?.destroy());
@@ -114,7 +153,41 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const metrics = new MetricTotals();
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
-    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics });
+    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, logger, metrics });
+    const channels = createChannels(runtime.config, runtime.secretSource);
+    const sendJobs = runtime.sendQueue!;
+    const api = createApiApp({ store: runtime.store, secretSource: runtime.secretSource, jobs: sendJobs, accountApi: channels.accountApi, config: runtime.config, logger, metrics });
+    const sender = createSendApp({
+      store: runtime.store,
+      channelFor: channels.channelFor,
+      accountApi: channels.accountApi,
+      sqs: runtime.clients.sqs,
+      queueUrl: services.queueUrls.send,
+      jobs: sendJobs,
+      syncJobs: runtime.syncQueue,
+      config: runtime.config,
+      logger,
+      metrics,
+    });
+    if (options.pollers !== false) {
+      const sendPoller = startEventSource({
+        sqs: runtime.clients.sqs,
+        queueUrl: services.queueUrls.send,
+        batchSize: SEND_QUEUE.batchSize,
+        concurrency: 4,
+        handler: (event, context) => sender.handle(event, context),
+        timeoutMs: SEND_FUNCTION_TIMEOUT_SECONDS * 1000,
+        onError: (error) => logger.warn('send poller error', { error: String(error) }),
+      });
+      stoppers.push(() => sendPoller.stop());
+    }
+    // Templates listed at start (then daily on AWS); a failure leaves them to the first send that names one.
+    await sender.syncTemplates().catch((error: unknown) => logger.warn('template listing failed', { error: String(error) }));
+    const outboxSweep = () => sender.sweep();
+    const outboxSweeper = setInterval(() => {
+      outboxSweep().catch((error: unknown) => logger.warn('outbox sweep failed', { error: String(error) }));
+    }, options.outboxSweepIntervalMs ?? 5_000);
+    stoppers.push(async () => clearInterval(outboxSweeper));
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
 
     if (options.pollers !== false) {
@@ -157,7 +230,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = runtime.config.tableName;
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
@@ -166,7 +239,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           },
           'GET /local/endpoints': async () => ({
             status: 200,
-            body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, crmUrl }, null, 2),
+            body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, sendQueueUrl: services.queueUrls.send, crmUrl, graphUrl }, null, 2),
           }),
           'GET /local/events': async () => ({ status: 200, body: JSON.stringify(events.events(), null, 2) }),
           'GET /local/metrics': async () => ({ status: 200, body: JSON.stringify(metrics.snapshot(), null, 2) }),
@@ -175,15 +248,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },
       },
-      { port: Number(setting('PORT')) },
+      { port },
     );
     stoppers.push(() => gateway.stop());
+    // The stand-in answers each send with signed status webhooks to this stack.
+    graph?.setWebhookUrl(`${gateway.url}/webhook`);
 
     return {
       url: gateway.url,
       webhookUrl: `${gateway.url}/webhook`,
       crmUrl,
       localCrm,
+      graphUrl,
+      graph,
+      outboxSweep,
       services,
       runtime,
       env,

@@ -9,6 +9,7 @@ const { startLocalStack, LOCAL_DEFAULTS } = await import('./stack.ts');
 const stack = await startLocalStack({
   env: process.env,
   crmPort: Number(process.env['LOCAL_CRM_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 1),
+  graphPort: Number(process.env['LOCAL_GRAPH_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 2),
 });
 
 const token = stack.runtime.secrets.verifyToken;
@@ -21,6 +22,8 @@ WhatsApp SCRM is running locally.
   Contacts and messages        ${stack.url}/local/contacts
   Kept-raw webhook content     ${stack.url}/local/raw-events
   Metrics                      ${stack.url}/local/metrics
+  API (send, contacts)         ${stack.url}/api/…   Authorization: Bearer ${stack.env['SCRM_API_TOKEN'] ?? LOCAL_DEFAULTS.SCRM_API_TOKEN}
+  Graph API (WhatsApp)         ${stack.graphUrl}${stack.graph ? '   (local stand-in: sends, faults; open it in a browser)' : ''}
   CRM (HubSpot-compatible)     ${stack.crmUrl}${stack.localCrm ? '   (local; open it in a browser)' : ''}
   DynamoDB API                 ${stack.services.overrides.dynamodbEndpoint}
   SQS API                      ${stack.services.overrides.sqsEndpoint}

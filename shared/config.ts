@@ -47,18 +47,47 @@ const RuntimeEnvSchema = z.object({
   [ENV.syncMaxAttempts]: withDefault(wholeNumber({ max: SYNC_RETRY_LIMITS.maxAttempts }), SYNC_RETRY.maxAttempts),
   /** Largest webhook body accepted, in bytes (413 above). */
   WEBHOOK_MAX_BODY_BYTES: withDefault(wholeNumber(), 1_048_576),
-  /** Optional JSON map of phone_number_id → account name (IN-6). */
-  WHATSAPP_ACCOUNTS: z.pipe(
+  /**
+   * JSON map of phone_number_id → account (IN-6): its name, WABA id (templates), backup number
+   * (OP-2) and channel (IN-7). A plain name is accepted for an account with nothing else set.
+   */
+  [ENV.accounts]: z.pipe(
     z.optional(z.string()),
     z.transform((v, ctx) => {
-      if (!v) return {} as Record<string, string>;
-      const parsed = z.record(z.string(), z.string()).safeParse(safeJson(v));
-      if (parsed.success) return parsed.data;
-      ctx.issues.push({ code: 'custom', message: 'must be a JSON object of phone_number_id to account name', input: v });
+      if (!v) return {} as Record<string, AccountConfig>;
+      const parsed = z.record(z.string(), z.union([z.string(), AccountSchema])).safeParse(safeJson(v));
+      const badKey = parsed.success ? Object.keys(parsed.data).find((id) => !/^\d{1,30}$/.test(id)) : undefined;
+      if (badKey !== undefined) {
+        ctx.issues.push({ code: 'custom', message: `"${badKey}" is not a phone_number_id (a phone_number_id is digits, e.g. 106540352242922)`, input: v });
+        return z.NEVER;
+      }
+      if (parsed.success) {
+        return Object.fromEntries(Object.entries(parsed.data).map(([id, a]) => [id, typeof a === 'string' ? { name: a } : a])) as Record<string, AccountConfig>;
+      }
+      ctx.issues.push({ code: 'custom', message: `must be a JSON object of phone_number_id to {"name", "wabaId"?, "backupPhoneNumberId"?, "channel"?: "cloud_api" | "social_messaging", "originationId"?}: ${describe(parsed.error)}`, input: v });
       return z.NEVER;
     }),
   ),
+  /** CP-6: unique customers reached outside a window per moving 24 h (Meta's tier: 250, 2,000, 10k, 100k). */
+  [ENV.dailyLimit]: withDefault(wholeNumber(), 1_000),
+  /** CP-6: calls to Meta's API per UTC day. */
+  [ENV.dailyApiCalls]: withDefault(wholeNumber(), 10_000),
+  /** CP-10: messages per second per number (Meta: 80 by default, up to 1,000). */
+  [ENV.messagesPerSecond]: withDefault(wholeNumber({ max: 1_000 }), 80),
+  [ENV.sendQueueUrl]: z.optional(queueUrl),
 });
+
+const AccountSchema = z.object({
+  name: z.string().check(z.minLength(1)),
+  wabaId: z.optional(z.string().check(z.regex(/^\d{1,30}$/, 'a WABA id is digits'))),
+  backupPhoneNumberId: z.optional(z.string().check(z.regex(/^\d{1,30}$/, 'a phone_number_id is digits'))),
+  channel: z.optional(z.enum(['cloud_api', 'social_messaging'])),
+  /** AWS End User Messaging Social's id of the number (`phone-number-id-…`), for channel social_messaging. */
+  originationId: z.optional(z.string().check(z.minLength(1))),
+});
+export type AccountConfig = z.infer<typeof AccountSchema>;
+
+const describe = (error: z.core.$ZodError) => error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 
 function safeJson(text: string): unknown {
   try {
@@ -73,6 +102,7 @@ const SecretsSchema = z.object({
   [SECRET_KEYS.verifyToken]: z.string().check(z.minLength(8, 'at least 8 characters')),
   [SECRET_KEYS.accessToken]: z.optional(z.string()),
   [SECRET_KEYS.hubspotAccessToken]: z.optional(z.string()),
+  [SECRET_KEYS.apiToken]: z.optional(z.string().check(z.minLength(12, 'at least 12 characters'))),
 });
 
 function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.infer<T> {
@@ -103,7 +133,9 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     },
     sync: { retryDelaySeconds: e[ENV.syncRetryDelaySeconds], maxAttempts: e[ENV.syncMaxAttempts] },
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
-    accounts: e.WHATSAPP_ACCOUNTS,
+    accounts: e[ENV.accounts],
+    sendQueueUrl: e[ENV.sendQueueUrl],
+    sending: { dailyLimit: e[ENV.dailyLimit], dailyApiCalls: e[ENV.dailyApiCalls], messagesPerSecond: e[ENV.messagesPerSecond] },
   };
 }
 export type RuntimeConfig = ReturnType<typeof loadRuntimeConfig>;
@@ -113,6 +145,8 @@ export interface Secrets {
   readonly verifyToken: string;
   readonly whatsappAccessToken?: string | undefined;
   readonly hubspotAccessToken?: string | undefined;
+  /** The bearer token of the SCRM API; without it the API answers 503 (not configured). */
+  readonly apiToken?: string | undefined;
   /**
    * When each token was last rotated (`<KEY>_ROTATED_AT` in the secret, ISO 8601), for the OP-5
    * alarm on a token older than 25 days. Written by whoever rotates the token.
@@ -140,6 +174,7 @@ export function parseSecrets(raw: unknown): Secrets {
     verifyToken: s[SECRET_KEYS.verifyToken],
     whatsappAccessToken: s[SECRET_KEYS.accessToken],
     hubspotAccessToken: s[SECRET_KEYS.hubspotAccessToken],
+    apiToken: s[SECRET_KEYS.apiToken],
     rotatedAt,
   };
 }

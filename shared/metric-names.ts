@@ -32,6 +32,15 @@ export const METRICS = {
   crmCallsPerMessage: metric('CrmCallsPerMessage', 'Count', 'sync', 'CRM requests a synced message took'),
   crmAuthFailures: metric('CrmAuthFailures', 'Count', 'sync', 'CRM answers 401/403: the token is wrong or expired (OP-5)'),
   credentialAgeDays: metric('CredentialAgeDays', 'None', 'batch-export', 'days since a credential was last rotated (OP-5), per credential'),
+  messagesSent: metric('MessagesSent', 'Count', 'send', 'outbound messages Meta accepted'),
+  sendFailures: metric('SendFailures', 'Count', 'send', 'outbound messages that failed for good (Meta\'s code kept on the row)'),
+  sendAttempts: metric('SendAttempts', 'Count', 'send', 'calls to Meta\'s send API (the failure rate is SendFailures / SendAttempts)'),
+  sendOutcomeUnknown: metric('SendOutcomeUnknown', 'Count', 'send', 'sends with no answer from Meta and no status within the settle time (look at them)'),
+  whatsappAuthFailures: metric('WhatsAppAuthFailures', 'Count', 'send', 'Meta refused the access token (190): OP-5'),
+  accountStopped: metric('AccountStopped', 'Count', 'send', 'Meta stopped a number (131042 payment, 368 policy, 131031 locked) or its spam limit (131048) hit'),
+  numberSlow: metric('NumberHealthSlow', 'Count', 'send', 'health checks of a number slower than 1.5 s (OP-2)'),
+  numberSwitched: metric('NumberSwitched', 'Count', 'send', 'an account switched to its backup number after three slow checks (OP-2)'),
+  messagesDenied: metric('MessagesDenied', 'Count', 'api', 'outbound messages the policy refused, by rule'),
   contactsRefreshed: metric('ContactsRefreshed', 'Count', 'batch-export', 'contacts the segment refresh went through'),
 } as const satisfies Record<string, MetricDefinition>;
 

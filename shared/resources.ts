@@ -92,7 +92,34 @@ export const MEDIA_QUEUE: QueueDefinition = {
   retentionDays: 14,
 };
 
-export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE] as const;
+/**
+ * Outbound sends (AU-7). FIFO with one group per customer: one customer's messages go in the order
+ * they were accepted. The send function claims each message's row before calling Meta, so a job
+ * received twice never sends twice; a retryable failure comes back after its backoff (the
+ * function sets the visibility), at most 2 retries; SQS's own redrive is only the net for a
+ * function that keeps dying.
+ */
+export const SEND_QUEUE: QueueDefinition = {
+  id: 'send',
+  fifo: true,
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 10,
+  batchSize: 10,
+  retentionDays: 4,
+};
+
+/** Longest a send invocation runs (1/6 of the queue's visibility timeout). */
+export const SEND_FUNCTION_TIMEOUT_SECONDS = 10;
+
+/**
+ * How sends are retried and settled (AU-7): 3 calls to Meta at most (1 + 2 retries) for the
+ * retryable codes, backoff 2 s then 8 s (or Meta's Retry-After); a send left `sending` with no
+ * answer and no status webhook is marked `unknown` after the settle time and alarmed, never sent
+ * again blindly.
+ */
+export const SEND_RETRY = { maxAttempts: 3, backoffSeconds: [2, 8], settleSeconds: 600 } as const;
+
+export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE] as const;
 
 /** Object key prefixes inside the one bucket. */
 export const BUCKET_LAYOUT = {
@@ -109,7 +136,7 @@ export interface ScheduleDefinition {
   /** EventBridge Scheduler cron expression, evaluated in the configured time zone. */
   readonly cron: string;
   /** The function folder under functions/ that the schedule invokes. */
-  readonly target: 'batch-export' | 'reports';
+  readonly target: 'batch-export' | 'reports' | 'send';
   /** The payload the function receives. */
   readonly task: string;
   readonly description: string;
@@ -152,6 +179,27 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Daily 0:30: the age of every API token, for the alarm on a token older than 25 days (OP-5)',
   },
   {
+    id: 'outbox-sweep',
+    cron: 'cron(* * * * ? *)',
+    target: 'send',
+    task: 'outbox-sweep',
+    description: 'Every minute: queue outbound messages that are due (deferred, or queued but not in the queue), mark sends with no answer past the settle time unknown',
+  },
+  {
+    id: 'template-sync',
+    cron: 'cron(15 0 * * ? *)',
+    target: 'send',
+    task: 'template-sync',
+    description: 'Daily 0:15: every WABA\'s message templates from Meta into the table (a send checks its template there first)',
+  },
+  {
+    id: 'number-health',
+    cron: 'cron(5 * * * ? *)',
+    target: 'send',
+    task: 'number-health',
+    description: 'Hourly: each business number\'s Graph API health and quality rating; three slow checks in a row switch the account to its backup number (OP-2)',
+  },
+  {
     id: 'daily-report',
     cron: 'cron(0 6 * * ? *)',
     target: 'reports',
@@ -178,6 +226,8 @@ export function resourceNames(stage: string) {
     syncDlq: queueName(SYNC_QUEUE, true),
     mediaQueue: queueName(MEDIA_QUEUE),
     mediaDlq: queueName(MEDIA_QUEUE, true),
+    sendQueue: queueName(SEND_QUEUE),
+    sendDlq: queueName(SEND_QUEUE, true),
     bucket: `${prefix}-data`,
     eventBus: `${prefix}-events`,
   };
@@ -186,7 +236,7 @@ export function resourceNames(stage: string) {
 export type ResourceNames = ReturnType<typeof resourceNames>;
 
 /** The function folders that become Lambda functions; each has a handler.ts exporting `handler`. */
-export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media'] as const;
+export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** CRMs this release has an adapter for (SY-2); Salesforce, Zoho and the generic webhook follow. */
@@ -200,6 +250,7 @@ export const ENV = {
   syncQueueUrl: 'SCRM_SYNC_QUEUE_URL',
   syncDlqUrl: 'SCRM_SYNC_DLQ_URL',
   mediaQueueUrl: 'SCRM_MEDIA_QUEUE_URL',
+  sendQueueUrl: 'SCRM_SEND_QUEUE_URL',
   bucketName: 'SCRM_BUCKET_NAME',
   secretArn: 'SCRM_SECRET_ARN',
   eventBusName: 'SCRM_EVENT_BUS_NAME',
@@ -212,6 +263,10 @@ export const ENV = {
   hubspotApiVersion: 'HUBSPOT_API_VERSION',
   syncMaxAttempts: 'SYNC_MAX_ATTEMPTS',
   syncRetryDelaySeconds: 'SYNC_RETRY_DELAY_SECONDS',
+  accounts: 'WHATSAPP_ACCOUNTS',
+  dailyLimit: 'WHATSAPP_DAILY_LIMIT',
+  dailyApiCalls: 'WHATSAPP_DAILY_API_CALLS',
+  messagesPerSecond: 'WHATSAPP_MESSAGES_PER_SECOND',
 } as const;
 
 /** Keys of the one Secrets Manager secret (a JSON object); locally the same names are env vars. */
@@ -220,6 +275,8 @@ export const SECRET_KEYS = {
   verifyToken: 'WHATSAPP_VERIFY_TOKEN',
   accessToken: 'WHATSAPP_ACCESS_TOKEN',
   hubspotAccessToken: 'HUBSPOT_ACCESS_TOKEN',
+  /** The bearer token of the SCRM's own API (`Authorization: Bearer …`). */
+  apiToken: 'SCRM_API_TOKEN',
 } as const;
 
 /** The value the stack writes for every secret key an operator fills in after the first deploy. */

@@ -13,6 +13,7 @@ import { secretSourceFor, type SecretSource } from './secrets.ts';
 import { analyseMessage } from './domain/analysis.ts';
 import { EventBridgeBus, type DomainEventBus } from './events/bus.ts';
 import { SqsSyncQueue } from './queue/sync-jobs.ts';
+import { SqsSendQueue } from './queue/send-jobs.ts';
 import { IdentityResolver } from './identity/resolver.ts';
 import { DataBucket } from './storage/bucket.ts';
 import type { IngestStore, StoreFactory } from './store/ingest-store.ts';
@@ -79,6 +80,8 @@ export interface Runtime<S extends IngestStore = IngestStore> {
   readonly bucket: DataBucket | undefined;
   readonly identities: IdentityResolver;
   readonly syncQueue: SqsSyncQueue;
+  /** The send queue, when SCRM_SEND_QUEUE_URL is set. */
+  readonly sendQueue: SqsSendQueue | undefined;
   readonly analyse: typeof analyseMessage;
   /** Domain events: the EventBridge bus when SCRM_EVENT_BUS_NAME is set (the local stack brings its own). */
   readonly events: DomainEventBus | undefined;
@@ -108,6 +111,7 @@ export async function createRuntimeWith<S extends IngestStore>(
     bucket,
     identities: new IdentityResolver(store),
     syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
+    sendQueue: config.sendQueueUrl ? new SqsSendQueue(clients.sqs, config.sendQueueUrl) : undefined,
     analyse: analyseMessage,
     events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,
   };

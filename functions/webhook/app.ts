@@ -4,18 +4,21 @@
  * 200 only after everything in the delivery is stored and queued; any failure is a 5xx so that
  * Meta delivers again, and the idempotent store makes the repeat harmless (IN-4, IN-5).
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
 import type { RuntimeConfig } from '#shared/config';
 import type { SecretSource } from '#shared/secrets';
 import type { MessageAnalysis } from '#shared/domain/records';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import type { IdentityResolver } from '#shared/identity/resolver';
 import { createIngest, type IngestSummary } from '#shared/ingest/pipeline';
+import type { SendJobSink } from '#shared/queue/send-jobs';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { IngestStore } from '#shared/store/ingest-store';
 import { parseWebhook } from '#shared/whatsapp/inbound';
 import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
 import { isValidSignature } from '#shared/whatsapp/signature';
+import { SnsMessageError, webhookPayloadFromSns } from '#shared/whatsapp/sns-source';
+import { sha256Hex } from '#shared/store/keys';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 export interface WebhookDeps {
@@ -25,6 +28,8 @@ export interface WebhookDeps {
   readonly store: IngestStore;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
+  /** The send queue: a failed status of our own message is handed to the send function. */
+  readonly sendJobs?: SendJobSink | undefined;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** The intelligence rules applied to a customer's text. */
   readonly analyse: (text: string) => MessageAnalysis;
@@ -51,6 +56,7 @@ export function createWebhookApp(deps: WebhookDeps) {
     store: deps.store,
     identities: deps.identities,
     syncJobs: deps.syncJobs,
+    sendJobs: deps.sendJobs,
     logger,
     analyse: deps.analyse,
     accounts: deps.config.accounts,
@@ -116,7 +122,39 @@ export function createWebhookApp(deps: WebhookDeps) {
     return json(200, { received: summary });
   }
 
+  /**
+   * The second source (IN-7): an account linked to AWS End User Messaging Social gets Meta's
+   * webhooks through SNS, one Meta entry per message. AWS checked Meta's signature; the events go
+   * through the same ingest. A message that is not a WhatsApp entry is kept raw, not retried; a
+   * failure to store throws, so that Lambda's SNS retries deliver it again.
+   */
+  async function receiveSns(event: SNSEvent): Promise<IngestSummary[]> {
+    const summaries: IngestSummary[] = [];
+    for (const record of event.Records) {
+      let events;
+      try {
+        events = parseWebhook(webhookPayloadFromSns(record.Sns.Message), { defaultRegion: deps.config.defaultRegion });
+      } catch (error) {
+        if (!(error instanceof SnsMessageError)) throw error;
+        const raw = record.Sns.Message;
+        await deps.store.rawEvents.put(sha256Hex(`sns\n${raw}`), { reason: error.message, field: 'sns', raw }, (deps.now ?? Date.now)());
+        logger.warn('SNS message kept raw: not a WhatsApp webhook entry', { messageId: record.Sns.MessageId, reason: error.message });
+        (deps.metrics ?? NO_METRICS).add('unprocessableEvents');
+        continue;
+      }
+      const summary = await ingest.ingest(events);
+      logger.info('SNS delivery stored', { messageId: record.Sns.MessageId, ...summary });
+      const metrics = deps.metrics ?? NO_METRICS;
+      metrics.add('messagesStored', summary.messages);
+      metrics.add('duplicateDeliveries', summary.duplicates);
+      metrics.add('unprocessableEvents', summary.unprocessable);
+      summaries.push(summary);
+    }
+    return summaries;
+  }
+
   return {
+    receiveSns,
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
       const method = event.requestContext?.http?.method ?? 'GET';
       if (method === 'GET') return verify(event);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntimeWith, once } from '#shared/runtime-core';
 import { createIngestStore } from '#shared/store/ingest-store';
@@ -9,10 +9,19 @@ import { createWebhookApp } from './app.ts';
 
 const app = once(async () => {
   const runtime = await createRuntimeWith(createIngestStore);
-  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, logger, metrics: cloudWatchMetrics });
+  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, logger, metrics: cloudWatchMetrics });
 });
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+const isSns = (event: APIGatewayProxyEventV2 | SNSEvent): event is SNSEvent => 'Records' in event && event.Records[0]?.EventSource === 'aws:sns';
+
+/** Meta's webhook through API Gateway, or (IN-7) End User Messaging Social's SNS topic. */
+export const handler = middy<APIGatewayProxyEventV2 | SNSEvent, APIGatewayProxyStructuredResultV2 | void>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler(async (event: APIGatewayProxyEventV2) => (await app()).handle(event));
+  .handler(async (event) => {
+    if (isSns(event)) {
+      await (await app()).receiveSns(event);
+      return;
+    }
+    return (await app()).handle(event);
+  });

@@ -40,9 +40,15 @@ export interface AppFunctionProps {
   readonly logRetentionDays: number;
   /** Native packages installed next to the bundle instead of bundled. */
   readonly install?: InstalledPackages;
-  /** Required for `invocation: 'schedule'`: where failed asynchronous invocations are kept. */
+  /**
+   * Where failed asynchronous invocations are kept. Required for `invocation: 'schedule'`, here or
+   * later with {@link AppFunction.sendFailedInvocationsTo} (before synth).
+   */
   readonly failedInvocations?: IQueue;
 }
+
+/** Lambda's own retries of a failed asynchronous invocation, and how long an event may wait for one. */
+const ASYNC_RETRY = { retryAttempts: 2, maxEventAge: Duration.hours(6) } as const;
 
 const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation, 'schedule'>, string> = {
   api: 'Invoked synchronously by API Gateway: a failure is returned to Meta as a 5xx and Meta redelivers the webhook (IN-5); a Lambda DLQ only applies to asynchronous invocations.',
@@ -55,6 +61,7 @@ export class AppFunction extends Construct {
   readonly role: Role;
   readonly logGroup: LogGroup;
   readonly name: FunctionName;
+  private failedInvocationsQueue: IQueue | undefined;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
@@ -75,8 +82,10 @@ export class AppFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    if (props.invocation === 'schedule' && !props.failedInvocations) {
-      throw new Error(`${props.name}: a scheduled function needs a failedInvocations queue`);
+    if (props.invocation === 'schedule') {
+      this.node.addValidation({
+        validate: () => (this.failedInvocationsQueue ? [] : [`${props.name}: a scheduled function needs a failedInvocations queue`]),
+      });
     }
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -101,10 +110,9 @@ export class AppFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      ...(props.invocation === 'schedule' && props.failedInvocations
-        ? { onFailure: new SqsDestination(props.failedInvocations), retryAttempts: 2, maxEventAge: Duration.hours(6) }
-        : {}),
+      ...(props.invocation === 'schedule' && props.failedInvocations ? { onFailure: new SqsDestination(props.failedInvocations), ...ASYNC_RETRY } : {}),
     });
+    if (props.invocation === 'schedule') this.failedInvocationsQueue = props.failedInvocations;
 
     acknowledge(
       this,
@@ -118,5 +126,16 @@ export class AppFunction extends Construct {
         ? 'Failed asynchronous invocations go to an on-failure destination (SQS), which records the request and the error; a DeadLetterConfig would duplicate it.'
         : DLQ_NOT_APPLICABLE[props.invocation],
     );
+  }
+
+  /**
+   * Keeps failed asynchronous invocations (after Lambda's 2 retries) in `queue`: for a scheduled
+   * function whose queue is made after it, or a function that is also invoked asynchronously
+   * besides its main way (the webhook by SNS, IN-7). Once per function.
+   */
+  sendFailedInvocationsTo(queue: IQueue): void {
+    if (this.failedInvocationsQueue) throw new Error(`${this.name}: failed invocations already go to ${this.failedInvocationsQueue.node.path}`);
+    this.function.configureAsyncInvoke({ onFailure: new SqsDestination(queue), ...ASYNC_RETRY });
+    this.failedInvocationsQueue = queue;
   }
 }

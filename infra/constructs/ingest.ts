@@ -1,18 +1,27 @@
 /**
  * Where Meta's webhooks come in: an HTTP API with GET /webhook (subscription verification) and
  * POST /webhook (events), both to the webhook function. Stage throttling protects the function
- * and the table from retry storms; JSON access logs go to their own log group.
+ * and the table from retry storms; JSON access logs go to their own log group. The SCRM API
+ * (Outbound) adds its routes to the same HTTP API.
+ *
+ * IN-7: for WhatsApp accounts linked to AWS End User Messaging Social, AWS publishes Meta's
+ * webhooks to an SNS topic; with `socialMessagingTopicArn` the webhook function subscribes to it.
+ * SNS invokes it asynchronously: what SNS cannot deliver, and what the function still fails after
+ * Lambda's 2 retries, is kept in one dead-letter queue (alarmed), so no event is dropped.
  */
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../compliance.ts';
 import { AppFunction } from './app-function.ts';
 import type { FunctionDefaults } from './crm-sync.ts';
-import type { JobQueue } from './job-queue.ts';
+import { type JobQueue, acknowledgeIsDeadLetterQueue } from './job-queue.ts';
 import type { AppSecrets } from './secrets.ts';
 import type { ConversationStorage } from './storage.ts';
 
@@ -32,6 +41,8 @@ export interface WebhookIngestProps {
   readonly secrets: AppSecrets;
   readonly syncJobs: JobQueue;
   readonly mediaJobs: JobQueue;
+  /** IN-7: the End User Messaging Social topic of the linked accounts' webhooks. */
+  readonly socialMessagingTopicArn?: string | undefined;
 }
 
 export class WebhookIngest extends Construct {
@@ -40,6 +51,8 @@ export class WebhookIngest extends Construct {
   readonly accessLogs: LogGroup;
   readonly webhookUrl: string;
   readonly webhookFunction: AppFunction;
+  /** IN-7: SNS events not delivered to the webhook function, or failed there after Lambda's retries. */
+  readonly socialMessagingDeadLetters: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookIngestProps) {
     super(scope, id);
@@ -106,6 +119,8 @@ export class WebhookIngest extends Construct {
       integration: new HttpLambdaIntegration('Webhook', this.webhookFunction.function),
     });
 
+    this.socialMessagingDeadLetters = props.socialMessagingTopicArn ? this.subscribeToSocialMessaging(props.socialMessagingTopicArn, defaults.stage) : undefined;
+
     // The $default stage is served at the API endpoint itself (no stage segment in the path).
     this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_PATH}`;
     new CfnOutput(this, 'WebhookUrl', {
@@ -124,5 +139,19 @@ export class WebhookIngest extends Construct {
       'Serverless-APIGWXrayEnabled',
       'HTTP APIs (API Gateway v2) do not support X-Ray tracing; the webhook function itself is traced (Tracing.ACTIVE).',
     );
+  }
+
+  private subscribeToSocialMessaging(topicArn: string, stage: string): Queue {
+    const deadLetters = new Queue(this, 'SocialMessagingDeadLetters', {
+      queueName: `scrm-${stage}-social-messaging-dlq`,
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledgeIsDeadLetterQueue(deadLetters);
+    const topic = Topic.fromTopicArn(this, 'SocialMessagingTopic', topicArn);
+    topic.addSubscription(new LambdaSubscription(this.webhookFunction.function, { deadLetterQueue: deadLetters }));
+    this.webhookFunction.sendFailedInvocationsTo(deadLetters);
+    return deadLetters;
   }
 }

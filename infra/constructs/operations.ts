@@ -27,6 +27,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, METRIC_NAMESPACE, type MetricKey, type MetricUnitName } from '#shared/metric-names';
+import type { FailureKind } from '#shared/whatsapp/outbound/channel';
 import type { AppFunction } from './app-function.ts';
 import { acknowledgeIsDeadLetterQueue } from './job-queue.ts';
 
@@ -54,7 +55,55 @@ export const ALARM_THRESHOLDS = {
   crmAuthFailures: 1,
   /** A token last rotated more than this many days ago (OP-5). */
   credentialMaxAgeDays: 25,
+  /** Share of the calls to Meta's send API of 15 minutes that ended a message as failed, in percent (above it alarms). */
+  sendFailurePercent: 3,
+  /** Fewer send attempts than this in 15 minutes never alarm on the rate: 1 failure of 2 is not a trend (1 of 50 is 2 %). */
+  sendFailureMinAttempts: 50,
+  /** Any send with no answer from Meta and no status within the settle time (it is not sent again). */
+  sendOutcomeUnknown: 1,
+  /** Any refusal of the WhatsApp access token (Meta code 190, OP-5). */
+  whatsappAuthFailures: 1,
+  /** Any number Meta stopped (payment, policy, locked) or slowed down (spam limit). */
+  accountStopped: 1,
+  /** Any switch of an account to its backup number (OP-2). */
+  numberSwitched: 1,
+  /** Slow (> 1.5 s) or failed hourly health checks in 3 hours (OP-2: three in a row switch to the backup). */
+  numberSlowChecks: 3,
 } as const;
+
+/**
+ * The dimension a business metric carries besides `service` and `stage`, as the functions emit
+ * it (a metric with its own dimensions is published on its own: CloudWatch knows it only with
+ * them). test/infra holds these to the `metrics.add` calls of the code.
+ */
+export const METRIC_DIMENSIONS = {
+  crmAuthFailures: 'crm',
+  credentialAgeDays: 'credential',
+  sendFailures: 'kind',
+  accountStopped: 'reason',
+  numberSlow: 'phoneNumberId',
+  numberSwitched: 'phoneNumberId',
+  messagesDenied: 'rule',
+} as const satisfies Partial<Record<MetricKey, string>>;
+
+/** The failure kinds that pause instead of ending a message: the send function does not count them in SendFailures. */
+type PausingFailureKind = 'marketing_cap' | 'spam_limit' | 'account_blocked';
+
+/**
+ * The `kind` values of SendFailures: every kind of failure that ends a message. Typed against
+ * FailureKind, so a new kind fails the type check here until it is placed (a metric math alarm
+ * reads at most 10 metrics: 8 kinds and the attempts).
+ */
+export const SEND_FAILURE_KINDS = Object.keys({
+  retry: true,
+  auth: true,
+  window_closed: true,
+  undeliverable: true,
+  opted_out: true,
+  template: true,
+  bsuid_not_allowed: true,
+  permanent: true,
+} as const satisfies Record<Exclude<FailureKind, PausingFailureKind>, true>) as Exclude<FailureKind, PausingFailureKind>[];
 
 const PERIOD = Duration.minutes(5);
 const UNIT: Record<MetricUnitName, Unit> = { Count: Unit.COUNT, Milliseconds: Unit.MILLISECONDS, None: Unit.NONE };
@@ -141,7 +190,7 @@ export class Operations extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `scrm-${props.stage}-flow` });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# WhatsApp SCRM (${props.stage})\nMeta → webhook API → webhook function → sync / media queues → sync / media functions → CRM / S3. Night jobs: batch-export and reports. Every alarm: docs/deploy.md, "Operations".`,
+        markdown: `# WhatsApp SCRM (${props.stage})\nMeta → webhook API → webhook function → sync / media queues → sync / media functions → CRM / S3. Outbound: /api → api function → send queue → send function → Meta. Night jobs: batch-export and reports. Every alarm: docs/deploy.md, "Operations".`,
         width: 24,
         height: 2,
       }),
@@ -223,7 +272,7 @@ export class Operations extends Construct {
     this.alarm('webhook-api-5xx', {
       metric: serverErrors,
       threshold: ALARM_THRESHOLDS.api5xx,
-      description: 'The webhook API answered Meta with 5xx: messages are not being stored (Meta retries).',
+      description: 'The HTTP API answered with 5xx: on /webhook Meta retries and the messages are not stored yet; on /api the caller retries with the same Idempotency-Key.',
     });
     this.alarm('webhook-api-p99-latency', {
       metric: latencyP99,
@@ -335,6 +384,101 @@ export class Operations extends Construct {
     );
   }
 
+  /**
+   * A business metric emitted with its own dimension (METRIC_DIMENSIONS), summed over every value
+   * of it: a Metrics Insights query, so a new number, reason or rule is counted without a deploy.
+   */
+  businessMetricAcross(key: keyof typeof METRIC_DIMENSIONS, props: { period?: Duration; label?: string } = {}): MathExpression {
+    const definition = METRICS[key];
+    return new MathExpression({
+      expression:
+        `SELECT SUM(${definition.name}) FROM SCHEMA("${METRIC_NAMESPACE}", ${METRIC_DIMENSIONS[key]}, service, stage) ` +
+        `WHERE service = '${definition.emittedBy}' AND stage = '${this.stage}'`,
+      usingMetrics: {},
+      period: props.period ?? PERIOD,
+      label: props.label ?? definition.name,
+    });
+  }
+
+  /**
+   * The outbound side (AU-7, OP-2, OP-5): the send failure rate of 15 minutes (above 3 % of at
+   * least 50 calls to Meta), sends whose outcome is unknown, refused WhatsApp tokens, numbers
+   * Meta stopped, slow number health checks and switches to a backup number; and their dashboard.
+   */
+  watchOutbound(): void {
+    const quarter = Duration.minutes(15);
+    const sent = this.businessMetric('messagesSent');
+    const attempts = this.businessMetric('sendAttempts');
+    const unknown = this.businessMetric('sendOutcomeUnknown');
+    const authFailures = this.businessMetric('whatsappAuthFailures');
+    const failuresOf = (period: Duration) =>
+      new MathExpression({
+        expression: `SUM([${SEND_FAILURE_KINDS.map(variable).join(', ')}])`,
+        usingMetrics: Object.fromEntries(SEND_FAILURE_KINDS.map((kind) => [variable(kind), this.businessMetric('sendFailures', { period, dimensions: { [METRIC_DIMENSIONS.sendFailures]: kind } })])),
+        period,
+        label: 'failed for good',
+      });
+
+    const { sendFailurePercent: percent, sendFailureMinAttempts: minAttempts } = ALARM_THRESHOLDS;
+    const failureRate = new MathExpression({
+      expression: `IF(attempts >= ${minAttempts}, 100 * FILL(failures, 0) / attempts, 0)`,
+      usingMetrics: { attempts: attempts.with({ period: quarter }), failures: failuresOf(quarter) },
+      period: quarter,
+      label: 'send failure % (15 min)',
+    });
+    this.alarm('send-failure-rate', {
+      metric: failureRate,
+      threshold: percent,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `More than ${percent} % of the calls to Meta's send API of the last 15 minutes ended a message as failed (SendFailures / SendAttempts, from ${minAttempts} attempts): Meta's code and title are on each outbound row.`,
+    });
+    this.alarm('send-outcome-unknown', {
+      metric: unknown,
+      threshold: ALARM_THRESHOLDS.sendOutcomeUnknown,
+      description: 'An outbound message got no answer from Meta and no status webhook within the settle time: it is marked unknown and not sent again. Look at it before sending anything again.',
+    });
+    this.alarm('whatsapp-auth-failures', {
+      metric: authFailures,
+      threshold: ALARM_THRESHOLDS.whatsappAuthFailures,
+      description: 'Meta refused the WhatsApp access token (code 190) even after the secret was read again: put a new system-user token into the secret (OP-5).',
+    });
+    const stopped = this.businessMetricAcross('accountStopped', { label: 'numbers stopped' });
+    this.alarm('whatsapp-account-stopped', {
+      metric: stopped,
+      threshold: ALARM_THRESHOLDS.accountStopped,
+      description: 'Meta stopped a business number (131042 payment, 368 policy block, 131031 locked; sending waits 6 h) or hit its spam limit (131048; it slows down 15 min).',
+    });
+    const hour = Duration.hours(1);
+    const switched = this.businessMetricAcross('numberSwitched', { period: hour, label: 'switched to the backup' });
+    this.alarm('whatsapp-number-switched', {
+      metric: switched,
+      threshold: ALARM_THRESHOLDS.numberSwitched,
+      description: 'An account switched to its backup number after three slow or failed health checks in a row (OP-2); it switches back after a fast check.',
+    });
+    const slow = this.businessMetricAcross('numberSlow', { period: Duration.hours(3), label: 'slow health checks (3 h)' });
+    this.alarm('whatsapp-number-health-slow', {
+      metric: slow,
+      threshold: ALARM_THRESHOLDS.numberSlowChecks,
+      description: `At least ${ALARM_THRESHOLDS.numberSlowChecks} hourly health checks of the business numbers in 3 hours took longer than 1.5 s or failed (OP-2: normal < 800 ms).`,
+    });
+
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Outbound: sent, calls to Meta, failed for good, outcome unknown, token refused',
+        left: [sent, attempts, failuresOf(PERIOD), unknown, authFailures],
+        width: 12,
+      }),
+      new GraphWidget({ title: `Outbound: failure rate (% of 15 minutes' calls, from ${minAttempts})`, left: [failureRate], leftAnnotations: [{ value: percent, label: `${percent} %` }], width: 12 }),
+    );
+    // One Metrics Insights query per widget (CloudWatch reads one per request).
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Outbound: refused by the policy', left: [this.businessMetricAcross('messagesDenied', { label: 'denied' })], width: 6 }),
+      new GraphWidget({ title: 'Numbers: stopped by Meta', left: [this.businessMetricAcross('accountStopped', { label: 'stopped' })], width: 6 }),
+      new GraphWidget({ title: 'Numbers: slow health checks', left: [this.businessMetricAcross('numberSlow', { period: hour, label: 'slow' })], width: 6 }),
+      new GraphWidget({ title: 'Numbers: switched to the backup', left: [this.businessMetricAcross('numberSwitched', { period: hour, label: 'switched' })], width: 6 }),
+    );
+  }
+
   /** Adds the queue and DLQ overview; call once, after everything is watched. */
   addQueueOverview(): void {
     const widgets: IWidget[] = [];
@@ -346,6 +490,11 @@ export class Operations extends Construct {
     }
     if (widgets.length > 0) this.dashboard.addWidgets(...widgets);
   }
+}
+
+/** A metric math variable for a failure kind: a lowercase letter first, letters and digits only. */
+function variable(kind: string): string {
+  return `f${pascal(kind.replaceAll('_', '-'))}`;
 }
 
 function pascal(name: string): string {

@@ -3,6 +3,14 @@
  * token is generated at deploy time (it is ours to choose and paste into Meta's dashboard); the
  * other values are placeholders an operator replaces with `aws secretsmanager put-secret-value`.
  * Functions get only the ARN (env SCRM_SECRET_ARN) and read access, never a value.
+ *
+ * The generated template is frozen at the keys of the first release ({@link DEPLOYED_KEYS}): when
+ * `GenerateSecretString` changes, CloudFormation generates a new secret value, which would replace
+ * the credentials an operator filled in (and the verify token Meta has). A key added later, such
+ * as SCRM_API_TOKEN, is written by the operator with the others (docs/deploy.md). A placeholder
+ * for the API token would also be a bearer token anyone can read in this code, and the functions
+ * refuse one shorter than 12 characters (REPLACE_ME would stop every function at cold start);
+ * without it the API answers 503 "not configured".
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +21,12 @@ import type { AppFunction } from './app-function.ts';
 
 export { SECRET_PLACEHOLDER };
 
+/** The keys the secret's generated template has always had; never changed (see above). */
+export const DEPLOYED_KEYS = [SECRET_KEYS.appSecret, SECRET_KEYS.verifyToken, SECRET_KEYS.accessToken, SECRET_KEYS.hubspotAccessToken] as const;
+
+/** Keys written as REPLACE_ME at the first deploy: the deployed ones but the generated verify token. */
+export const PLACEHOLDER_KEYS: readonly string[] = DEPLOYED_KEYS.filter((key) => key !== SECRET_KEYS.verifyToken);
+
 export interface AppSecretsProps {
   readonly stage: string;
 }
@@ -22,14 +36,10 @@ export class AppSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: AppSecretsProps) {
     super(scope, id);
-    const placeholders = Object.fromEntries(
-      Object.values(SECRET_KEYS)
-        .filter((key) => key !== SECRET_KEYS.verifyToken)
-        .map((key) => [key, SECRET_PLACEHOLDER]),
-    );
+    const placeholders = Object.fromEntries(PLACEHOLDER_KEYS.map((key) => [key, SECRET_PLACEHOLDER]));
     this.secret = new Secret(this, 'Secret', {
       secretName: `scrm/${props.stage}/app`,
-      description: `WhatsApp SCRM (${props.stage}): ${Object.values(SECRET_KEYS).join(', ')}. Fill in with put-secret-value (docs/deploy.md).`,
+      description: `WhatsApp SCRM (${props.stage}): ${DEPLOYED_KEYS.join(', ')}. Fill in with put-secret-value (docs/deploy.md).`,
       generateSecretString: {
         secretStringTemplate: JSON.stringify(placeholders),
         generateStringKey: SECRET_KEYS.verifyToken,

@@ -37,6 +37,8 @@ export interface Consent {
   readonly source: ConsentSource;
   /** The message that gave it, when it was one. */
   readonly wamid?: string | undefined;
+  /** Where the business got it (`source` of `PUT /api/contacts/{id}/consent`: "web form", "store"). */
+  readonly detail?: string | undefined;
 }
 
 export type Consents = Readonly<Partial<Record<ConsentPurpose, Consent>>>;
@@ -67,12 +69,15 @@ function commandSet(lists: Record<string, readonly string[]>, folding: ChineseFo
 export interface ConsentCommands {
   readonly optIn: ReadonlySet<string>;
   readonly optOut: ReadonlySet<string>;
+  /** Per marketing template (`*`: every one), the quick-reply buttons that opt out whatever their words. */
+  readonly optOutButtons: ReadonlyMap<string, ReadonlySet<string>>;
   readonly folding: ChineseFolding;
 }
 
 const CommandsSchema = z.object({
   optIn: z.record(z.string(), z.array(z.string().check(z.minLength(1)))),
   optOut: z.record(z.string(), z.array(z.string().check(z.minLength(1)))),
+  optOutButtons: z.optional(z.record(z.string(), z.array(z.string().check(z.minLength(1))))),
 });
 
 /** The commands of config/consent.json, validated (a wrong entry fails naming it) and folded like messages. */
@@ -82,7 +87,17 @@ export function consentCommands(folding: ChineseFolding = NO_FOLDING, raw: unkno
     const problem = parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid config/consent.json: ${problem}`);
   }
-  return { optIn: commandSet(parsed.data.optIn, folding), optOut: commandSet(parsed.data.optOut, folding), folding };
+  const buttons = new Map(Object.entries(parsed.data.optOutButtons ?? {}).map(([template, texts]) => [template, new Set(texts.map((t) => commandKey(t, folding)))]));
+  return { optIn: commandSet(parsed.data.optIn, folding), optOut: commandSet(parsed.data.optOut, folding), optOutButtons: buttons, folding };
+}
+
+/**
+ * A tap on a marketing template's quick-reply button that is configured as its opt-out (CP-7):
+ * an opt-out whatever the button's words ("No more offers", "Stop promotions").
+ */
+export function isOptOutButton(templateName: string, buttonText: string, commands: ConsentCommands): boolean {
+  const key = commandKey(buttonText, commands.folding);
+  return Boolean(commands.optOutButtons.get(templateName)?.has(key) || commands.optOutButtons.get('*')?.has(key));
 }
 
 /**

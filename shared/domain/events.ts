@@ -77,6 +77,8 @@ export interface StatusUpdate {
   readonly recipient: CustomerRef;
   readonly errors: readonly { readonly code?: number | undefined; readonly title?: string | undefined; readonly message?: string | undefined }[];
   readonly pricing?: { readonly billable?: boolean | undefined; readonly pricingModel?: string | undefined; readonly category?: string | undefined; readonly type?: string | undefined } | undefined;
+  /** What we sent as `biz_opaque_callback_data`: our outbound id, for a message we sent. */
+  readonly callbackData?: string | undefined;
   readonly raw: unknown;
 }
 
@@ -90,6 +92,16 @@ export interface IdentityUpdate {
   readonly raw: unknown;
 }
 
+/** The customer's own marketing preference in WhatsApp (`user_preferences`: stop / resume), CP-7. */
+export interface PreferenceUpdate {
+  readonly kind: 'preference';
+  readonly account: AccountRef;
+  readonly at: number;
+  readonly customer: CustomerRef;
+  readonly marketing: 'opted_in' | 'opted_out';
+  readonly raw: unknown;
+}
+
 /** Anything that could not be understood: kept raw for a person to look at (invariant 6). */
 export interface Unprocessable {
   readonly kind: 'unprocessable';
@@ -99,4 +111,4 @@ export interface Unprocessable {
   readonly raw: unknown;
 }
 
-export type WebhookEvent = InboundMessage | StatusUpdate | IdentityUpdate | Unprocessable;
+export type WebhookEvent = InboundMessage | StatusUpdate | IdentityUpdate | PreferenceUpdate | Unprocessable;

@@ -23,6 +23,8 @@ export interface Contact {
   readonly leadReferral?: { sourceId?: string; sourceType?: string; sourceUrl?: string; headline?: string };
   readonly firstInboundAt?: number;
   readonly lastInboundAt?: number;
+  /** The customer's last message that came from a click-to-WhatsApp ad (opens the 72 h entry point). */
+  readonly lastReferralAt?: number;
   readonly lastOutboundAt?: number;
   readonly lastReadAt?: number;
   readonly inboundCount?: number;

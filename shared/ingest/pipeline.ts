@@ -16,8 +16,8 @@
  *   nothing is written twice (invariant 2).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { InboundMessage, IdentityUpdate, StatusUpdate, Unprocessable, WebhookEvent } from '../domain/events.ts';
-import { consentCommands, consentFromMessage, type ConsentCommands } from '../domain/consent.ts';
+import type { InboundMessage, IdentityUpdate, PreferenceUpdate, StatusUpdate, Unprocessable, WebhookEvent } from '../domain/events.ts';
+import { consentCommands, consentFromMessage, isOptOutButton, type ConsentCommands } from '../domain/consent.ts';
 import { shippedIntelligence } from '../domain/intelligence/bundled.ts';
 import type { MessageAnalysis, MessageRecord } from '../domain/records.ts';
 import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
@@ -28,6 +28,25 @@ import type { ContactSeed, InboundEffect } from '../store/contacts.ts';
 import { sha256Hex, type IdentityKey } from '../store/keys.ts';
 import type { StoredMessage } from '../store/messages.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
+import { OUTBOUND_ID, type OutboundRow, type StatusName } from '../store/outbox.ts';
+import { MESSAGE_CATEGORIES, type MessageCategory } from '../domain/policy.ts';
+import { PRICING_TYPES, marketOf, messageCost, type PricingType } from '../domain/pricing.ts';
+import { recordOutboundMessage } from '../outbound/record.ts';
+import { failedStatusJob, type SendJobSink } from '../queue/send-jobs.ts';
+
+/** Meta's cost of a message from its status's pricing and the rate card; none for a category or type the card does not price. */
+function costOf(pricing: StatusUpdate['pricing'], phone: string | undefined, at: number) {
+  const category = pricing?.category as MessageCategory | undefined;
+  const type = pricing?.type as PricingType | undefined;
+  if (!category || !type || !MESSAGE_CATEGORIES.includes(category) || !PRICING_TYPES.includes(type)) return undefined;
+  try {
+    return messageCost({ market: marketOf(phone), category, pricingType: type, billable: pricing?.billable, at });
+  } catch {
+    return undefined; // before per-message pricing (1 July 2025)
+  }
+}
+
+const isStatusName = (status: string): status is StatusName => status === 'sent' || status === 'delivered' || status === 'read' || status === 'failed';
 
 /**
  * Groups of one delivery handled at the same time. Each call is a few milliseconds of waiting on
@@ -44,11 +63,13 @@ export interface IngestDeps {
   readonly store: IngestStore;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
+  /** Where a `failed` status of our own message goes (the send function applies what it means). */
+  readonly sendJobs?: SendJobSink | undefined;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   /** The intelligence rules applied to a customer's text. */
   readonly analyse: (text: string) => MessageAnalysis;
   /** phone_number_id → account name (IN-6); a message for another number is stored with a warning. */
-  readonly accounts: Readonly<Record<string, string>>;
+  readonly accounts: Readonly<Record<string, unknown>>;
   /** The consent commands (config/consent.json), folded like the rules; default the shipped ones. */
   readonly consentCommands?: ConsentCommands;
   readonly now: () => number;
@@ -125,12 +146,14 @@ export function createIngest(deps: IngestDeps) {
         await flush();
         readAhead = undefined;
         if (event.kind === 'status') {
-          await ingestStatus(event);
+          await ingestStatus(event, jobs);
           summary.statuses++;
         } else if (event.kind === 'identity_update') {
           await ingestIdentityUpdate(event);
           resolved.clear();
           summary.identityUpdates++;
+        } else if (event.kind === 'preference') {
+          await ingestPreference(event);
         }
       } catch (error) {
         const reason = poisonReason(error);
@@ -198,10 +221,11 @@ export function createIngest(deps: IngestDeps) {
     // the last word by the customer's time, on every delivery (a repeat changes nothing).
     for (const s of stored) {
       if (s.message.type === 'system') continue;
-      const state = consentFromMessage(s.message.text, (s.row ? s.row.analysis : s.analysis)?.intent, commands());
+      const button = s.message.type === 'button' && (await isTemplateOptOut(s.message));
+      const state = button ? 'opted_out' : consentFromMessage(s.message.text, (s.row ? s.row.analysis : s.analysis)?.intent, commands());
       if (!state) continue;
       const contactId = s.row?.contactId ?? s.contactId;
-      if (await store.contacts.recordConsent(contactId, 'marketing', { state, at: s.message.sentAt, source: 'whatsapp_message', wamid: s.message.wamid })) {
+      if (await store.contacts.recordConsent(contactId, 'marketing', { state, at: s.message.sentAt, source: button ? 'quick_reply' : 'whatsapp_message', wamid: s.message.wamid })) {
         logger.info('marketing consent changed', { contactId, state, wamid: s.message.wamid });
       }
     }
@@ -211,6 +235,15 @@ export function createIngest(deps: IngestDeps) {
     return stored
       .filter((s) => s.created || s.row?.syncState === 'pending')
       .map((s) => messageSyncJob(s.message.wamid, s.row?.contactId ?? s.contactId));
+  }
+
+  /** A quick-reply tap on one of our marketing templates, on a button configured as its opt-out. */
+  async function isTemplateOptOut(message: InboundMessage): Promise<boolean> {
+    if (!message.replyTo || !message.text) return false;
+    const replied = (await store.messages.get(message.replyTo)) as (StoredMessage & { outboundId?: string }) | undefined;
+    const sent = replied?.outboundId ? await store.outbox.get(replied.outboundId) : undefined;
+    if (sent?.content.type !== 'template' || sent.category !== 'marketing') return false;
+    return isOptOutButton(sent.content.name, message.text, commands());
   }
 
   /** The message row, once; undefined when it can never be a row (kept raw instead). */
@@ -226,10 +259,16 @@ export function createIngest(deps: IngestDeps) {
     }
   }
 
-  async function ingestStatus(s: StatusUpdate): Promise<void> {
+  async function ingestStatus(s: StatusUpdate, jobs: SyncJob[]): Promise<void> {
     const at = deps.now();
-    const contactId = identitiesOf(s.recipient).length ? (await identities.resolve(s.recipient, at)).contactId : undefined;
     const error = s.errors[0];
+    const ours = s.callbackData && OUTBOUND_ID.test(s.callbackData) ? await ingestOwnStatus(s, s.callbackData, jobs, at) : undefined;
+    if (ours) {
+      // Our own message: its state is on its outbox row; the contact learns when it was sent and read.
+      await store.contacts.applyDeliveryStatus(ours.contactId, s.status, s.at);
+      return;
+    }
+    const contactId = identitiesOf(s.recipient).length ? (await identities.resolve(s.recipient, at)).contactId : undefined;
     await store.messages.applyStatus({
       wamid: s.wamid,
       contactId,
@@ -245,11 +284,55 @@ export function createIngest(deps: IngestDeps) {
     if (s.status === 'failed') logger.warn('outbound message failed', { wamid: s.wamid, code: error?.code, title: error?.title });
   }
 
+  /**
+   * A status of a message we sent (our id came back as its callback data): the outbox row moves
+   * forward with its cost; a row our send function never finished recording (a crash after
+   * Meta's answer) is settled here, and the message joins the conversation and the CRM log. A
+   * `failed` status means for the customer what the same code means from the send call.
+   */
+  async function ingestOwnStatus(s: StatusUpdate, id: string, jobs: SyncJob[], at: number): Promise<OutboundRow | undefined> {
+    if (!isStatusName(s.status)) return undefined;
+    const error = s.errors[0];
+    const pricing = s.pricing;
+    const { row } = await store.outbox.applyStatus(
+      id,
+      {
+        name: s.status,
+        wamid: s.wamid,
+        at: s.at,
+        error: error && { code: error.code ?? 0, title: error.title ?? error.message ?? 'failed' },
+        pricing,
+        cost: costOf(pricing, s.recipient.phone?.e164, s.at),
+      },
+      at,
+    );
+    if (!row) return undefined;
+    // The send function died before putting the message on record: this status does it.
+    if (s.status !== 'failed' && row.recordedAt === undefined && (await recordOutboundMessage(store.messages, row, s.wamid, at, s.account.wabaId))) {
+      jobs.push(messageSyncJob(s.wamid, row.contactId));
+    }
+    if (s.status === 'failed') logger.warn('outbound message failed', { id, wamid: s.wamid, code: error?.code, title: error?.title });
+    // What Meta's code means for the customer (131050 opt-out, 131026 …) is the send side's to apply.
+    if (s.status === 'failed' && error?.code !== undefined) {
+      if (!deps.sendJobs) throw new Error(`a failed status of ${id} cannot be handed to the send function: SCRM_SEND_QUEUE_URL is not set`);
+      await deps.sendJobs.enqueue([failedStatusJob(id, row.contactId)], s.wamid);
+    }
+    return row;
+  }
+
   async function ingestIdentityUpdate(u: IdentityUpdate): Promise<void> {
     const at = deps.now();
     const { contactId } = await identities.resolve(u.customer, at);
     await identities.applyChange(contactId, u.change, u.customer.phone?.e164, at);
     logger.info('customer identity changed', { contactId, reason: u.change.reason });
+  }
+
+  /** The customer stopped or resumed marketing in WhatsApp itself: their consent, by their time (CP-7). */
+  async function ingestPreference(p: PreferenceUpdate): Promise<void> {
+    const { contactId } = await identities.resolve(p.customer, deps.now());
+    if (await store.contacts.recordConsent(contactId, 'marketing', { state: p.marketing, at: p.at, source: 'whatsapp_preferences' })) {
+      logger.info('marketing consent changed in WhatsApp', { contactId, state: p.marketing });
+    }
   }
 
   async function keepRaw(u: Unprocessable): Promise<void> {
@@ -296,6 +379,7 @@ function effectOf(s: Stored): InboundEffect {
     username: m.customer.username,
     // A redelivery applies the analysis stored by the first one.
     analysis: s.row ? s.row.analysis : s.analysis,
+    referral: m.referral !== undefined,
   };
 }
 

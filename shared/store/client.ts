@@ -6,6 +6,7 @@
  */
 import {
   BatchGetCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -99,6 +100,10 @@ export class TableClient {
       if (condition && isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  async delete(key: Key): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.name, Key: key }));
   }
 
   /**

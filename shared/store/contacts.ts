@@ -37,6 +37,8 @@ export interface InboundEffect {
   readonly username?: string | undefined;
   /** The message's analysis: its tags, hot words and sentiment add up on the contact. */
   readonly analysis?: MessageAnalysis | undefined;
+  /** The message came from a click-to-WhatsApp ad. */
+  readonly referral?: boolean | undefined;
 }
 
 /** Contact attribute (string set) with a mark per message whose effects it holds. */
@@ -367,6 +369,12 @@ function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed
       newer.push('lastSentiment = :lastSentiment');
       newerValues[':lastSentiment'] = newest.analysis.sentiment;
     }
+  }
+  // A click-to-WhatsApp ad opens the 72 h free entry point from its message (CP-1).
+  const referred = effects.filter((e) => e.referral).map((e) => e.sentAt);
+  if (referred.length) {
+    newer.push('lastReferralAt = :referral');
+    newerValues[':referral'] = Math.max(...referred);
   }
   if (newest.profileName !== undefined) {
     newer.push('profileName = :name');

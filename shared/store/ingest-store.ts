@@ -7,6 +7,7 @@ import { TableClient, type TableOptions } from './client.ts';
 import { ContactStore } from './contacts.ts';
 import { IdentityStore } from './identities.ts';
 import { MessageStore } from './messages.ts';
+import { OutboxStatusStore } from './outbox.ts';
 import { RawEventStore, type RawArchive } from './raw-events.ts';
 
 export interface IngestStore {
@@ -15,6 +16,8 @@ export interface IngestStore {
   readonly messages: MessageStore;
   readonly identities: IdentityStore;
   readonly rawEvents: RawEventStore;
+  /** Our outbound messages: status webhooks move them forward. */
+  readonly outbox: OutboxStatusStore;
 }
 
 export type StoreFactory<S extends IngestStore> = (db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive) => S;
@@ -27,5 +30,6 @@ export function createIngestStore(db: DynamoDBDocumentClient, options: TableOpti
     messages: new MessageStore(table),
     identities: new IdentityStore(table),
     rawEvents: new RawEventStore(table, archive),
+    outbox: new OutboxStatusStore(table),
   };
 }

@@ -9,7 +9,10 @@
  * | raw event | RAW#<sha256>                | RAW       | RAW#<day> / <receivedAt>         |                               |
  * | conflict  | CONFLICT#<day>              | <at>#<contactId>#<field> |                   |                               |
  * | job run   | JOB#<job>                   | CURRENT   |                                  |                               |
- * | outbound  | OUTBOUND#<our id>           | OUTBOUND  | (room for our own sent messages: the wamid is known only after the send) | |
+ * | outbound  | OUTBOUND#<our id>           | OUTBOUND  | CONTACT#<id> / MSG#<createdAt>#<our id> | OUTBOX#<shard> / <due>#<our id> (queued, deferred, sending) |
+ * | limits    | LIMITS#portfolio            | DAILY     | (hour counts of business-initiated conversations, CP-6) | |
+ * | number    | NUMBER#<phone_number_id>    | RATE / STATE | (pacing and API calls; paused, health, backup switch) | |
+ * | template  | TEMPLATE#<waba id>          | <name>#<language> |                            |                               |
  */
 import { createHash } from 'node:crypto';
 
@@ -40,6 +43,12 @@ export const keys = {
   jobRun: (job: string) => ({ pk: `JOB#${job}`, sk: 'CURRENT' }),
   /** Our own outbound message, keyed by our id (the wamid is only known once Meta answered). */
   outbound: (id: string) => ({ pk: `OUTBOUND#${id}`, sk: 'OUTBOUND' }),
+  /** The portfolio's business-initiated conversations per hour (CP-6). */
+  limits: () => ({ pk: 'LIMITS#portfolio', sk: 'DAILY' }),
+  numberRate: (phoneNumberId: string) => ({ pk: `NUMBER#${phoneNumberId}`, sk: 'RATE' }),
+  numberState: (phoneNumberId: string) => ({ pk: `NUMBER#${phoneNumberId}`, sk: 'STATE' }),
+  templatePartition: (wabaId: string) => `TEMPLATE#${wabaId}`,
+  template: (wabaId: string, name: string, language: string) => ({ pk: `TEMPLATE#${wabaId}`, sk: `${name}#${language}` }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,
   /** The raw-events partition of one UTC day, YYYY-MM-DD. */
   rawDayOf: (day: string) => `RAW#${day}`,

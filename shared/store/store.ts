@@ -1,6 +1,6 @@
 /**
  * The single table, one store per aggregate over one small client: contacts, messages (and their
- * sync state), identities, conflicts, raw events and job runs. Created once per process
+ * sync state), identities, conflicts, raw events, job runs, the outbox, send limits and templates. Created once per process
  * (shared/runtime.ts); the webhook takes the ingest stores only (ingest-store.ts).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,11 +10,17 @@ import { createIngestStore, type IngestStore } from './ingest-store.ts';
 import { JobRunStore } from './jobs.ts';
 import type { RawArchive } from './raw-events.ts';
 import { SyncStateStore } from './sync-state.ts';
+import { TemplateStore } from './templates.ts';
+import { OutboxStore } from './outbox.ts';
+import { SendLimitsStore } from './send-limits.ts';
 
 export interface Store extends IngestStore {
   readonly syncState: SyncStateStore;
   readonly conflicts: ConflictStore;
   readonly jobs: JobRunStore;
+  readonly templates: TemplateStore;
+  readonly outbox: OutboxStore;
+  readonly limits: SendLimitsStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
@@ -24,5 +30,8 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions, a
     syncState: new SyncStateStore(ingest.table, ingest.messages),
     conflicts: new ConflictStore(ingest.table),
     jobs: new JobRunStore(ingest.table),
+    templates: new TemplateStore(ingest.table),
+    outbox: new OutboxStore(ingest.table),
+    limits: new SendLimitsStore(ingest.table),
   };
 }

@@ -16,6 +16,7 @@ import {
 import {
   ChangeValueSchema,
   UserIdUpdateSchema,
+  UserPreferenceSchema,
   WebhookContactSchema,
   WebhookMessageSchema,
   WebhookStatusSchema,
@@ -56,8 +57,9 @@ export function parseWebhook(payload: WebhookPayload, options: ParseOptions): We
 
 function parseChange(wabaId: string, field: string, value: unknown, options: ParseOptions): WebhookEvent[] {
   const parsed = ChangeValueSchema.safeParse(value);
-  if (field !== 'messages' || !parsed.success || !parsed.data.metadata) {
-    const reason = field !== 'messages'
+  const handled = field === 'messages' || field === 'user_preferences';
+  if (!handled || !parsed.success || !parsed.data.metadata) {
+    const reason = !handled
       ? `webhook field "${field}" is not handled`
       : parsed.success ? 'change has no metadata.phone_number_id' : describeIssues(parsed.error);
     return [{ kind: 'unprocessable', reason, field, raw: value }];
@@ -84,6 +86,23 @@ function parseChange(wabaId: string, field: string, value: unknown, options: Par
     const r = WebhookStatusSchema.safeParse(raw);
     const problem = r.success ? idTooLong('status', r.data.id) : `status: ${describeIssues(r.error)}`;
     events.push(problem || !r.success ? { kind: 'unprocessable', reason: problem!, field, account, raw } : toStatusUpdate(r.data, contacts, account, options));
+  }
+  for (const raw of change.user_preferences ?? []) {
+    const r = UserPreferenceSchema.safeParse(raw);
+    const value = r.success ? r.data.value.toLowerCase() : undefined;
+    if (!r.success || r.data.category !== 'marketing_messages' || (value !== 'stop' && value !== 'resume')) {
+      events.push({ kind: 'unprocessable', reason: r.success ? `user_preferences ${r.data.category}=${r.data.value} is not handled` : `user_preferences: ${describeIssues(r.error)}`, field, account, raw });
+      continue;
+    }
+    const contact = contactFor(contacts, r.data.wa_id, r.data.user_id);
+    events.push({
+      kind: 'preference',
+      account,
+      at: Number(r.data.timestamp) * 1000,
+      customer: { bsuid: r.data.user_id ?? contact?.user_id, parentBsuid: r.data.parent_user_id, phone: phoneOf(r.data.wa_id ?? contact?.wa_id, options), profileName: contact?.profile?.name },
+      marketing: value === 'stop' ? 'opted_out' : 'opted_in',
+      raw,
+    });
   }
   for (const raw of change.user_id_update ?? []) {
     const r = UserIdUpdateSchema.safeParse(raw);
@@ -259,7 +278,7 @@ function toStatusUpdate(
     at: Number(s.timestamp) * 1000,
     recipient: {
       bsuid: s.recipient_user_id ?? contact?.user_id,
-      parentBsuid: s.recipient_parent_user_id ?? contact?.parent_user_id,
+      parentBsuid: s.parent_recipient_user_id ?? s.recipient_parent_user_id ?? contact?.parent_user_id,
       phone: phoneOf(s.recipient_id ?? contact?.wa_id, options),
       username: contact?.profile?.username,
     },
@@ -270,6 +289,7 @@ function toStatusUpdate(
       category: s.pricing.category,
       type: s.pricing.type,
     },
+    callbackData: s.biz_opaque_callback_data,
     raw: s,
   };
 }

@@ -121,6 +121,8 @@ export const WebhookStatusSchema = loose({
   recipient_id: optionalString,
   recipient_user_id: optionalString,
   recipient_parent_user_id: optionalString,
+  /** The name on Meta's BSUID page; `recipient_parent_user_id` is kept for payloads that use it. */
+  parent_recipient_user_id: optionalString,
   biz_opaque_callback_data: optionalString,
   errors: z.optional(z.array(WebhookErrorSchema)),
   pricing: z.optional(loose({
@@ -139,6 +141,17 @@ export const UserIdUpdateSchema = loose({
   timestamp: optionalString,
 });
 
+/** `user_preferences`: the customer stopped or resumed marketing messages in WhatsApp itself (CP-7). */
+export const UserPreferenceSchema = loose({
+  wa_id: optionalString,
+  user_id: optionalString,
+  parent_user_id: optionalString,
+  detail: optionalString,
+  category: nonEmpty(),
+  value: nonEmpty(),
+  timestamp: epochSeconds(),
+});
+
 export const ChangeValueSchema = loose({
   messaging_product: optionalString,
   metadata: z.optional(loose({ display_phone_number: optionalString, phone_number_id: nonEmpty() })),
@@ -147,6 +160,7 @@ export const ChangeValueSchema = loose({
   statuses: z.optional(z.array(z.unknown())),
   errors: z.optional(z.array(z.unknown())),
   user_id_update: z.optional(z.array(z.unknown())),
+  user_preferences: z.optional(z.array(z.unknown())),
 });
 
 export const WebhookPayloadSchema = z.object({

@@ -43,7 +43,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const appWith = (o: { syncJobs?: SyncJobSink; runtime?: Runtime; store?: Store; now?: () => number }) => {
     const r = o.runtime ?? runtime;
     const store = o.store ?? r.store;
-    return createWebhookApp({ ...r, store, identities: new IdentityResolver(store), syncJobs: o.syncJobs ?? r.syncQueue, logger: silent, ...(o.now && { now: o.now }) });
+    return createWebhookApp({ ...r, store, identities: new IdentityResolver(store), syncJobs: o.syncJobs ?? r.syncQueue, sendJobs: r.sendQueue, logger: silent, ...(o.now && { now: o.now }) });
   };
   const app = appWith({});
   return {

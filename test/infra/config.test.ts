@@ -82,3 +82,89 @@ describe('the sync retry settings drive the queue and the functions alike (harde
     expect(() => loadStackConfig({ syncRetryDelaySeconds: 30 })).toThrow('syncRetryDelaySeconds: 30 must be at least 60 seconds');
   });
 });
+
+describe('the outbound settings: business numbers, sending limits, End User Messaging Social (IN-6, CP-6, CP-10, IN-7)', () => {
+  it('default to no numbers, 1,000 customers and 10,000 API calls a day, 80 messages a second, no SNS topic', () => {
+    const config = loadStackConfig({});
+    expect(config).toMatchObject({ whatsappAccounts: '{}', whatsappDailyLimit: 1_000, whatsappDailyApiCalls: 10_000, whatsappMessagesPerSecond: 80 });
+    expect(config.socialMessagingTopicArn).toBeUndefined();
+  });
+
+  it('accept an account as a name or with its WABA, backup number, channel and origination id, given to the functions compact', () => {
+    const config = loadStackConfig({
+      whatsappAccounts: `{
+        "106540352242922": { "name": "HK shop", "wabaId": "102290129340398", "backupPhoneNumberId": "106540352242923" },
+        "106540352242923": "HK shop (backup)",
+        "106540352242924": { "name": "TW", "channel": "social_messaging", "originationId": "phone-number-id-0123456789abcdef" }
+      }`,
+      socialMessagingTopicArn: 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events',
+      whatsappDailyLimit: '2000',
+      whatsappMessagesPerSecond: '1000',
+    });
+    expect(JSON.parse(config.whatsappAccounts)).toEqual({
+      '106540352242922': { name: 'HK shop', wabaId: '102290129340398', backupPhoneNumberId: '106540352242923' },
+      '106540352242923': { name: 'HK shop (backup)' },
+      '106540352242924': { name: 'TW', channel: 'social_messaging', originationId: 'phone-number-id-0123456789abcdef' },
+    });
+    expect(config.whatsappAccounts).toBe(JSON.stringify(JSON.parse(config.whatsappAccounts)));
+    expect(config).toMatchObject({ whatsappDailyLimit: 2_000, whatsappMessagesPerSecond: 1_000 });
+  });
+
+  it('what the synth accepts, the functions accept at cold start, as the same accounts and limits', async () => {
+    const { loadRuntimeConfig } = await import('#shared/config');
+    const { ENV } = await import('#shared/resources');
+    const config = loadStackConfig({
+      whatsappAccounts: '{"106540352242922":{"name":"HK shop","wabaId":"102290129340398","backupPhoneNumberId":"106540352242923","channel":"cloud_api"},"106540352242923":"backup"}',
+      whatsappDailyApiCalls: 500,
+    });
+    const runtime = loadRuntimeConfig({
+      [ENV.tableName]: 'scrm-test-table',
+      [ENV.syncQueueUrl]: 'https://sqs.ap-east-1.amazonaws.com/123456789012/scrm-test-sync.fifo',
+      [ENV.accounts]: config.whatsappAccounts,
+      [ENV.dailyLimit]: String(config.whatsappDailyLimit),
+      [ENV.dailyApiCalls]: String(config.whatsappDailyApiCalls),
+      [ENV.messagesPerSecond]: String(config.whatsappMessagesPerSecond),
+    });
+    expect(runtime.accounts).toEqual(JSON.parse(config.whatsappAccounts));
+    expect(runtime.sending).toEqual({ dailyLimit: 1_000, dailyApiCalls: 500, messagesPerSecond: 80 });
+  });
+
+  it.each([
+    [{ whatsappAccounts: 'HK shop' }, 'whatsappAccounts: "HK shop" is not JSON'],
+    [{ whatsappAccounts: '["106540352242922"]' }, 'whatsappAccounts: must be a JSON object of phone_number_id to account'],
+    [{ whatsappAccounts: '{"+85291234567":"HK"}' }, 'whatsappAccounts: "+85291234567" is not a phone_number_id (digits)'],
+    [{ whatsappAccounts: '{"1065":{"name":"HK","channel":"sms"}}' }, 'whatsappAccounts: 1065: channel "sms" is not cloud_api or social_messaging'],
+    [{ whatsappAccounts: '{"1065":{"name":"HK","colour":"red"}}' }, 'whatsappAccounts: 1065: colour: not a setting of an account'],
+    [{ whatsappAccounts: '{"1065":{"name":""}}' }, 'whatsappAccounts: 1065: name must not be empty'],
+    [{ whatsappAccounts: '{"1065":{"wabaId":"102290129340398"}}' }, 'whatsappAccounts: 1065: name (the account\'s name) is required'],
+    [{ whatsappAccounts: '{"1065":{"name":"HK","wabaId":"waba-1"}}' }, 'whatsappAccounts: 1065: wabaId "waba-1" is not a WABA id (digits)'],
+    [{ whatsappAccounts: '{"1065":{"name":"HK","backupPhoneNumberId":"1065"}}' }, 'whatsappAccounts: 1065: backupPhoneNumberId is the number itself'],
+    [{ whatsappAccounts: JSON.stringify(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [String(106540352242000 + i), `Shop number ${i}`]))) }, 'at most 2048 fit into the functions\' environment'],
+    [{ whatsappDailyLimit: 0 }, 'whatsappDailyLimit: 0 must be at least 1'],
+    [{ whatsappDailyApiCalls: 'lots' }, 'whatsappDailyApiCalls: "lots" is not a number'],
+    [{ whatsappMessagesPerSecond: 1_001 }, 'whatsappMessagesPerSecond: 1001 must be at most 1000'],
+    [{ whatsappMessagesPerSecond: 2.5 }, 'whatsappMessagesPerSecond: 2.5 must be a whole number'],
+    [{ socialMessagingTopicArn: 'whatsapp-events' }, 'socialMessagingTopicArn: "whatsapp-events" is not an SNS topic ARN'],
+    [
+      { whatsappAccounts: '{"1065":{"name":"HK","channel":"social_messaging"}}' },
+      'socialMessagingTopicArn: must be set: whatsappAccounts 1065 use channel social_messaging',
+    ],
+  ])('%j fails with a message naming the setting', (raw, message) => {
+    expect(() => loadStackConfig(raw)).toThrow(StackConfigError);
+    expect(() => loadStackConfig(raw)).toThrow(message);
+  });
+
+  it('fall back to the environment variables the functions read (WHATSAPP_ACCOUNTS, …)', () => {
+    const env = {
+      [CONFIG_ENV_FALLBACK.whatsappAccounts]: '{"106540352242922":"HK shop"}',
+      [CONFIG_ENV_FALLBACK.whatsappMessagesPerSecond]: '200',
+      [CONFIG_ENV_FALLBACK.socialMessagingTopicArn]: 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events',
+    };
+    expect(CONFIG_ENV_FALLBACK).toMatchObject({ whatsappAccounts: 'WHATSAPP_ACCOUNTS', whatsappDailyLimit: 'WHATSAPP_DAILY_LIMIT', whatsappDailyApiCalls: 'WHATSAPP_DAILY_API_CALLS', whatsappMessagesPerSecond: 'WHATSAPP_MESSAGES_PER_SECOND' });
+    expect(readStackConfig(() => undefined, env)).toMatchObject({
+      whatsappAccounts: '{"106540352242922":{"name":"HK shop"}}',
+      whatsappMessagesPerSecond: 200,
+      socialMessagingTopicArn: 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events',
+    });
+  });
+});

@@ -1,8 +1,9 @@
 /**
- * The CDK stack, proven by the synthesized template (one synth for the whole file: bundling six
- * functions takes a few seconds) and by the cdk-nag AwsSolutions and Serverless packs.
+ * The CDK stack, proven by the synthesized template (one synth for the whole file: bundling the
+ * functions takes a few seconds) and by the cdk-nag AwsSolutions and Serverless packs. The IN-7
+ * variant (an End User Messaging Social topic configured) is synthesized once more, unbundled.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SYNC_QUEUE, TABLE } from '#shared/resources';
+import { BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_QUEUE, TABLE } from '#shared/resources';
 import { buildApp } from '../../infra/app.ts';
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER, SHARP_FOR_LAMBDA_ARM64, installPackagesHook, packageSource } from '../../infra/bundling.ts';
 import { compliancePacks } from '../../infra/compliance.ts';
@@ -19,7 +20,9 @@ import { loadStackConfig } from '../../infra/config.ts';
 import { METRICS, METRIC_NAMESPACE } from '#shared/metric-names';
 import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
-import { ALARM_THRESHOLDS } from '../../infra/constructs/operations.ts';
+import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
+import { API_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
+import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
 import type { ScrmStack } from '../../infra/stack.ts';
 
@@ -34,6 +37,12 @@ const config = loadStackConfig({
   costCentre: 'cc-4711',
   logRetentionDays: 90,
   retentionDays: 365,
+  whatsappAccounts: JSON.stringify({
+    '106540352242922': { name: 'HK shop', wabaId: '102290129340398', backupPhoneNumberId: '106540352242923' },
+    '106540352242923': 'HK shop (backup)',
+  }),
+  whatsappDailyLimit: 2_000,
+  whatsappMessagesPerSecond: 100,
 });
 
 let outdir: string;
@@ -115,6 +124,11 @@ describe('functions', () => {
       [ENV.retentionDays]: '365',
       [ENV.defaultRegion]: config.defaultRegion,
       [ENV.crmKind]: config.crm,
+      [ENV.accounts]: config.whatsappAccounts,
+      [ENV.dailyLimit]: '2000',
+      [ENV.dailyApiCalls]: '10000',
+      [ENV.messagesPerSecond]: '100',
+      [ENV.sendQueueUrl]: { Ref: idOf(stack.outbound.sendJobs.queue) },
       POWERTOOLS_SERVICE_NAME: name,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -131,13 +145,29 @@ describe('functions', () => {
     }
   });
 
-  it('the secret holds every SECRET_KEYS name, the verify token generated', () => {
+  it('the secret holds the first release\'s keys, the verify token generated; later keys (SCRM_API_TOKEN) are the operator\'s', () => {
     const [, secret] = ofType('AWS::SecretsManager::Secret')[0]!;
     const generate = secret.Properties?.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
     const keys = [...Object.keys(JSON.parse(generate.SecretStringTemplate)), generate.GenerateStringKey];
-    expect(keys.sort()).toEqual(Object.values(SECRET_KEYS).sort());
+    expect(keys.sort()).toEqual([...DEPLOYED_KEYS].sort());
     expect(generate.GenerateStringKey).toBe(SECRET_KEYS.verifyToken);
     expect(secret.DeletionPolicy).toBe('Retain');
+    // Every key is either in the template or written by the operator (docs/deploy.md, step 6).
+    expect(Object.values(SECRET_KEYS).filter((key) => !(DEPLOYED_KEYS as readonly string[]).includes(key))).toEqual([SECRET_KEYS.apiToken]);
+  });
+
+  it('the secret resource is exactly as first deployed: a changed GenerateSecretString makes CloudFormation overwrite the filled-in values', () => {
+    const [, secret] = ofType('AWS::SecretsManager::Secret')[0]!;
+    expect(secret.Properties).toMatchObject({
+      Name: 'scrm/test/app',
+      Description: 'WhatsApp SCRM (test): WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN, HUBSPOT_ACCESS_TOKEN. Fill in with put-secret-value (docs/deploy.md).',
+      GenerateSecretString: {
+        SecretStringTemplate: '{"WHATSAPP_APP_SECRET":"REPLACE_ME","WHATSAPP_ACCESS_TOKEN":"REPLACE_ME","HUBSPOT_ACCESS_TOKEN":"REPLACE_ME"}',
+        GenerateStringKey: 'WHATSAPP_VERIFY_TOKEN',
+        ExcludePunctuation: true,
+        PasswordLength: 40,
+      },
+    });
   });
 });
 
@@ -259,11 +289,14 @@ describe('storage', () => {
 });
 
 describe('queues', () => {
+  const jobQueues = () => [stack.syncJobs, stack.mediaJobs, stack.outbound.sendJobs];
+
   it.each([
     ['sync', SYNC_QUEUE],
     ['media', MEDIA_QUEUE],
+    ['send', SEND_QUEUE],
   ] as const)('the %s queue follows its QueueDefinition, with an encrypted DLQ', (_label, definition) => {
-    const jobs = definition === SYNC_QUEUE ? stack.syncJobs : stack.mediaJobs;
+    const jobs = jobQueues().find((q) => q.definition.id === definition.id)!;
     const queue = resources[idOf(jobs.queue)]!.Properties!;
     const dlq = resources[idOf(jobs.deadLetterQueue)]!.Properties!;
     expect(queue).toMatchObject({
@@ -292,13 +325,13 @@ describe('queues', () => {
 
   it('consumers report partial batch failures, use the defined batch size and time out within 1/6 of the visibility timeout', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping');
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     for (const [, mapping] of mappings) {
       const p = mapping.Properties!;
       expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       const queueLogicalId = (p.EventSourceArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const queue = resources[queueLogicalId]!.Properties!;
-      const definition = queue.FifoQueue ? SYNC_QUEUE : MEDIA_QUEUE;
+      const { definition } = jobQueues().find((q) => idOf(q.queue) === queueLogicalId)!;
       expect(p.BatchSize).toBe(definition.batchSize);
       const fn = resources[(p.FunctionName as { Ref: string }).Ref]!.Properties!;
       expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (fn.Timeout as number));
@@ -324,20 +357,52 @@ describe('schedules', () => {
     });
   });
 
-  it('scheduled functions send failed asynchronous runs to an on-failure queue', () => {
+  it('scheduled functions (batch-export, reports, send) send failed asynchronous runs to the failed-runs queue', () => {
     const configs = ofType('AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(2);
+    const scheduled = [stack.scheduledJobs.batchExportFunction, stack.scheduledJobs.reportsFunction, stack.outbound.sendFunction];
+    expect(configs.map(([, c]) => (c.Properties?.FunctionName as { Ref: string }).Ref).sort()).toEqual(scheduled.map((fn) => idOf(fn.function)).sort());
     for (const [, c] of configs) {
-      expect(c.Properties?.DestinationConfig).toEqual({ OnFailure: { Destination: expect.anything() } });
+      expect(c.Properties).toMatchObject({
+        DestinationConfig: { OnFailure: { Destination: getAttArn(idOf(stack.scheduledJobs.failedRuns)) } },
+        MaximumRetryAttempts: 2,
+      });
     }
+  });
+
+  it('outbox-sweep (every minute), template-sync (daily) and number-health (hourly) run the send function, with the scheduler allowed to invoke it only', () => {
+    const send = SCHEDULES.filter((d) => d.target === 'send');
+    expect(send.map((d) => d.id).sort()).toEqual(['number-health', 'outbox-sweep', 'template-sync']);
+    const sendArn = getAttArn(idOf(stack.outbound.sendFunction.function));
+    const roles = new Set<string>();
+    for (const definition of send) {
+      const [, schedule] = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties?.Name === `scrm-test-${definition.id}`)!;
+      const target = schedule.Properties!.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string, string] }; Input: string };
+      expect(target.Arn).toEqual(sendArn);
+      expect(JSON.parse(target.Input)).toEqual({ task: definition.task });
+      roles.add(target.RoleArn['Fn::GetAtt'][0]);
+    }
+    expect(roles.size).toBe(1);
+    const [role] = roles;
+    const invokes = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => list(r.Properties?.Roles).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: role })))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement));
+    const lambda = invokes.filter((st) => list(st.Action).some((a) => a.startsWith('lambda:')));
+    expect(lambda.flatMap((st) => list(st.Action))).toEqual(['lambda:InvokeFunction']);
+    const targets = JSON.stringify(lambda.flatMap((st) => list(st.Resource)));
+    expect(targets).toContain(idOf(stack.outbound.sendFunction.function));
+    expect(targets).not.toMatch(/BatchExport|Reports|Webhook|OutboundApi/);
+    // Besides the invocation: only the schedules' own DLQs.
+    expect(invokes.filter((st) => !lambda.includes(st)).flatMap((st) => list(st.Action))).toEqual(send.map(() => 'sqs:SendMessage'));
   });
 });
 
 describe('ingest', () => {
-  it('routes GET and POST /webhook to the webhook function', () => {
+  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+} on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual(['GET /webhook', 'POST /webhook']);
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', 'POST /webhook']);
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
+    expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+    expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
   });
 
   it('throttles the stage and writes JSON access logs to its log group', () => {
@@ -361,7 +426,8 @@ describe('monitoring', () => {
     const deadLetterQueues = ofType('AWS::SQS::Queue')
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([id]) => id);
-    expect(deadLetterQueues).toHaveLength(2 + SCHEDULES.length + 1 + 1);
+    // Job DLQs (sync, media, send), one per schedule, the failed runs, the undelivered alarm e-mails.
+    expect(deadLetterQueues).toHaveLength(3 + SCHEDULES.length + 1 + 1);
     for (const id of deadLetterQueues) {
       const watching = alarms().filter(
         (a) =>
@@ -373,11 +439,20 @@ describe('monitoring', () => {
     }
   });
 
-  it('the sync and media queues alarm on the age of their oldest job', () => {
+  it('the sync, media and send queues alarm on the age of their oldest job', () => {
     const ages = alarms().filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
     expect(ages.map((a) => a.Threshold).sort()).toEqual(
-      [SYNC_QUEUE, MEDIA_QUEUE].map((q) => q.visibilityTimeoutSeconds * q.maxReceiveCount).sort(),
+      [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE].map((q) => q.visibilityTimeoutSeconds * q.maxReceiveCount).sort(),
     );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'scrm-test-send-oldest-job-age',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack.outbound.sendJobs.queue), 'QueueName'] } }],
+      Threshold: SEND_QUEUE.visibilityTimeoutSeconds * SEND_QUEUE.maxReceiveCount,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'scrm-test-send-dlq-not-empty',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack.outbound.sendJobs.deadLetterQueue), 'QueueName'] } }],
+    });
   });
 
   it.each(FUNCTIONS)('%s alarms on errors and throttles', (name) => {
@@ -393,7 +468,7 @@ describe('monitoring', () => {
     }
   });
 
-  it('the webhook API alarms on 5xx and on p99 latency', () => {
+  it('the HTTP API (webhook and /api) alarms on 5xx and on p99 latency', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
@@ -503,26 +578,42 @@ describe('cdk-nag', () => {
 });
 
 describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY-7)', () => {
-  /** Every metric an alarm reads, with its namespace and dimensions (math expressions included). */
+  /** `SELECT SUM(Name) FROM SCHEMA("Ns", dim, service, stage) WHERE service = 'x' AND stage = 'y'`, taken apart. */
+  const INSIGHTS_QUERY = /^SELECT SUM\((\w+)\) FROM SCHEMA\("([^"]+)", (\w+), service, stage\) WHERE service = '([\w-]+)' AND stage = '([\w-]+)'$/;
+
+  /** Every metric an alarm reads, with its namespace and dimensions (math expressions and Metrics Insights queries included). */
   const alarmMetrics = () =>
     ofType('AWS::CloudWatch::Alarm').flatMap(([, r]) => {
-      const p = r.Properties as { MetricName?: string; Namespace?: string; Dimensions?: { Name: string; Value: unknown }[]; Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions?: { Name: string; Value: unknown }[] } } }[] };
-      const direct = p.MetricName ? [{ name: p.MetricName, namespace: p.Namespace!, dimensions: p.Dimensions ?? [] }] : [];
-      const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ name: m.MetricStat.Metric.MetricName, namespace: m.MetricStat.Metric.Namespace, dimensions: m.MetricStat.Metric.Dimensions ?? [] }] : []));
-      return [...direct, ...math];
+      const p = r.Properties as { MetricName?: string; Namespace?: string; Dimensions?: { Name: string; Value: unknown }[]; Metrics?: { Expression?: string; MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions?: { Name: string; Value: unknown }[] } } }[] };
+      const direct = p.MetricName ? [{ name: p.MetricName, namespace: p.Namespace!, dimensions: p.Dimensions ?? [], across: undefined as string | undefined }] : [];
+      const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ name: m.MetricStat.Metric.MetricName, namespace: m.MetricStat.Metric.Namespace, dimensions: m.MetricStat.Metric.Dimensions ?? [], across: undefined }] : []));
+      const queries = (p.Metrics ?? []).flatMap((m) => {
+        if (!m.Expression?.startsWith('SELECT')) return [];
+        const match = INSIGHTS_QUERY.exec(m.Expression);
+        expect(match, m.Expression).not.toBeNull();
+        const [, name, namespace, across, service, stage] = match!;
+        return [{ name: name!, namespace: namespace!, dimensions: [{ Name: 'service', Value: service }, { Name: 'stage', Value: stage }], across }];
+      });
+      return [...direct, ...math, ...queries];
     });
 
   it('every business metric an alarm reads is one the code emits (METRICS), with the emitting function and the stage as dimensions', () => {
     const ours = alarmMetrics().filter((m) => m.namespace === METRIC_NAMESPACE);
-    expect(new Set(ours.map((m) => m.name))).toEqual(
-      new Set([METRICS.messagesSynced.name, METRICS.syncAttemptsFailed.name, METRICS.unprocessableEvents.name, METRICS.crmAuthFailures.name, METRICS.credentialAgeDays.name]),
-    );
-    const definitions = Object.values(METRICS);
+    const watched = [
+      'messagesSynced', 'syncAttemptsFailed', 'unprocessableEvents', 'crmAuthFailures', 'credentialAgeDays',
+      'sendAttempts', 'sendFailures', 'sendOutcomeUnknown', 'whatsappAuthFailures', 'accountStopped', 'numberSwitched', 'numberSlow',
+    ] as const;
+    expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
+    const definitions = Object.entries(METRICS);
     for (const m of ours) {
-      const definition = definitions.find((d) => d.name === m.name);
+      const [key, definition] = definitions.find(([, d]) => d.name === m.name) ?? [];
       expect(definition, `${m.name} is emitted by the code`).toBeDefined();
       const dims = Object.fromEntries(m.dimensions.map((d) => [d.Name, d.Value]));
       expect(dims).toMatchObject({ service: definition!.emittedBy, stage: 'test' });
+      // Exactly the dimensions the code emits it with: service, stage and its own one, if any.
+      const own = METRIC_DIMENSIONS[key as keyof typeof METRIC_DIMENSIONS] as string | undefined;
+      const names = [...Object.keys(dims), ...(m.across ? [m.across] : [])].sort();
+      expect(names, m.name).toEqual(['service', 'stage', ...(own ? [own] : [])].sort());
     }
     // No alarm hangs on the wording of a log line any more.
     expect(ofType('AWS::Logs::MetricFilter')).toEqual([]);
@@ -636,5 +727,275 @@ describe('sharp for the media function', () => {
   it('never bundles sharp into the media bundle', () => {
     const code = readFileSync(join(mediaBundle(), BUNDLE_FILE), 'utf8');
     expect(code).not.toMatch(/libvips|sharp-linux/);
+  });
+});
+
+describe('outbound (AU-7): the SCRM API, the send queue and the send function', () => {
+  const statementsOf = (fn: { role: IConstruct }) => {
+    const roleId = idOf(fn.role);
+    return ofType('AWS::IAM::Policy')
+      .filter(([, r]) => list(r.Properties?.Roles).some((role: unknown) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement))
+      .filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')))
+      .map((st) => ({ actions: list(st.Action).sort(), resource: st.Resource }));
+  };
+  const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+  const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+
+  it('the send function consumes the send FIFO queue (its batch size, partial batch responses), whose FIFO DLQ takes a job after its receives', () => {
+    const send = stack.outbound.sendFunction;
+    const queue = stack.outbound.sendJobs;
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: idOf(send.function) }))!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: getAttArn(idOf(queue.queue)),
+      BatchSize: SEND_QUEUE.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(resources[idOf(queue.queue)]!.Properties).toMatchObject({
+      QueueName: 'scrm-test-send.fifo',
+      FifoQueue: true,
+      VisibilityTimeout: SEND_QUEUE.visibilityTimeoutSeconds,
+      RedrivePolicy: { maxReceiveCount: SEND_QUEUE.maxReceiveCount, deadLetterTargetArn: getAttArn(idOf(queue.deadLetterQueue)) },
+    });
+    expect(resources[idOf(queue.deadLetterQueue)]!.Properties).toMatchObject({ QueueName: 'scrm-test-send-dlq.fifo', FifoQueue: true });
+    const fn = resources[idOf(send.function)]!.Properties!;
+    expect(fn.Timeout).toBe(SEND_FUNCTION_TIMEOUT_SECONDS);
+    expect(SEND_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * SEND_FUNCTION_TIMEOUT_SECONDS);
+    // Pacing is kept in DynamoDB: no reserved concurrency to throttle (and alarm) on.
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('the send function may use the table, consume and send to the send queue (setting a job\'s visibility), send to the sync queue and read the secret; nothing else', () => {
+    const granted = statementsOf(stack.outbound.sendFunction);
+    const sendQueue = getAttArn(idOf(stack.outbound.sendJobs.queue));
+    const sqs = granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')));
+    expect(sqs).toEqual(
+      expect.arrayContaining([
+        { actions: CONSUME, resource: sendQueue },
+        { actions: SEND, resource: sendQueue },
+        { actions: SEND, resource: getAttArn(idOf(stack.syncJobs.queue)) },
+        // Failed scheduled runs (outbox sweep, template sync, number health).
+        { actions: SEND, resource: getAttArn(idOf(stack.scheduledJobs.failedRuns)) },
+      ]),
+    );
+    expect(sqs).toHaveLength(4);
+    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'secretsmanager', 'sqs']);
+    expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
+    expect(JSON.stringify(granted)).not.toContain(SOCIAL_MESSAGING_SEND_ACTION);
+  });
+
+  it('the api function may use the table, send to the send queue and read the secret; nothing else', () => {
+    const granted = statementsOf(stack.outbound.apiFunction);
+    expect(granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')))).toEqual([{ actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) }]);
+    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'secretsmanager', 'sqs']);
+    expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
+  });
+
+  it('ANY /api/{proxy+} on the webhook\'s HTTP API (same host) goes to the api function, which API Gateway may invoke for that route only', () => {
+    const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties?.RouteKey === `ANY ${API_ROUTE_PATH}`)!;
+    expect(route.Properties?.ApiId).toEqual({ Ref: idOf(stack.ingest.api) });
+    const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
+    expect(resources[integrationId]!.Properties).toMatchObject({
+      ApiId: { Ref: idOf(stack.ingest.api) },
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
+    });
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify(getAttArn(idOf(stack.outbound.apiFunction.function))));
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]![1].Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
+    expect(JSON.stringify(permissions[0]![1].Properties?.SourceArn)).toContain('/*/*/api/{proxy+}');
+    template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+  });
+
+  it('the send and api functions get the send queue URL and the account and limit settings', () => {
+    for (const fn of [stack.outbound.sendFunction, stack.outbound.apiFunction]) {
+      const env = (resources[idOf(fn.function)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env[ENV.sendQueueUrl]).toEqual({ Ref: idOf(stack.outbound.sendJobs.queue) });
+      expect(JSON.parse(env[ENV.accounts] as string)).toEqual({
+        '106540352242922': { name: 'HK shop', wabaId: '102290129340398', backupPhoneNumberId: '106540352242923' },
+        '106540352242923': { name: 'HK shop (backup)' },
+      });
+    }
+  });
+});
+
+describe('outbound alarms (AU-7, OP-2, OP-5)', () => {
+  const alarmNamed = (name: string) => {
+    const found = ofType('AWS::CloudWatch::Alarm').find(([, r]) => r.Properties?.AlarmName === `scrm-test-${name}`);
+    expect(found, name).toBeDefined();
+    return found![1].Properties as Record<string, unknown> & { Metrics?: { Id: string; Expression?: string; ReturnData?: boolean; Period?: number; MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[] };
+  };
+
+  it('alarms when more than 3 % of 15 minutes\' send attempts failed, from 50 attempts, every failure kind counted', () => {
+    const alarm = alarmNamed('send-failure-rate');
+    expect(alarm).toMatchObject({ Threshold: ALARM_THRESHOLDS.sendFailurePercent, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+    const metrics = alarm.Metrics!;
+    const rate = metrics.find((m) => m.ReturnData)!;
+    expect(rate.Expression).toBe(`IF(attempts >= ${ALARM_THRESHOLDS.sendFailureMinAttempts}, 100 * FILL(failures, 0) / attempts, 0)`);
+    const stats = metrics.filter((m) => m.MetricStat);
+    expect(stats.every((m) => m.MetricStat!.Period === 900 && m.MetricStat!.Stat === 'Sum')).toBe(true);
+    expect(stats.find((m) => m.Id === 'attempts')!.MetricStat!.Metric.MetricName).toBe(METRICS.sendAttempts.name);
+    const failures = stats.filter((m) => m.MetricStat!.Metric.MetricName === METRICS.sendFailures.name);
+    expect(failures.map((m) => m.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'kind')!.Value).sort()).toEqual([...SEND_FAILURE_KINDS].sort());
+    // The sum of the kinds is what the rate divides; a metric math alarm reads at most 10 metrics.
+    expect(metrics.find((m) => m.Id === 'failures')!.Expression).toBe(`SUM([${failures.map((m) => m.Id).join(', ')}])`);
+    expect(stats.length).toBeLessThanOrEqual(10);
+  });
+
+  it('the failure rate stays quiet below its minimum and alarms above 3 % from it (the expression, evaluated)', () => {
+    // The alarm's expression, for one 15-minute period: IF(attempts >= min, 100 * failures / attempts, 0).
+    const rate = (attempts: number, failures: number) => (attempts >= ALARM_THRESHOLDS.sendFailureMinAttempts ? (100 * failures) / attempts : 0);
+    const alarms = (attempts: number, failures: number) => rate(attempts, failures) > ALARM_THRESHOLDS.sendFailurePercent;
+    expect(alarms(2, 1)).toBe(false);
+    expect(alarms(49, 10)).toBe(false);
+    expect(alarms(50, 1)).toBe(false);
+    expect(alarms(100, 3)).toBe(false);
+    expect(alarms(50, 2)).toBe(true);
+    expect(alarms(1000, 31)).toBe(true);
+  });
+
+  it.each([
+    ['send-outcome-unknown', 'sendOutcomeUnknown', ALARM_THRESHOLDS.sendOutcomeUnknown],
+    ['whatsapp-auth-failures', 'whatsappAuthFailures', ALARM_THRESHOLDS.whatsappAuthFailures],
+  ] as const)('%s: any %s in 5 minutes', (name, key, threshold) => {
+    expect(alarmNamed(name)).toMatchObject({
+      MetricName: METRICS[key].name,
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: 'send' }, { Name: 'stage', Value: 'test' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['whatsapp-account-stopped', 'accountStopped', 300, ALARM_THRESHOLDS.accountStopped],
+    ['whatsapp-number-switched', 'numberSwitched', 3_600, ALARM_THRESHOLDS.numberSwitched],
+    ['whatsapp-number-health-slow', 'numberSlow', 10_800, ALARM_THRESHOLDS.numberSlowChecks],
+  ] as const)('%s sums %s over every value of its own dimension (a Metrics Insights query)', (name, key, period, threshold) => {
+    const alarm = alarmNamed(name);
+    expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(alarm.Metrics).toEqual([
+      expect.objectContaining({
+        Expression: `SELECT SUM(${METRICS[key].name}) FROM SCHEMA("${METRIC_NAMESPACE}", ${METRIC_DIMENSIONS[key]}, service, stage) WHERE service = 'send' AND stage = 'test'`,
+        Period: period,
+        ReturnData: true,
+      }),
+    ]);
+  });
+
+  it('the dashboard shows the outbound side, one Metrics Insights query per widget', () => {
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard.Properties?.DashboardBody);
+    for (const title of ['Outbound: sent', 'Outbound: failure rate', 'Outbound: refused by the policy', 'Numbers: stopped by Meta', 'Numbers: slow health checks', 'Numbers: switched to the backup']) {
+      expect(body).toContain(title);
+    }
+    const widgets = (JSON.parse((dashboard.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets;
+    const queriesPerWidget = widgets.map((widget) => (widget.properties.metrics ?? []).filter((m) => JSON.stringify(m).includes('SELECT SUM(')).length);
+    expect(queriesPerWidget.filter((n) => n > 0)).toEqual([1, 1, 1, 1]);
+  });
+});
+
+describe('the metrics the alarms read are emitted with exactly those dimensions', () => {
+  /** Every `.add('<metric key>', …)` call in the functions and shared code, with the names of its own dimensions. */
+  const emissions = () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const files = ['functions', 'shared'].flatMap((dir) =>
+      (readdirSync(join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(root, dir, f)),
+    );
+    return files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\.add\('(\w+)'([^;\n]*)/g)]
+        .filter(([, key]) => key! in METRICS)
+        .map(([, key, rest]) => {
+          const literal = /\{([^{}]*)\}\s*\)/.exec(rest!)?.[1];
+          const dimensions = literal ? literal.split(',').map((part) => part.split(':')[0]!.trim()).filter(Boolean).sort() : [];
+          return { key: key as keyof typeof METRICS, dimensions, at: file.slice(root.length + 1) };
+        }),
+    );
+  };
+
+  it('finds the emissions of the watched metrics', () => {
+    const keys = new Set(emissions().map((e) => e.key));
+    for (const key of ['sendAttempts', 'sendFailures', 'sendOutcomeUnknown', 'whatsappAuthFailures', 'accountStopped', 'numberSlow', 'numberSwitched', 'crmAuthFailures', 'credentialAgeDays', 'messagesDenied'] as const) {
+      expect(keys, key).toContain(key);
+    }
+  });
+
+  it('each metric is emitted with its METRIC_DIMENSIONS dimension, or with none when it has none', () => {
+    for (const { key, dimensions, at } of emissions()) {
+      const own = (METRIC_DIMENSIONS as Partial<Record<string, string>>)[key];
+      expect(dimensions, `${key} in ${at}`).toEqual(own ? [own] : []);
+    }
+  });
+});
+
+describe('IN-7: AWS End User Messaging Social', () => {
+  const TOPIC = 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events';
+  let linked: { app: App; stack: ScrmStack; resources: Record<string, Resource> };
+
+  beforeAll(() => {
+    // The template only: no bundling.
+    const variant = buildApp({
+      app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+      config: loadStackConfig({
+        stage: 'test',
+        socialMessagingTopicArn: TOPIC,
+        whatsappAccounts: JSON.stringify({ '106540352242922': { name: 'HK shop', channel: 'social_messaging', originationId: 'phone-number-id-0123456789abcdef' } }),
+      }),
+    });
+    linked = { ...variant, resources: Template.fromStack(variant.stack).toJSON().Resources as Record<string, Resource> };
+  });
+
+  const idIn = (s: ScrmStack, construct: IConstruct) => s.getLogicalId(construct.node.defaultChild as CfnElement);
+
+  it('without socialMessagingTopicArn: no SNS subscription to a function and no End User Messaging Social grant', () => {
+    expect(ofType('AWS::SNS::Subscription').filter(([, r]) => r.Properties?.Protocol === 'lambda')).toEqual([]);
+    expect(JSON.stringify(ofType('AWS::IAM::Policy'))).not.toContain('social-messaging:');
+    expect(stack.ingest.socialMessagingDeadLetters).toBeUndefined();
+  });
+
+  it('with it, the webhook function subscribes to the topic, with a DLQ for what SNS cannot deliver', () => {
+    const subscriptions = Object.values(linked.resources).filter((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.Protocol === 'lambda');
+    expect(subscriptions).toHaveLength(1);
+    const webhook = idIn(linked.stack, linked.stack.ingest.webhookFunction.function);
+    const dlq = idIn(linked.stack, linked.stack.ingest.socialMessagingDeadLetters!);
+    expect(subscriptions[0]!.Properties).toMatchObject({
+      TopicArn: TOPIC,
+      Endpoint: getAttArn(webhook),
+      RedrivePolicy: { deadLetterTargetArn: getAttArn(dlq) },
+    });
+    const invoke = Object.values(linked.resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties?.Principal === 'sns.amazonaws.com');
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]!.Properties).toMatchObject({ FunctionName: getAttArn(webhook), SourceArn: TOPIC });
+  });
+
+  it('an SNS event the webhook function still fails after Lambda\'s retries goes to the same DLQ, which is alarmed', () => {
+    const webhook = idIn(linked.stack, linked.stack.ingest.webhookFunction.function);
+    const dlq = idIn(linked.stack, linked.stack.ingest.socialMessagingDeadLetters!);
+    const config = Object.values(linked.resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: webhook }));
+    expect(config?.Properties).toMatchObject({ DestinationConfig: { OnFailure: { Destination: getAttArn(dlq) } }, MaximumRetryAttempts: 2 });
+    expect(linked.resources[dlq]!.Properties).toMatchObject({ QueueName: 'scrm-test-social-messaging-dlq', SqsManagedSseEnabled: true });
+    const alarm = Object.values(linked.resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.AlarmName === 'scrm-test-social-messaging-dlq-not-empty');
+    expect(alarm?.Properties).toMatchObject({ Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }], Threshold: 0 });
+  });
+
+  it('the send function alone may call SendWhatsAppMessage, and nothing else of End User Messaging Social', () => {
+    const grants = Object.entries(linked.resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(([id, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement).map((st) => ({ id, ...st })))
+      .filter((st) => list(st.Action).some((a) => a.startsWith('social-messaging:')));
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({ id: idIn(linked.stack, linked.stack.outbound.sendFunction.role.node.findChild('DefaultPolicy')), Action: SOCIAL_MESSAGING_SEND_ACTION, Resource: '*' });
+  });
+
+  it.each(['AwsSolutions', 'Serverless'])('the %s pack finds nothing unacknowledged in this variant either', (pack) => {
+    const { report } = compliancePacks()
+      .map((p) => ({ name: p.name, report: p.validateScope(linked.app) }))
+      .find((r) => r.name === pack)!;
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
   });
 });

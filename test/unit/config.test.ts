@@ -39,7 +39,20 @@ describe('runtime configuration is validated once, naming the wrong setting', ()
 
   it('reads several business numbers from WHATSAPP_ACCOUNTS (IN-6)', () => {
     const config = loadRuntimeConfig({ ...minimal, WHATSAPP_ACCOUNTS: '{"106540352242922":"Hong Kong","117651463353033":"Taipei"}' });
-    expect(config.accounts).toEqual({ '106540352242922': 'Hong Kong', '117651463353033': 'Taipei' });
+    expect(config.accounts).toEqual({ '106540352242922': { name: 'Hong Kong' }, '117651463353033': { name: 'Taipei' } });
+  });
+
+  it('reads an account with its WABA, backup number and channel; a wrong field is named', () => {
+    const accounts = '{"106540352242922":{"name":"Hong Kong","wabaId":"102290129340398","backupPhoneNumberId":"117651463353033","channel":"social_messaging","originationId":"phone-number-id-abc"}}';
+    expect(loadRuntimeConfig({ ...minimal, WHATSAPP_ACCOUNTS: accounts }).accounts['106540352242922']).toMatchObject({ wabaId: '102290129340398', channel: 'social_messaging' });
+    expect(() => loadRuntimeConfig({ ...minimal, WHATSAPP_ACCOUNTS: '{"106540352242922":{"name":"HK","channel":"sms"}}' })).toThrow(/WHATSAPP_ACCOUNTS: .*channel/);
+    expect(() => loadRuntimeConfig({ ...minimal, WHATSAPP_ACCOUNTS: '{"+852":"HK"}' })).toThrow(/WHATSAPP_ACCOUNTS: .*phone_number_id is digits/);
+  });
+
+  it('takes the sending limits, Meta\'s per-number rate at most 1,000 a second', () => {
+    expect(loadRuntimeConfig(minimal).sending).toEqual({ dailyLimit: 1000, dailyApiCalls: 10000, messagesPerSecond: 80 });
+    expect(() => loadRuntimeConfig({ ...minimal, WHATSAPP_MESSAGES_PER_SECOND: '2000' })).toThrow(/WHATSAPP_MESSAGES_PER_SECOND/);
+    expect(() => loadRuntimeConfig({ ...minimal, WHATSAPP_DAILY_LIMIT: 'lots' })).toThrow(/WHATSAPP_DAILY_LIMIT/);
   });
 });
 

@@ -1,0 +1,33 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ConfigError } from '#shared/config';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
+import { SqsSendQueue } from '#shared/queue/send-jobs';
+import { ENV } from '#shared/resources';
+import { createRuntime, once } from '#shared/runtime';
+import { createChannels } from '#shared/whatsapp/outbound/factory';
+import { createApiApp } from './app.ts';
+
+const app = once(async () => {
+  const runtime = await createRuntime();
+  const queueUrl = runtime.config.sendQueueUrl;
+  if (!queueUrl) throw new ConfigError(`Invalid configuration: ${ENV.sendQueueUrl} is not set`);
+  const channels = createChannels(runtime.config, runtime.secretSource);
+  return createApiApp({
+    store: runtime.store,
+    secretSource: runtime.secretSource,
+    jobs: new SqsSendQueue(runtime.clients.sqs, queueUrl),
+    accountApi: channels.accountApi,
+    config: runtime.config,
+    logger,
+    metrics: cloudWatchMetrics,
+  });
+});
+
+/** The SCRM API: HTTP API routes ANY /api/{proxy+} (payload format 2.0). */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event: APIGatewayProxyEventV2) => (await app()).handle(event));
