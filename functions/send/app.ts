@@ -64,6 +64,8 @@ const HEALTH_TIMEOUT_MS = 2_500;
 /** How long a number is stopped after Meta's account-level refusal; the spam limit's slow-down. */
 const ACCOUNT_STOP_MS = 6 * 3_600_000;
 const SPAM_SLOWDOWN_MS = 15 * 60_000;
+/** A message refused for the access token (190) is tried again after this (the sweep queues it). */
+const AUTH_WAIT_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 /** How long an instance trusts a number's state (stopped, switched) before reading it again. */
 const NUMBER_STATE_TTL_MS = 5_000;
@@ -213,15 +215,19 @@ export function createSendApp(deps: SendDeps) {
     }
     const again = (seconds: number, reason: string) => store.outbox.requeue(row.id, { state: 'queued', notBefore: at + seconds * 1000, reason, error }, at);
     switch (failure.kind) {
-      case 'retry':
-      case 'auth': {
-        if (failure.kind === 'auth') metrics.add('whatsappAuthFailures');
+      case 'retry': {
         if (row.attempts >= SEND_RETRY.maxAttempts) break;
         const backoff = SEND_RETRY.backoffSeconds[row.attempts - 1] ?? SEND_RETRY.backoffSeconds.at(-1)!;
         const seconds = Math.max(backoff, Math.ceil((failure.retryAfterMs ?? 0) / 1000));
         await again(seconds, `${failure.code} ${failure.title}: retry ${row.attempts} of ${SEND_RETRY.maxAttempts - 1}`);
         throw new ComeBack(seconds, failure.title);
       }
+      case 'auth':
+        // Meta refused the token (the secret was read again already): nothing was sent. The message
+        // waits for a valid token — alarmed — rather than failing for an operator's expired secret.
+        metrics.add('whatsappAuthFailures');
+        await store.outbox.requeue(row.id, { state: 'deferred', notBefore: at + AUTH_WAIT_MS, reason: `${failure.code}: Meta refused the access token; waits for a valid one`, error, unclaimed: true }, at);
+        return;
       case 'marketing_cap':
         await applyFailureEffects(store, row, failure.kind, at);
         await store.outbox.requeue(row.id, { state: 'deferred', notBefore: at + DAY_MS, reason: `131049: Meta's marketing cap for this customer; waits 24 h`, error }, at);
@@ -361,7 +367,6 @@ function reasonOf(failure: SendFailure): string {
     case 'bsuid_not_allowed':
       return '131062: an authentication template cannot be sent to a BSUID';
     case 'retry':
-    case 'auth':
       return `${failure.code} ${failure.title}: no retries left`;
     default:
       return `${failure.code}: ${failure.title}`;
