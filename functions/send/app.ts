@@ -152,18 +152,19 @@ export function createSendApp(deps: SendDeps) {
       return;
     }
     // The number's pacing (CP-10) and the day's API calls (CP-6).
-    for (;;) {
-      const slot = await store.limits.takeSendSlot(number, { perSecond: deps.config.sending.messagesPerSecond, perDay: deps.config.sending.dailyApiCalls }, now());
-      if (slot.ok) break;
-      if (slot.full === 'day') {
-        await store.outbox.requeue(id, { state: 'deferred', notBefore: slot.retryAt, reason: "the day's API calls are used up (WHATSAPP_DAILY_API_CALLS)", unclaimed: true }, now());
-        return;
+    const slot = await store.limits.takeSendSlot(number, { perSecond: deps.config.sending.messagesPerSecond, perDay: deps.config.sending.dailyApiCalls }, now());
+    if (!slot.ok) {
+      await store.outbox.requeue(id, { state: 'deferred', notBefore: slot.retryAt, reason: "the day's API calls are used up (WHATSAPP_DAILY_API_CALLS)", unclaimed: true }, now());
+      return;
+    }
+    const wait = slot.at - now();
+    if (wait > 0) {
+      if (deadline - now() < wait + MIN_START_MS) {
+        // A long queue on this number: back in a second, no attempt used (the slot is left unused).
+        await store.outbox.requeue(id, { state: 'queued', notBefore: slot.at, unclaimed: true }, now());
+        throw new ComeBack(Math.max(1, Math.ceil(wait / 1000)), 'no time left to wait for a pacing slot');
       }
-      if (deadline - now() < MIN_START_MS) {
-        await store.outbox.requeue(id, { state: 'queued', notBefore: slot.retryAt, unclaimed: true }, now());
-        throw new ComeBack(1, 'no time left to wait for a pacing slot');
-      }
-      await sleep(Math.max(1, slot.retryAt - now()));
+      await sleep(wait);
     }
     metrics.add('sendAttempts');
     const result = await deps.channelFor(number).send(
@@ -275,8 +276,19 @@ export function createSendApp(deps: SendDeps) {
         throw error;
       }
     }
-    // skipGroupOnError: a job that comes back later holds back only its own customer's later ones.
-    return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), { skipGroupOnError: true, throwOnFullBatchFailure: false });
+    // One customer's messages in order, different customers at once: each group of the batch is
+    // processed by its own FIFO processor, in parallel (a batch of ten customers is ten sends in
+    // flight, not ten in a row). skipGroupOnError: a job that comes back later holds back only its
+    // own customer's later ones.
+    const groups = new Map<string, SQSRecord[]>();
+    for (const record of event.Records) {
+      const group = record.attributes.MessageGroupId ?? record.messageId;
+      groups.set(group, [...(groups.get(group) ?? []), record]);
+    }
+    const responses = await Promise.all(
+      [...groups.values()].map((records) => processPartialResponse({ Records: records }, recordHandler, new SqsFifoPartialProcessorAsync(), { skipGroupOnError: true, throwOnFullBatchFailure: false })),
+    );
+    return { batchItemFailures: responses.flatMap((r) => r.batchItemFailures) };
   }
 
   /** Every minute: due rows queued again; sends with no answer past the settle time marked unknown. */

@@ -131,7 +131,8 @@ export class OutboxStatusStore {
     // In order (sent → delivered → read), one write moves the state and records the time.
     const moved = await this.table.update(key, {
       update: `SET ${[...sets, '#state = :state', 'statusRank = :rank'].join(', ')} REMOVE gsi2pk, gsi2sk`,
-      condition: 'attribute_exists(pk) AND (attribute_not_exists(statusRank) OR statusRank < :rank) AND #state <> :denied',
+      // `<=`: the status our own record already implies (`sent` after Meta's answer) lands in this one write too.
+      condition: 'attribute_exists(pk) AND (attribute_not_exists(statusRank) OR statusRank <= :rank) AND #state <> :denied',
       names: { ...names, '#state': 'state' },
       values: { ...values, ':state': status.name, ':rank': RANK[status.name], ':denied': 'denied' },
       returnValues: 'ALL_NEW',

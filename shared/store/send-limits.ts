@@ -18,6 +18,8 @@ import type { TableClient } from './client.ts';
 import { keys } from './keys.ts';
 
 const HOUR_MS = 3_600_000;
+/** The share of Meta's per-number rate the pacing uses: the rest absorbs network jitter. */
+export const PACING_SHARE = 0.95;
 const DAY_MS = 86_400_000;
 /** The moving 24 h of CP-6 in whole hours: the current hour and the 24 before it (≥ 24 h, never less). */
 const WINDOW_HOURS = 24;
@@ -114,50 +116,46 @@ export class SendLimitsStore {
   // ── a number's pacing and API calls ───────────────────────────────────────────────────────
 
   /**
-   * Takes a send slot of the current second and one API call of the current UTC day. Answers
-   * `ok`, or what is full and when to try again.
+   * Takes the number's next send slot and one API call of the current UTC day (CP-6, CP-10).
+   * Sends are spaced evenly, one every 1/(0.95 × N) s (virtual scheduling, as in GCRA): each send
+   * ADDs the interval to the number's `nextSlot` and goes at the slot it got, so no second —
+   * however Meta draws its windows — holds more than N, with 5 % kept for network jitter. One
+   * unconditional ADD per send under load; an idle number's schedule is brought up to now first.
+   * Answers when to send (now or a few ms later), or that the day's calls are used up.
    */
-  async takeSendSlot(phoneNumberId: string, limits: { perSecond: number; perDay: number }, now: number): Promise<{ ok: true } | { ok: false; full: 'second' | 'day'; retryAt: number }> {
-    const second = Math.floor(now / 1000);
+  async takeSendSlot(phoneNumberId: string, limits: { perSecond: number; perDay: number }, now: number): Promise<{ ok: true; at: number } | { ok: false; full: 'day'; retryAt: number }> {
+    // Whole microseconds: the schedule is compared exactly (no float drift in DynamoDB's decimals).
+    const interval = Math.round(1_000_000 / (limits.perSecond * PACING_SHARE));
+    const nowUs = Math.floor(now * 1000);
     const day = Math.floor(now / DAY_MS);
     const key = keys.numberRate(phoneNumberId);
     for (let attempt = 0; attempt < 5; attempt++) {
       const taken = await this.table.update(key, {
-        update: 'ADD rateCount :one, apiCount :one',
-        condition: 'rateSecond = :s AND rateCount < :rate AND apiDay = :d AND apiCount < :quota',
-        values: { ':one': 1, ':s': second, ':rate': limits.perSecond, ':d': day, ':quota': limits.perDay },
+        update: 'ADD nextSlot :interval, apiCount :one',
+        condition: 'apiDay = :d AND apiCount < :quota',
+        values: { ':interval': interval, ':one': 1, ':d': day, ':quota': limits.perDay },
+        returnValues: 'UPDATED_NEW',
       });
-      if (taken.applied) return { ok: true };
-      const item = (await this.table.get<{ rateSecond?: number; rateCount?: number; apiDay?: number; apiCount?: number }>(key)) ?? {};
+      if (taken.applied) {
+        const after = Number(taken.attributes?.['nextSlot']);
+        const slot = after - interval;
+        if (slot >= nowUs - interval) return { ok: true, at: Math.max(slot, nowUs) / 1000 };
+        // Idle since: the schedule restarts from now (if no one else restarted it meanwhile).
+        const restarted = await this.table.update(key, { update: 'SET nextSlot = :next', condition: 'nextSlot = :seen', values: { ':next': nowUs + interval, ':seen': after } });
+        if (restarted.applied) return { ok: true, at: now };
+        continue; // someone else restarted it: take a slot of the new schedule
+      }
+      const item = (await this.table.get<{ apiDay?: number; apiCount?: number }>(key)) ?? {};
       if (item.apiDay === day && (item.apiCount ?? 0) >= limits.perDay) return { ok: false, full: 'day', retryAt: (day + 1) * DAY_MS };
-      if (item.rateSecond === second && (item.rateCount ?? 0) >= limits.perSecond) return { ok: false, full: 'second', retryAt: (second + 1) * 1000 };
-      // A new second or a new day (or both): its count starts at this send, if no one else started it meanwhile.
-      const sets: string[] = [];
-      const adds: string[] = [];
-      const conditions: string[] = [];
-      const values: Record<string, unknown> = { ':one': 1, ':s': second, ':d': day };
-      if (item.rateSecond === second) {
-        adds.push('rateCount :one');
-        conditions.push('rateSecond = :s AND rateCount < :rate');
-        values[':rate'] = limits.perSecond;
-      } else {
-        sets.push('rateSecond = :s', 'rateCount = :one');
-        conditions.push('(attribute_not_exists(rateSecond) OR rateSecond < :s)');
-      }
-      if (item.apiDay === day) {
-        adds.push('apiCount :one');
-        conditions.push('apiDay = :d AND apiCount < :quota');
-        values[':quota'] = limits.perDay;
-      } else {
-        sets.push('apiDay = :d', 'apiCount = :one');
-        conditions.push('(attribute_not_exists(apiDay) OR apiDay < :d)');
-      }
-      const update = [sets.length ? `SET ${sets.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : ''].filter(Boolean).join(' ');
-      const started = await this.table.update(key, { update, condition: conditions.join(' AND '), values });
-      if (started.applied) return { ok: true };
+      // A new day (or a number never used): its count starts at this send.
+      const started = await this.table.update(key, {
+        update: 'SET apiDay = :d, apiCount = :one, nextSlot = :next',
+        condition: 'attribute_not_exists(apiDay) OR apiDay < :d',
+        values: { ':d': day, ':one': 1, ':next': nowUs + interval },
+      });
+      if (started.applied) return { ok: true, at: now };
     }
-    // Heavy contention on the second's boundary: try again in the next one.
-    return { ok: false, full: 'second', retryAt: (second + 1) * 1000 };
+    throw new Error(`the send slots of number ${phoneNumberId} kept changing; try again`);
   }
 
   // ── a number's state ──────────────────────────────────────────────────────────────────────
