@@ -5,22 +5,19 @@
  *
  * 1. `POST /api/messages` at `rate` requests a second for `seconds`, open loop, each to a customer
  *    whose window is open: answer p50 / p99 (policy gate, outbox row, send job).
- * 2. The accepted messages sent by the send function (its own DynamoDB client, counted), with the
+ * 2. The accepted messages sent by the send function (on its own thread, as on AWS it is its own
+ *    Lambda; its DynamoDB calls counted), with the
  *    stand-in's signed status webhooks going back to the stack: sends a second from the first to
  *    the last, the 130429 answers (target 0), DynamoDB calls per sent message.
  */
-import { createSendApp } from '#functions/send/app';
-import { startEventSource } from '#local/event-source';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RecordedSend } from '#local/graph/server';
 import { freePort } from '#local/ports';
 import { startLocalStack } from '#local/stack';
 import { deliver, textMessage, type Customer } from '#local/webhooks';
-import { SqsSendQueue } from '#shared/queue/send-jobs';
-import { SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE } from '#shared/resources';
-import { createRuntime } from '#shared/runtime';
-import { createChannels } from '#shared/whatsapp/outbound/factory';
+import { Worker } from 'node:worker_threads';
+import type { SendWorkerData } from './send-worker.ts';
 import { percentile, sleep } from './load.ts';
 
 export interface OutboundBenchOptions {
@@ -100,35 +97,26 @@ export async function benchOutbound(options: OutboundBenchOptions): Promise<Outb
     }
     await Promise.all(inFlight);
 
-    // 2. The send function on its own client, counted.
-    const runtime = await createRuntime(stack.env, stack.services.overrides);
-    let dynamoCalls = 0;
-    runtime.clients.dynamodb.middlewareStack.add((next) => async (args) => {
-      dynamoCalls++;
-      return next(args);
-    }, { step: 'initialize', name: 'countCalls' });
-    const channels = createChannels(runtime.config, runtime.secretSource);
-    const sender = createSendApp({
-      store: runtime.store,
-      channelFor: channels.channelFor,
-      sqs: runtime.clients.sqs,
-      queueUrl: stack.services.queueUrls.send,
-      jobs: new SqsSendQueue(runtime.clients.sqs, stack.services.queueUrls.send),
-      syncJobs: runtime.syncQueue,
-      config: runtime.config,
-      logger: silent,
-    });
+    // 2. The send function on its own thread and client, counted.
     const before = (await graph.sends()).length;
-    const poller = startEventSource({ sqs: runtime.clients.sqs, queueUrl: stack.services.queueUrls.send, batchSize: SEND_QUEUE.batchSize, concurrency: 8, handler: (e, c) => sender.handle(e, c), timeoutMs: SEND_FUNCTION_TIMEOUT_SECONDS * 1000 });
+    const tsx = process.execArgv.some((arg) => arg.includes('tsx')) ? [] : ['--import', 'tsx'];
+    const data: SendWorkerData = { env: stack.env, overrides: stack.services.overrides, queueUrl: stack.services.queueUrls.send, concurrency: 8 };
+    const worker = new Worker(new URL('./send-worker.ts', import.meta.url), { workerData: data, execArgv: [...process.execArgv, ...tsx] });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', () => resolve());
+    });
     const deadline = Date.now() + 120_000;
     while ((await graph.sends()).filter((s) => s.outcome !== 'rejected').length - before < accepted && Date.now() < deadline) await sleep(250);
-    await poller.stop();
+    const dynamoCalls = await new Promise<number>((resolve) => {
+      worker.on('message', (m: { kind: string; dynamoCalls?: number }) => m.kind === 'stopped' && resolve(m.dynamoCalls!));
+      worker.postMessage({ kind: 'stop' });
+    });
+    await worker.terminate();
     const sends = (await graph.sends()).slice(before);
     const ok = sends.filter((s) => s.outcome !== 'rejected');
     const times = ok.map((s) => Date.parse(s.at));
     const span = (Math.max(...times) - Math.min(...times)) / 1000;
-    runtime.clients.dynamodb.destroy();
-    runtime.clients.sqs.destroy();
     return {
       accepted,
       apiMs: { p50: percentile(answers, 50), p99: percentile(answers, 99), max: Math.max(...answers) },

@@ -180,7 +180,7 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
   const faults = new Map<string, GraphFault & { remaining: number }>();
   const pricingTypes = new Map<string, PricingType>();
   const healthDelays = new Map<string, number>();
-  const admitted = new Map<string, number[]>();
+  const admitted = new Map<string, { tokens: number; at: number }>();
   const recorded: RecordedSend[] = [];
   const pending = new Set<Promise<void>>();
   const stopping = new AbortController();
@@ -305,13 +305,20 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
     return answer;
   }
 
-  /** Meta's throughput limit: at most `perSecond` sends per business number in any second. */
+  /**
+   * Meta's throughput limit as a token bucket per business number: `perSecond` sends a second
+   * sustained, at most a second's worth at once. Meta documents the rate, not its window; a bucket
+   * catches any sender that keeps above the rate, and does not fault one whose evenly paced sends
+   * merely arrive bunched by the network (or by this process being busy).
+   */
   function admit(phoneNumberId: string): boolean {
     const now = Date.now();
-    const recent = (admitted.get(phoneNumberId) ?? []).filter((t) => t > now - 1000);
-    const ok = recent.length < perSecond;
-    if (ok) recent.push(now);
-    admitted.set(phoneNumberId, recent);
+    const bucket = admitted.get(phoneNumberId) ?? { tokens: perSecond, at: now };
+    bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    bucket.at = now;
+    const ok = bucket.tokens >= 1;
+    if (ok) bucket.tokens -= 1;
+    admitted.set(phoneNumberId, bucket);
     return ok;
   }
 

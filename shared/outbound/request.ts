@@ -43,11 +43,24 @@ export const SendBodySchema = z.strictObject({
       footer: z.optional(text(60)),
     }),
   ),
+  list: z.optional(
+    z.strictObject({
+      body: text(1024),
+      button: text(20),
+      sections: z
+        .array(z.strictObject({ title: z.optional(text(24)), rows: z.array(z.strictObject({ id: text(200), title: text(24), description: z.optional(text(72)) })).check(z.minLength(1)) }))
+        .check(z.minLength(1), z.maxLength(10)),
+      header: z.optional(text(60)),
+      footer: z.optional(text(60)),
+    }),
+  ),
   image: z.optional(Media),
   document: z.optional(Media),
   eventKey: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   origin: z._default(z.enum(MESSAGE_ORIGINS), 'api'),
   agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /** The automation rule that sends it (origin automation). */
+  rule: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   /** The business number to send from (its phone_number_id); default the one the customer last wrote to. */
   from: z.optional(z.string().check(z.regex(/^\d{1,30}$/, 'a phone_number_id'))),
   /** The customer's message this one answers. */
@@ -60,6 +73,7 @@ export interface SendRequestInput {
   readonly category: MessageCategory;
   readonly origin: MessageOrigin;
   readonly agentId?: string | undefined;
+  readonly rule?: string | undefined;
   readonly content: OutboundContent;
   readonly eventKey?: string | undefined;
   readonly from?: string | undefined;
@@ -79,8 +93,9 @@ export function parseSendBody(body: unknown): SendRequestInput {
     throw new RequestError(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; '));
   }
   const b = parsed.data;
-  const kinds = (['text', 'template', 'buttons', 'image', 'document'] as const).filter((k) => b[k] !== undefined);
-  if (kinds.length !== 1) throw new RequestError(`exactly one of text, template, buttons, image, document is required (got ${kinds.length ? kinds.join(', ') : 'none'})`);
+  const kinds = (['text', 'template', 'buttons', 'list', 'image', 'document'] as const).filter((k) => b[k] !== undefined);
+  if (kinds.length !== 1) throw new RequestError(`exactly one of text, template, buttons, list, image, document is required (got ${kinds.length ? kinds.join(', ') : 'none'})`);
+  if (b.list && b.list.sections.reduce((n, section) => n + section.rows.length, 0) > 10) throw new RequestError('list.sections: at most 10 rows in all (Meta\'s limit)');
   if (b.origin === 'agent' && !b.agentId) throw new RequestError('agentId: required when origin is "agent"');
   for (const media of [b.image, b.document]) {
     if (media && (media.mediaId === undefined) === (media.link === undefined)) throw new RequestError(`${b.image ? 'image' : 'document'}: exactly one of mediaId and link`);
@@ -94,6 +109,7 @@ export function parseSendBody(body: unknown): SendRequestInput {
     category: b.category,
     origin: b.origin,
     agentId: b.agentId,
+    rule: b.rule,
     content: contentOf(b),
     eventKey: b.eventKey,
     from: b.from,
@@ -106,6 +122,7 @@ function contentOf(b: SendBody): OutboundContent {
   if (b.text !== undefined) return { type: 'text', text: b.text };
   if (b.template) return { type: 'template', name: b.template.name, language: b.template.language, parameters: b.template.parameters };
   if (b.buttons) return { type: 'buttons', ...b.buttons };
+  if (b.list) return { type: 'list', ...b.list };
   const media = (b.image ?? b.document)!;
   return { type: b.image ? 'image' : 'document', ...media };
 }

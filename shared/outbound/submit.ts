@@ -121,6 +121,7 @@ export function createSubmit(deps: SubmitDeps) {
       category,
       origin: input.origin,
       agentId: input.agentId,
+      rule: input.rule,
       content: input.content,
       summary: summaryOf(input.content),
       eventKey: input.eventKey,
@@ -130,7 +131,7 @@ export function createSubmit(deps: SubmitDeps) {
       updatedAt: at,
     };
     let row: OutboundRow;
-    if (refusal) row = { ...base, state: 'denied', reason: refusal, rule: 'template' };
+    if (refusal) row = { ...base, state: 'denied', reason: refusal, policyRule: 'template' };
     else {
       const numberState = await deps.limits.numberState(phoneNumberId);
       const decision = await passGate(
@@ -141,10 +142,10 @@ export function createSubmit(deps: SubmitDeps) {
         numberState.pausedUntil,
       );
       if (decision.kind === 'allow') row = { ...base, state: 'queued' };
-      else if (decision.kind === 'deny') row = { ...base, state: 'denied', rule: decision.rule, reason: `${decision.rule}: ${decision.reason}` };
-      else row = { ...base, state: 'deferred', rule: decision.rule, reason: `${decision.rule}: ${decision.reason}`, notBefore: decision.until };
+      else if (decision.kind === 'deny') row = { ...base, state: 'denied', policyRule: decision.rule, reason: `${decision.rule}: ${decision.reason}` };
+      else row = { ...base, state: 'deferred', policyRule: decision.rule, reason: `${decision.rule}: ${decision.reason}`, notBefore: decision.until };
     }
-    if (row.state === 'denied') deps.onDenied?.(row.rule ?? 'policy');
+    if (row.state === 'denied') deps.onDenied?.(row.policyRule ?? 'policy');
 
     const created = await deps.outbox.create(row);
     if (!created.created) return repeat(created.existing, input);

@@ -43,7 +43,10 @@ export interface OutboundRow {
   readonly category: MessageCategory;
   readonly origin: MessageOrigin;
   readonly agentId?: string | undefined;
+  /** The automation rule that sent it (automations), when one did. */
   readonly rule?: string | undefined;
+  /** The policy rule that denied or deferred it (CP-1 …). */
+  readonly policyRule?: string | undefined;
   readonly content: OutboundContent;
   /** One line for people, the CRM and the conversation view. */
   readonly summary: string;

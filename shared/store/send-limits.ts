@@ -20,6 +20,8 @@ import { keys } from './keys.ts';
 const HOUR_MS = 3_600_000;
 /** The share of Meta's per-number rate the pacing uses: the rest absorbs network jitter. */
 export const PACING_SHARE = 0.95;
+/** How far a number's schedule may lag behind now before it restarts (at most ~a fifth of a second of sends at once). */
+const LAG_CREDIT_US = 250_000;
 const DAY_MS = 86_400_000;
 /** The moving 24 h of CP-6 in whole hours: the current hour and the 24 before it (≥ 24 h, never less). */
 const WINDOW_HOURS = 24;
@@ -118,9 +120,10 @@ export class SendLimitsStore {
   /**
    * Takes the number's next send slot and one API call of the current UTC day (CP-6, CP-10).
    * Sends are spaced evenly, one every 1/(0.95 × N) s (virtual scheduling, as in GCRA): each send
-   * ADDs the interval to the number's `nextSlot` and goes at the slot it got, so no second —
-   * however Meta draws its windows — holds more than N, with 5 % kept for network jitter. One
-   * unconditional ADD per send under load; an idle number's schedule is brought up to now first.
+   * ADDs the interval to the number's `nextSlot` and goes at the slot it got, so the sends keep
+   * below N a second (5 % kept for network jitter), with at most a quarter second's worth at
+   * once after a lag. One unconditional ADD per send; a schedule that fell behind by more than
+   * that is restarted from now.
    * Answers when to send (now or a few ms later), or that the day's calls are used up.
    */
   async takeSendSlot(phoneNumberId: string, limits: { perSecond: number; perDay: number }, now: number): Promise<{ ok: true; at: number } | { ok: false; full: 'day'; retryAt: number }> {
@@ -139,8 +142,10 @@ export class SendLimitsStore {
       if (taken.applied) {
         const after = Number(taken.attributes?.['nextSlot']);
         const slot = after - interval;
-        if (slot >= nowUs - interval) return { ok: true, at: Math.max(slot, nowUs) / 1000 };
-        // Idle since: the schedule restarts from now (if no one else restarted it meanwhile).
+        if (slot >= nowUs - LAG_CREDIT_US) return { ok: true, at: Math.max(slot, nowUs) / 1000 };
+        // Idle for a while: the schedule restarts from now (if no one else restarted it meanwhile),
+        // so a quiet minute is not a credit for a burst. A lag under LAG_CREDIT_US is sent at once.
+
         const restarted = await this.table.update(key, { update: 'SET nextSlot = :next', condition: 'nextSlot = :seen', values: { ':next': nowUs + interval, ':seen': after } });
         if (restarted.applied) return { ok: true, at: now };
         continue; // someone else restarted it: take a slot of the new schedule

@@ -396,6 +396,26 @@ describe('throughput', () => {
   });
 });
 
+describe('throughput, sustained', () => {
+  it('answers 130429 to a sender that keeps above the rate, not to one evenly at it', async () => {
+    const limited = await startGraphStandIn({ appSecret: APP_SECRET, messagesPerSecond: 10, accounts: { '111': { wabaId: 'w1', displayPhone: '85230000001' } } });
+    try {
+      const paced = async (perSecond: number, count: number) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < count; i++) {
+          statuses.push((await sendMessage(text({ to: freshPhone() }), { number: '111', on: limited, token: 'any' })).status);
+          await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
+        }
+        return statuses.filter((s) => s !== 200).length;
+      };
+      expect(await paced(8, 16)).toBe(0);
+      expect(await paced(25, 40)).toBeGreaterThan(5);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('templates list', () => {
   it('pages with limit and after cursors until there is no next, in Meta shape', async () => {
     const first = await call(`/${V}/${WABA}/message_templates?limit=2`);

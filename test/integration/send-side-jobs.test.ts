@@ -1,10 +1,12 @@
 /**
- * The send side's schedules: the number health check (OP-2) and the template listing.
+ * The send side's schedules — the number health check (OP-2), the template listing — and the
+ * portfolio's daily limit of business-initiated conversations (CP-6), here 1.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSendApp } from '#functions/send/app';
 import { startLocalStack, type LocalStack } from '#local/stack';
-import { DEFAULT_BUSINESS } from '#local/webhooks';
+import { DEFAULT_BUSINESS, textMessage } from '#local/webhooks';
+import { signBody } from '#shared/whatsapp/signature';
 import { SqsSendQueue } from '#shared/queue/send-jobs';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 
@@ -15,7 +17,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startLocalStack({
     dataDir: null,
-    env: { PORT: '0', WHATSAPP_ACCOUNTS: JSON.stringify({ [DEFAULT_BUSINESS.phoneNumberId]: { name: 'Hong Kong', wabaId: DEFAULT_BUSINESS.wabaId, backupPhoneNumberId: BACKUP } }) },
+    env: { PORT: '0', WHATSAPP_DAILY_LIMIT: '1', WHATSAPP_ACCOUNTS: JSON.stringify({ [DEFAULT_BUSINESS.phoneNumberId]: { name: 'Hong Kong', wabaId: DEFAULT_BUSINESS.wabaId, backupPhoneNumberId: BACKUP } }) },
     crmPort: 0,
     logger: silent,
     pollers: false,
@@ -71,3 +73,30 @@ it("lists every template of the WABA into the table, and one Meta deleted leaves
   await app.syncTemplates();
   expect(await stack.runtime.store.templates.list(DEFAULT_BUSINESS.wabaId)).toHaveLength(1);
 });
+
+async function api(method: string, path: string, body?: unknown, key?: string) {
+  const response = await fetch(`${stack.url}${path}`, { method, headers: { authorization: 'Bearer local-api-token', ...(key && { 'idempotency-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function customerWhoWroteLongAgo(waId: string): Promise<string> {
+  const body = JSON.stringify(textMessage({ waId, bsuid: `HK.daily${waId}`, name: 'Lee' }, 'thanks', { at: Date.now() - 30 * 3_600_000 }));
+  await fetch(stack.webhookUrl, { method: 'POST', headers: { 'x-hub-signature-256': signBody(body, 'local-app-secret') }, body });
+  const { contacts } = (await api('GET', `/api/contacts?phone=%2B${waId}`)) as { contacts: { contactId: string }[] };
+  const contactId = contacts[0]!.contactId;
+  await api('PUT', `/api/contacts/${contactId}/consent`, { marketing: true, source: 'store sign-up' });
+  return contactId;
+}
+
+it('the daily limit of business-initiated conversations defers the customer over it, and a customer already reached is not counted again (CP-6)', async () => {
+  const template = (n: string) => ({ category: 'utility', template: { name: 'order_update', language: 'en', parameters: ['Lee', n, 'shipped'] } });
+  const first = await customerWhoWroteLongAgo('85294440001');
+  const second = await customerWhoWroteLongAgo('85294440002');
+  expect(await api('POST', '/api/messages', { to: { contactId: first }, ...template('A-1') }, 'daily-1')).toMatchObject({ state: 'queued' });
+  const over = await api('POST', '/api/messages', { to: { contactId: second }, ...template('B-1') }, 'daily-2');
+  expect(over).toMatchObject({ state: 'deferred', reason: expect.stringMatching(/^CP-6/) });
+  expect(Number(over['notBefore'])).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+  // The first customer was counted in the last 24 h already: a second template (6 s later, Meta's pacing) takes no new slot.
+  await new Promise((resolve) => setTimeout(resolve, 6_100));
+  expect(await api('POST', '/api/messages', { to: { contactId: first }, ...template('A-2') }, 'daily-3')).toMatchObject({ state: 'queued' });
+}, 30_000);

@@ -9,7 +9,7 @@ const to = { contactId: 'ct_1' };
 describe('a send request', () => {
   it('is one kind of content with its category; every problem names its field', () => {
     expect(parseSendBody({ to, category: 'service', text: 'hi' })).toMatchObject({ origin: 'api', content: { type: 'text', text: 'hi' } });
-    expect(() => parseSendBody({ to, category: 'service' })).toThrow(/exactly one of text, template, buttons, image, document is required \(got none\)/);
+    expect(() => parseSendBody({ to, category: 'service' })).toThrow(/exactly one of text, template, buttons, list, image, document is required \(got none\)/);
     expect(() => parseSendBody({ to, category: 'marketing', text: 'sale!' })).toThrow(/^category: only a template can be marketing/);
     expect(() => parseSendBody({ to, category: 'service', template: { name: 'x', language: 'en' } })).toThrow(/^category: a template is marketing, utility or authentication/);
     expect(() => parseSendBody({ to, category: 'service', text: 'hi', origin: 'agent' })).toThrow(/^agentId: required/);
@@ -18,6 +18,12 @@ describe('a send request', () => {
     expect(() => parseSendBody({ to, category: 'service', image: { mediaId: '1', link: 'https://a.example/x.png' } })).toThrow(/image: exactly one of mediaId and link/);
     expect(() => parseSendBody({ to, category: 'service', text: 'hi', colour: 'red' })).toThrow(/colour|Unrecognized/);
     expect(() => parseSendBody({ to, category: 'service', buttons: { body: 'Pick', buttons: [1, 2, 3, 4].map((i) => ({ id: `b${i}`, title: `B${i}` })) } })).toThrow(/^buttons.buttons:/);
+  });
+
+  it('takes a list of up to 10 rows in all', () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, title: `Row ${i}` }));
+    expect(parseSendBody({ to, category: 'service', list: { body: 'Pick a store', button: 'Stores', sections: [{ title: 'HK', rows: rows(6) }, { title: 'TW', rows: rows(4) }] } }).content).toMatchObject({ type: 'list', button: 'Stores' });
+    expect(() => parseSendBody({ to, category: 'service', list: { body: 'Pick', button: 'Stores', sections: [{ title: 'A', rows: rows(6) }, { title: 'B', rows: rows(5) }] } })).toThrow(/^list.sections: at most 10 rows/);
   });
 
   it('hashes the same body the same whatever the key order, another body otherwise', () => {
