@@ -163,7 +163,8 @@ export function createApiApp(deps: ApiDeps) {
     const messages = items
       .filter((item) => !(item['sk'] === 'MESSAGE' && item['outboundId'])) // our own sends appear once, as their outbox row
       .map((item) => (item['sk'] === 'OUTBOUND' ? outboundEntry(item as unknown as OutboundRow) : messageEntry(item)))
-      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+      // At the same moment the customer's message comes first (Meta's times are floored to the second).
+      .sort((a, b) => a.at - b.at || (a['direction'] === b['direction'] ? a.id.localeCompare(b.id) : a['direction'] === 'inbound' ? -1 : 1));
     return json(200, { contactId: contact.contactId, messages });
   }
 
@@ -291,7 +292,8 @@ function outboundEntry(row: OutboundRow): ConversationEntry {
     id: row.id,
     ...(row.wamid && { wamid: row.wamid }),
     direction: 'outbound',
-    at: row.sentAt ?? row.createdAt,
+    // Our own clock in ms (Meta's status times are whole seconds and would tie with the customer's).
+    at: row.sendingAt ?? row.createdAt,
     type: c.type === 'buttons' || c.type === 'list' ? 'interactive' : c.type,
     ...(c.type === 'text' ? { text: c.text } : { text: row.summary }),
     ...(c.type === 'template' && { template: { name: c.name, language: c.language } }),
