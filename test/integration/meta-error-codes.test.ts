@@ -4,12 +4,10 @@
  * the message, the customer and the number.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSendApp } from '#functions/send/app';
 import { startLocalStack, type LocalStack } from '#local/stack';
+import { sendAppOn } from '../helpers/send-app.ts';
 import { DEFAULT_BUSINESS, textMessage } from '#local/webhooks';
-import { SqsSendQueue } from '#shared/queue/send-jobs';
 import type { OutboundRow } from '#shared/store/outbox';
-import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { signBody } from '#shared/whatsapp/signature';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -21,21 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => stack?.stop());
 
-function sender(counted: string[]) {
-  const runtime = stack.runtime;
-  const channels = createChannels(runtime.config, runtime.secretSource);
-  return createSendApp({
-    store: runtime.store,
-    channelFor: channels.channelFor,
-    sqs: runtime.clients.sqs,
-    queueUrl: stack.services.queueUrls.send,
-    jobs: new SqsSendQueue(runtime.clients.sqs, stack.services.queueUrls.send),
-    syncJobs: runtime.syncQueue,
-    config: runtime.config,
-    logger: silent,
-    metrics: { add: (metric) => counted.push(metric) },
-  });
-}
+const sender = (counted: string[] = []) => sendAppOn(stack, { counted });
 
 async function api(method: string, path: string, body?: unknown, key?: string) {
   const response = await fetch(`${stack.url}${path}`, { method, headers: { authorization: 'Bearer local-api-token', ...(key && { 'idempotency-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });

@@ -3,13 +3,11 @@
  * whose fate Meta never tells, each send nothing twice.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSendApp } from '#functions/send/app';
 import { startLocalStack, type LocalStack } from '#local/stack';
 import { textMessage } from '#local/webhooks';
-import { SqsSendQueue } from '#shared/queue/send-jobs';
-import { createChannels } from '#shared/whatsapp/outbound/factory';
 import type { WhatsAppChannel } from '#shared/whatsapp/outbound/channel';
 import { signBody } from '#shared/whatsapp/signature';
+import { sendAppOn } from '../helpers/send-app.ts';
 import { until } from '../helpers/until.ts';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -21,20 +19,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 function senderWith(channel: (real: WhatsAppChannel) => WhatsAppChannel, options: { now?: () => number; counted?: string[] } = {}) {
-  const runtime = stack.runtime;
-  const channels = createChannels(runtime.config, runtime.secretSource);
-  return createSendApp({
-    store: runtime.store,
-    channelFor: (id) => channel(channels.channelFor(id)),
-    sqs: runtime.clients.sqs,
-    queueUrl: stack.services.queueUrls.send,
-    jobs: new SqsSendQueue(runtime.clients.sqs, stack.services.queueUrls.send),
-    syncJobs: runtime.syncQueue,
-    config: runtime.config,
-    logger: silent,
-    metrics: { add: (metric) => options.counted?.push(metric) },
-    ...(options.now && { now: options.now }),
-  });
+  return sendAppOn(stack, { channel, ...options });
 }
 
 async function queuedReply(waId: string, key: string): Promise<string> {

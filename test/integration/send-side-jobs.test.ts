@@ -3,12 +3,10 @@
  * portfolio's daily limit of business-initiated conversations (CP-6), here 1.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSendApp } from '#functions/send/app';
 import { startLocalStack, type LocalStack } from '#local/stack';
+import { sendAppOn } from '../helpers/send-app.ts';
 import { DEFAULT_BUSINESS, textMessage } from '#local/webhooks';
 import { signBody } from '#shared/whatsapp/signature';
-import { SqsSendQueue } from '#shared/queue/send-jobs';
-import { createChannels } from '#shared/whatsapp/outbound/factory';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const BACKUP = '117651463353033';
@@ -26,22 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => stack?.stop());
 
-function sender(counted: string[] = []) {
-  const runtime = stack.runtime;
-  const channels = createChannels(runtime.config, runtime.secretSource);
-  return createSendApp({
-    store: runtime.store,
-    channelFor: channels.channelFor,
-    accountApi: channels.accountApi,
-    sqs: runtime.clients.sqs,
-    queueUrl: stack.services.queueUrls.send,
-    jobs: new SqsSendQueue(runtime.clients.sqs, stack.services.queueUrls.send),
-    syncJobs: runtime.syncQueue,
-    config: runtime.config,
-    logger: silent,
-    metrics: { add: (metric) => counted.push(metric) },
-  });
-}
+const sender = (counted: string[] = []) => sendAppOn(stack, { counted });
 
 it('three health checks slower than 1.5 s in a row switch the account to its backup number and alarm; a fast one switches it back (OP-2)', async () => {
   const counted: string[] = [];

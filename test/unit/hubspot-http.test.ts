@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CrmError } from '#shared/crm/port';
-import { HubSpotHttp, parseRetryAfter, type FetchLike } from '#shared/crm/hubspot/http';
+import { HubSpotHttp, type FetchLike } from '#shared/crm/hubspot/http';
+import { parseRetryAfter } from '#shared/http';
 import { existingIdFromConflict, isUniqueValueConflict } from '#shared/crm/hubspot/schemas';
 
 interface Canned {

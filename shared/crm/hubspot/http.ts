@@ -6,6 +6,7 @@
 import { CrmError } from '#shared/crm/port';
 import { redact } from '#shared/privacy';
 import { hubSpotErrorBody } from './schemas.ts';
+import { parseJson, parseRetryAfter } from '../../http.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -206,14 +207,6 @@ function fixedToken(token: string): AccessToken {
   return { current: async () => token, refresh: async () => token };
 }
 
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 function clientError(status: number, body: unknown): CrmError {
   const details = { status, crm: 'hubspot', ...categoryOf(body) };
@@ -259,14 +252,6 @@ function validationSummary(message: string): string | undefined {
   }
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

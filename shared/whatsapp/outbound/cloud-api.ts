@@ -20,6 +20,7 @@ import { redact } from '../../privacy.ts';
 import type { SendFailure, SendRequest, SendResult, TemplateInfo, WhatsAppAccountApi, WhatsAppChannel } from './channel.ts';
 import { OutboundContentError, messageBody } from './message-body.ts';
 import { classifyMetaError } from './meta-errors.ts';
+import { parseJson, parseRetryAfter } from '../../http.ts';
 
 export interface CloudApiOptions {
   /** e.g. https://graph.facebook.com (no trailing slash needed). */
@@ -276,20 +277,4 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Retry-After is delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
