@@ -56,7 +56,10 @@ export interface LocalStackOptions {
   readonly graphPort?: number;
   /** When the stand-in posts each status webhook after a send (ms). */
   readonly graphStatusDelaysMs?: { sent?: number; delivered?: number; read?: number };
-  /** How often the outbox sweep runs locally (AWS: every minute). */
+  /**
+   * How often the outbox sweep runs locally: every minute, as on AWS. dynalite answers an index
+   * query by reading the whole table, so sweeping more often slows every other request down.
+   */
   readonly outboxSweepIntervalMs?: number;
   /** Search lag of the local CRM (HubSpot's is seconds). */
   readonly crmSearchLagMs?: number;
@@ -186,7 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const outboxSweep = () => sender.sweep();
     const outboxSweeper = setInterval(() => {
       outboxSweep().catch((error: unknown) => logger.warn('outbox sweep failed', { error: String(error) }));
-    }, options.outboxSweepIntervalMs ?? 5_000);
+    }, options.outboxSweepIntervalMs ?? 60_000);
     stoppers.push(async () => clearInterval(outboxSweeper));
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
 
