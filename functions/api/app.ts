@@ -12,7 +12,7 @@
  * Every bad input gets the right status and a message naming the problem.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { RuntimeConfig } from '#shared/config';
 import { POLICY_LIMITS } from '#shared/domain/policy';
@@ -29,6 +29,7 @@ import type { OutboundRow } from '#shared/store/outbox';
 import { countersOf } from '#shared/store/send-limits';
 import type { Store } from '#shared/store/store';
 import type { WhatsAppAccountApi } from '#shared/whatsapp/outbound/channel';
+import { headerOf, json, problem, type HttpResult } from '#shared/http-api';
 
 export interface ApiDeps {
   readonly store: Store;
@@ -41,10 +42,8 @@ export interface ApiDeps {
   readonly now?: () => number;
 }
 
-type Result = APIGatewayProxyStructuredResultV2;
+type Result = HttpResult;
 
-const json = (statusCode: number, body: unknown): Result => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const problem = (statusCode: number, error: string): Result => json(statusCode, { error });
 const MAX_BODY_BYTES = 64 * 1024;
 const TOKEN_REFRESH_INTERVAL_MS = 60_000;
 
@@ -77,12 +76,6 @@ export function createApiApp(deps: ApiDeps) {
     lastRefresh = now();
     expected = (await deps.secretSource.refresh()).apiToken;
     return Boolean(expected && sameToken(given, expected));
-  }
-
-  async function currentContact(contactId: string): Promise<Contact | undefined> {
-    let contact = await store.contacts.get(contactId);
-    for (let hop = 0; contact?.mergedInto && hop < 5; hop++) contact = await store.contacts.get(contact.mergedInto);
-    return contact;
   }
 
   async function postMessage(event: APIGatewayProxyEventV2): Promise<Result> {
@@ -120,12 +113,12 @@ export function createApiApp(deps: ApiDeps) {
     } else if (q['bsuid']) identity = { kind: 'bsuid' as const, value: q['bsuid'] };
     else return problem(400, 'give phone=+852… or bsuid=…');
     const owner = (await store.identities.owners([identity])).values().next().value;
-    const contact = owner ? await currentContact(owner) : undefined;
+    const contact = owner ? await store.contacts.current(owner) : undefined;
     return json(200, { contacts: contact ? [contactView(contact, now())] : [] });
   }
 
   async function getContact(contactId: string): Promise<Result> {
-    const contact = await currentContact(contactId);
+    const contact = await store.contacts.current(contactId);
     if (!contact) return problem(404, `no contact ${contactId}`);
     return json(200, contactView(contact, now()));
   }
@@ -138,7 +131,7 @@ export function createApiApp(deps: ApiDeps) {
     if (typeof b.source !== 'string' || b.source.length === 0 || b.source.length > 200) return problem(400, 'source: where the consent came from is required (1–200 characters, e.g. "web form")');
     const extra = Object.keys(b).filter((k) => k !== 'marketing' && k !== 'source');
     if (extra.length) return problem(400, `${extra[0]}: not a field of a consent (marketing, source)`);
-    const contact = await currentContact(contactId);
+    const contact = await store.contacts.current(contactId);
     if (!contact) return problem(404, `no contact ${contactId}`);
     // At Meta's resolution (whole seconds): a customer's STOP in the same second as this wins.
     const consent = { state: b.marketing ? ('opted_in' as const) : ('opted_out' as const), at: Math.floor(now() / 1000) * 1000, source: 'business' as const, detail: b.source };
@@ -148,7 +141,7 @@ export function createApiApp(deps: ApiDeps) {
   }
 
   async function conversation(contactId: string): Promise<Result> {
-    const contact = await currentContact(contactId);
+    const contact = await store.contacts.current(contactId);
     if (!contact) return problem(404, `no contact ${contactId}`);
     // The customer's history, and that of every contact merged into them (history is never moved).
     const ids = [contact.contactId, ...(await store.contacts.mergedFrom(contact.contactId))];
@@ -211,10 +204,6 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-function headerOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
-}
 
 function bodyOf(event: APIGatewayProxyEventV2): unknown {
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');

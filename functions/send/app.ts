@@ -1,8 +1,8 @@
 /**
  * The send function (AU-7): one job = one outbound message, sent at most once.
  *
- *   row due? → (deferred: the policy again) → the number's pacing slot → claim the row
- *   (queued → sending, one conditional write) → Meta → record the answer
+ *   claim the row (queued → sending, one conditional write; a deferred row is decided again by
+ *   the policy first) → the number's pacing slot → Meta → the conversation's row → sent
  *
  * Only a claimed row is sent, so a job received twice sends once. A crash after Meta's answer
  * leaves the row `sending`: the status webhook settles it (our id rides in
@@ -20,6 +20,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RuntimeConfig } from '#shared/config';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
+import { parseJson } from '#shared/http';
 import { describeError } from '#shared/observability';
 import { passGate } from '#shared/outbound/gate';
 import { applyFailureEffects } from '#shared/outbound/effects';
@@ -113,7 +114,7 @@ export function createSendApp(deps: SendDeps) {
       at,
       pausedUntil,
     );
-    if (decision.kind === 'allow') return store.outbox.redecide(row.id, { state: 'queued', reason: '' }, at);
+    if (decision.kind === 'allow') return store.outbox.redecide(row.id, { state: 'queued' }, at);
     if (decision.kind === 'deny') {
       await store.outbox.redecide(row.id, { state: 'denied', reason: `${decision.rule}: ${decision.reason}` }, at);
       return false;
@@ -257,7 +258,7 @@ export function createSendApp(deps: SendDeps) {
   async function handle(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
     const deadline = now() + (context?.getRemainingTimeInMillis() ?? 10_000);
     async function recordHandler(record: SQSRecord): Promise<void> {
-      const parsed = SendJobSchema.safeParse(safeJson(record.body));
+      const parsed = SendJobSchema.safeParse(parseJson(record.body));
       if (!parsed.success) {
         logger.error('malformed send job dropped (the outbox sweep finds every due row)', { messageId: record.messageId });
         return;
@@ -382,13 +383,5 @@ function reasonOf(failure: SendFailure): string {
       return `${failure.code} ${failure.title}: no retries left`;
     default:
       return `${failure.code}: ${failure.title}`;
-  }
-}
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
   }
 }

@@ -21,7 +21,7 @@ import { crmContactInput } from '#shared/crm/contact-input';
 import { CrmError, type CrmAdapter } from '#shared/crm/port';
 import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
-import type { Contact, MessageRecord } from '#shared/domain/records';
+import type { MessageRecord } from '#shared/domain/records';
 import type { DomainEventBus } from '#shared/events/bus';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
@@ -66,7 +66,6 @@ export const TIME_BUDGET: TimeBudget = { reserveMs: 3_000, minStartMs: 5_000, un
 
 /** Longest pause SQS allows before a message becomes visible again. */
 const MAX_VISIBILITY_SECONDS = 43_200;
-const MAX_MERGE_HOPS = 5;
 
 /** Thrown for a job there was no time to start: given back, not an attempt. */
 class NotStarted extends Error {
@@ -80,18 +79,9 @@ export function createSyncApp(deps: SyncDeps) {
   const metrics = deps.metrics ?? NO_METRICS;
   const keeper = new ContactInsightsKeeper(deps);
 
-  /** The contact a message belongs to now (a merged contact leads to the one it became). */
-  async function currentContact(contactId: string): Promise<Contact | undefined> {
-    let contact = await store.contacts.get(contactId);
-    for (let hop = 0; contact?.mergedInto && hop < MAX_MERGE_HOPS; hop++) {
-      contact = await store.contacts.get(contact.mergedInto);
-    }
-    return contact;
-  }
-
   /** Syncs one message; resolves when done (or nothing to do), throws when the attempt failed. */
   async function syncMessage(job: SyncJob, message: StoredMessage, deadline: number): Promise<void> {
-    const contact = await currentContact(message.contactId);
+    const contact = await store.contacts.current(message.contactId);
     if (!contact) throw new Error(`contact ${message.contactId} of message ${job.wamid} not found`);
     if (job.contactId !== contact.contactId) {
       // The job's FIFO group is a contact merged away since: in that group it could run beside

@@ -4,7 +4,7 @@
  * 200 only after everything in the delivery is stored and queued; any failure is a 5xx so that
  * Meta delivers again, and the idempotent store makes the repeat harmless (IN-4, IN-5).
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SNSEvent } from 'aws-lambda';
 import type { RuntimeConfig } from '#shared/config';
 import type { SecretSource } from '#shared/secrets';
 import type { MessageAnalysis } from '#shared/domain/records';
@@ -20,6 +20,7 @@ import { isValidSignature } from '#shared/whatsapp/signature';
 import { SnsMessageError, webhookPayloadFromSns } from '#shared/whatsapp/sns-source';
 import { sha256Hex } from '#shared/store/keys';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { headerOf, json, problem, type HttpResult } from '#shared/http-api';
 
 export interface WebhookDeps {
   readonly config: Pick<RuntimeConfig, 'defaultRegion' | 'webhookMaxBodyBytes' | 'accounts'>;
@@ -38,17 +39,11 @@ export interface WebhookDeps {
   readonly now?: () => number;
 }
 
-type Result = APIGatewayProxyStructuredResultV2;
+type Result = HttpResult;
 
 /** Least time between two reads of the secret caused by signatures that did not match. */
 const SECRET_REFRESH_INTERVAL_MS = 60_000;
 
-const json = (statusCode: number, body: unknown): Result => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-const problem = (statusCode: number, error: string): Result => json(statusCode, { error });
 
 export function createWebhookApp(deps: WebhookDeps) {
   const { logger } = deps;
@@ -164,7 +159,3 @@ export function createWebhookApp(deps: WebhookDeps) {
   };
 }
 
-function headerOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
-}

@@ -68,9 +68,7 @@ export function createSubmit(deps: SubmitDeps) {
       if (!id) return undefined;
       contactId = (await deps.identities.owners([id])).values().next().value;
     }
-    let contact = contactId ? await deps.contacts.get(contactId) : undefined;
-    for (let hop = 0; contact?.mergedInto && hop < 5; hop++) contact = await deps.contacts.get(contact.mergedInto);
-    return contact;
+    return contactId ? deps.contacts.current(contactId) : undefined;
   }
 
   async function templateOf(wabaId: string, name: string, language: string): Promise<StoredTemplate | undefined> {

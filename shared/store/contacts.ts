@@ -54,6 +54,8 @@ export const APPLIED_MARK_DAYS = 8;
 export const MAX_EFFECTS_PER_WRITE = 20;
 
 const DAY_MS = 86_400_000;
+/** Merge chains are short (each merge points at an older contact); a longer one is a data error. */
+const MAX_MERGE_HOPS = 5;
 
 /**
  * The applied mark of a message: the UTC day it was first stored and 96 bits of its wamid's
@@ -109,6 +111,13 @@ export class ContactStore {
   async get(contactId: string): Promise<Contact | undefined> {
     const item = await this.table.get<Item>(keys.contact(contactId));
     return item ? toContact(item) : undefined;
+  }
+
+  /** The contact as it is now: a contact merged into another leads to the one it became (a few hops at most). */
+  async current(contactId: string): Promise<Contact | undefined> {
+    let contact = await this.get(contactId);
+    for (let hop = 0; contact?.mergedInto && hop < MAX_MERGE_HOPS; hop++) contact = await this.get(contact.mergedInto);
+    return contact;
   }
 
   /** Creates the contact if absent; fills identity fields it does not have yet. Idempotent. */

@@ -245,6 +245,8 @@ export class OutboxStore extends OutboxStatusStore {
       values[':nb'] = input.notBefore;
     }
     if (input.state === 'denied') removes.push('gsi2pk', 'gsi2sk');
+    // Allowed now: the deferral's reason and time go with it.
+    if (input.state === 'queued') removes.push(...(input.reason === undefined ? ['reason'] : []), ...(input.notBefore === undefined ? ['notBefore'] : []));
     else {
       const work = workEntry(id, input.notBefore ?? now);
       sets.push('gsi2pk = :wpk', 'gsi2sk = :wsk');

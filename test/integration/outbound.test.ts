@@ -67,6 +67,9 @@ describe('the API', () => {
   it('answers 401 without the bearer token, 400 naming the field, 404 for an unknown customer', async () => {
     const noToken = await fetch(`${stack.url}/api/messages`, { method: 'POST', body: '{}' });
     expect(noToken.status).toBe(401);
+    const wrongToken = await fetch(`${stack.url}/api/contacts?phone=%2B85291234567`, { headers: { authorization: 'Bearer not-the-token' } });
+    expect(wrongToken.status).toBe(401);
+    expect(((await wrongToken.json()) as { error: string }).error).toMatch(/Authorization: Bearer/);
     const bad = await send({ to: { phone: '+85291234567' }, category: 'service', text: '' });
     expect(bad.status).toBe(400);
     expect(bad.body['error']).toMatch(/^text:/);
@@ -112,6 +115,15 @@ describe('a reply inside the window', () => {
     });
     expect(conversation.map((m) => m.direction)).toEqual(['inbound', 'outbound']);
     expect(conversation[1]).toMatchObject({ id, origin: 'agent', agentId: 'agent-7', text: body.text });
+
+    // Logged once in the CRM, as an outbound communication, by the ordinary sync.
+    const logged = await until(async () => {
+      const state = (await (await fetch(`${stack.crmUrl}/_local/state`)).json()) as { communications: { properties: Record<string, string> }[] };
+      const mine = state.communications.filter((c) => c.properties['whatsapp_message_id'] === read['wamid']);
+      return mine.length ? mine : undefined;
+    }, 15_000);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.properties['hs_communication_body']).toContain(body.text);
   });
 });
 

@@ -62,8 +62,8 @@ async function api(method: string, path: string, body?: unknown, key?: string) {
   return (await response.json()) as Record<string, unknown>;
 }
 
-async function customerWhoWroteLongAgo(waId: string): Promise<string> {
-  const body = JSON.stringify(textMessage({ waId, bsuid: `HK.daily${waId}`, name: 'Lee' }, 'thanks', { at: Date.now() - 30 * 3_600_000 }));
+async function customerWhoWroteLongAgo(waId: string, at = Date.now() - 30 * 3_600_000): Promise<string> {
+  const body = JSON.stringify(textMessage({ waId, bsuid: `HK.daily${waId}`, name: 'Lee' }, 'thanks', { at }));
   await fetch(stack.webhookUrl, { method: 'POST', headers: { 'x-hub-signature-256': signBody(body, 'local-app-secret') }, body });
   const { contacts } = (await api('GET', `/api/contacts?phone=%2B${waId}`)) as { contacts: { contactId: string }[] };
   const contactId = contacts[0]!.contactId;
@@ -83,3 +83,11 @@ it('the daily limit of business-initiated conversations defers the customer over
   await new Promise((resolve) => setTimeout(resolve, 6_100));
   expect(await api('POST', '/api/messages', { to: { contactId: first }, ...template('A-2') }, 'daily-3')).toMatchObject({ state: 'queued' });
 }, 30_000);
+
+it('a send naming a template approved since the last listing lists the templates again and goes', async () => {
+  const contactId = await customerWhoWroteLongAgo('85294440009', Date.now()); // inside the window: no daily slot
+  stack.graph!.setTemplates([{ name: 'pickup_ready', language: 'en', category: 'UTILITY', body: 'Hi {{1}}, your order is ready.' }]);
+  const answer = await api('POST', '/api/messages', { to: { contactId }, category: 'utility', template: { name: 'pickup_ready', language: 'en', parameters: ['Lee'] } }, 'relist-1');
+  expect(answer).toMatchObject({ state: 'queued' });
+  expect(await stack.runtime.store.templates.get(DEFAULT_BUSINESS.wabaId, 'pickup_ready', 'en')).toMatchObject({ status: 'APPROVED' });
+});
