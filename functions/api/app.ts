@@ -18,9 +18,8 @@ import type { RuntimeConfig } from '#shared/config';
 import { POLICY_LIMITS } from '#shared/domain/policy';
 import type { Contact } from '#shared/domain/records';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
-import { normalisePhone } from '#shared/phone';
 import { RequestError, parseSendBody } from '#shared/outbound/request';
-import { createSubmit } from '#shared/outbound/submit';
+import { createSubmit, findCustomer } from '#shared/outbound/submit';
 import type { SendJobSink } from '#shared/queue/send-jobs';
 import type { SecretSource } from '#shared/secrets';
 import { TABLE } from '#shared/resources';
@@ -105,16 +104,11 @@ export function createApiApp(deps: ApiDeps) {
 
   async function findContacts(event: APIGatewayProxyEventV2): Promise<Result> {
     const q = event.queryStringParameters ?? {};
-    let identity;
-    if (q['phone']) {
-      const phone = normalisePhone(q['phone'], deps.config.defaultRegion);
-      if (!phone.e164) return problem(400, `phone: "${q['phone']}" is not a phone number (E.164, e.g. +85291234567)`);
-      identity = { kind: 'phone' as const, value: phone.e164 };
-    } else if (q['bsuid']) identity = { kind: 'bsuid' as const, value: q['bsuid'] };
-    else return problem(400, 'give phone=+852… or bsuid=…');
-    const owner = (await store.identities.owners([identity])).values().next().value;
-    const contact = owner ? await store.contacts.current(owner) : undefined;
-    return json(200, { contacts: contact ? [contactView(contact, now())] : [] });
+    const to = q['phone'] ? { phone: q['phone'] } : q['bsuid'] ? { bsuid: q['bsuid'] } : undefined;
+    if (!to) return problem(400, 'give phone=+852… or bsuid=…');
+    const found = await findCustomer({ ...store, config: deps.config }, to);
+    if ('invalid' in found) return problem(400, found.invalid);
+    return json(200, { contacts: found.contact ? [contactView(found.contact, now())] : [] });
   }
 
   async function getContact(contactId: string): Promise<Result> {

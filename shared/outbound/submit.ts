@@ -13,12 +13,13 @@
  */
 import type { AccountConfig, RuntimeConfig } from '../config.ts';
 import type { Contact } from '../domain/records.ts';
-import type { MessageCategory } from '../domain/policy.ts';
+import { MESSAGE_CATEGORIES, type MessageCategory } from '../domain/policy.ts';
 import { normalisePhone } from '../phone.ts';
 import type { SendJobSink } from '../queue/send-jobs.ts';
 import { sendJob } from '../queue/send-jobs.ts';
 import type { ContactStore } from '../store/contacts.ts';
 import type { IdentityStore } from '../store/identities.ts';
+import type { IdentityKey } from '../store/keys.ts';
 import { outboundIdFor, type OutboxStore, type OutboundRow } from '../store/outbox.ts';
 import type { SendLimitsStore } from '../store/send-limits.ts';
 import type { StoredTemplate, TemplateStore } from '../store/templates.ts';
@@ -60,17 +61,6 @@ export function createSubmit(deps: SubmitDeps) {
   const now = deps.now ?? Date.now;
   const relistedAt = new Map<string, number>();
 
-  async function findContact(to: SendRequestInput['to']): Promise<Contact | undefined> {
-    let contactId: string | undefined;
-    if ('contactId' in to) contactId = to.contactId;
-    else {
-      const id = 'phone' in to ? phoneIdentity(to.phone, deps.config.defaultRegion) : { kind: 'bsuid' as const, value: to.bsuid };
-      if (!id) return undefined;
-      contactId = (await deps.identities.owners([id])).values().next().value;
-    }
-    return contactId ? deps.contacts.current(contactId) : undefined;
-  }
-
   async function templateOf(wabaId: string, name: string, language: string): Promise<StoredTemplate | undefined> {
     const known = await deps.templates.get(wabaId, name, language);
     if (known || !deps.accountApi) return known;
@@ -87,7 +77,9 @@ export function createSubmit(deps: SubmitDeps) {
     const existing = await deps.outbox.get(id);
     if (existing) return repeat(existing, input);
 
-    const contact = await findContact(input.to);
+    const found = await findCustomer(deps, input.to);
+    if ('invalid' in found) return { status: 400, error: found.invalid };
+    const contact = found.contact;
     if (!contact) return { status: 404, error: `no customer ${JSON.stringify(input.to)} is known` };
     const address = addressOf(contact, input.to);
     if (!address) return { status: 404, error: `customer ${contact.contactId} has neither a phone nor a BSUID to send to` };
@@ -106,7 +98,8 @@ export function createSubmit(deps: SubmitDeps) {
       if (problem) return { status: 400, error: `template.parameters: ${problem}` };
       if (template.status !== 'APPROVED') refusal = `template "${template.name}" (${template.language}) is ${template.status}, not APPROVED`;
       // Meta bills and limits by the template's own category, whatever the caller said.
-      category = (template.category.toLowerCase() as MessageCategory) ?? category;
+      const metaCategory = template.category.toLowerCase() as MessageCategory;
+      if (MESSAGE_CATEGORIES.includes(metaCategory)) category = metaCategory;
     }
 
     const at = now();
@@ -168,9 +161,27 @@ export function answerOf(row: OutboundRow): SubmitAnswer {
   return { id: row.id, state: row.state, ...(row.reason && { reason: row.reason }), ...(row.state === 'deferred' && row.notBefore !== undefined && { notBefore: row.notBefore }) };
 }
 
-function phoneIdentity(phone: string, region: string) {
-  const normalised = normalisePhone(phone, region);
-  return normalised.e164 ? { kind: 'phone' as const, value: normalised.e164 } : undefined;
+/**
+ * The customer a request names — by our contact id, a phone (any format the default region
+ * reads) or a BSUID — as they are now (a merged contact leads to the one it became). A phone that
+ * is not one is `invalid`, naming it.
+ */
+export async function findCustomer(
+  deps: { readonly contacts: Pick<ContactStore, 'current'>; readonly identities: Pick<IdentityStore, 'owners'>; readonly config: Pick<RuntimeConfig, 'defaultRegion'> },
+  to: SendRequestInput['to'],
+): Promise<{ contact: Contact | undefined } | { invalid: string }> {
+  let contactId: string | undefined;
+  if ('contactId' in to) contactId = to.contactId;
+  else {
+    let id: IdentityKey;
+    if ('phone' in to) {
+      const phone = normalisePhone(to.phone, deps.config.defaultRegion);
+      if (!phone.e164) return { invalid: `phone: "${to.phone}" is not a phone number (E.164, e.g. +85291234567)` };
+      id = { kind: 'phone', value: phone.e164 };
+    } else id = { kind: 'bsuid', value: to.bsuid };
+    contactId = (await deps.identities.owners([id])).values().next().value;
+  }
+  return { contact: contactId ? await deps.contacts.current(contactId) : undefined };
 }
 
 /**

@@ -80,6 +80,10 @@ describe('the API', () => {
     expect(noKey.body['error']).toMatch(/Idempotency-Key/);
     const unknown = await send({ to: { phone: '+85299999999' }, category: 'service', text: 'hi' });
     expect(unknown.status).toBe(404);
+    const notAPhone = await send({ to: { phone: '+999123456' }, category: 'service', text: 'hi' });
+    expect(notAPhone).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^phone: "\+999123456" is not a phone number/) } });
+    expect((await api('GET', '/api/contacts?phone=12')).status).toBe(400);
+    expect((await api('GET', '/api/contacts')).body['error']).toMatch(/phone=.*bsuid=/);
     expect((await api('DELETE', '/api/messages')).status).toBe(405);
   });
 });
