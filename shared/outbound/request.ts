@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import '../zod.ts';
-import { MESSAGE_CATEGORIES, MESSAGE_ORIGINS, contentHash, type MessageCategory, type MessageOrigin } from '../domain/policy.ts';
+import { MESSAGE_CATEGORIES, MESSAGE_ORIGINS, contentHash, templateContentHash, type MessageCategory, type MessageOrigin } from '../domain/policy.ts';
 import type { OutboundContent } from '../whatsapp/outbound/channel.ts';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
@@ -149,7 +149,7 @@ export function summaryOf(content: OutboundContent): string {
 
 /** The hash CP-3 counts (same words, same template and parameters). */
 export function hashOf(content: OutboundContent): string {
-  if (content.type === 'template') return contentHash(`template:${content.name}:${content.language}:${JSON.stringify(content.parameters ?? [])}`);
+  if (content.type === 'template') return templateContentHash(content.name, content.language, content.parameters);
   return contentHash(summaryOf(content));
 }
 
