@@ -2,7 +2,9 @@
  * The whole system on one machine: AWS-compatible services on loopback, the real function code
  * behind an API Gateway stand-in and SQS event-source pollers, a local HubSpot-compatible CRM,
  * and the pending-sync sweep. dynalite and the sync function run on threads of their own, so the
- * webhook, the store and the CRM sync do not share one event loop (on AWS they are apart too). `npm start`, the end-to-end tests and the bench all start this.
+ * webhook, the store and the CRM sync do not share one event loop (on AWS they are apart too).
+ * The send side — the API, the send function and its poller, the outbox sweep — runs against a
+ * local Graph API stand-in (local/graph/). `npm start`, the end-to-end tests and the bench all start this.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -12,7 +14,7 @@ import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { LocalEventBus } from '#shared/events/bus';
 import { MetricTotals } from './metrics.ts';
 import { logger as defaultLogger } from '#shared/observability';
-import { ENV, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
+import { ENV, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
 import { requeuePendingSync } from '#shared/sync/sweep';
@@ -27,7 +29,6 @@ import { DEFAULT_BUSINESS } from './webhooks.ts';
 import { startEventSource } from './event-source.ts';
 import { createApiApp } from '#functions/api/app';
 import { createSendApp } from '#functions/send/app';
-import { SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE } from '#shared/resources';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { startLocalServices, type LocalServices } from './services.ts';
 import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
