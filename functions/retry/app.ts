@@ -1,13 +1,17 @@
 /**
  * Redrive (SY-4): sends the sync jobs parked in the DLQ back to the sync queue, on demand, once
- * the cause is fixed. Each job's message is marked pending again; a job whose message meanwhile
- * synced is just removed. Nothing is deleted from the DLQ before it is safely back in the queue.
- * The table's failed-sync index is read last, so a job whose DLQ copy was lost goes back too.
+ * the cause is fixed. A message job's message is marked pending again; a job whose message
+ * meanwhile synced is just removed. A contact job always goes back (it is a PATCH again); a task
+ * job goes back unless its task's done mark is there meanwhile. Nothing is deleted from the DLQ
+ * before it is safely back in the queue. The table's failed-sync index is read last, so a message
+ * job whose DLQ copy was lost goes back too (contact and task jobs have no row: their DLQ copy is
+ * their only record).
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SyncJobSchema, messageSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
+import { SyncJobSchema, messageSyncJob, type SyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
+import { TaskMarkStore } from '#shared/sync/task-marks';
 
 export interface RedriveDeps {
   readonly sqs: SQSClient;
@@ -16,6 +20,8 @@ export interface RedriveDeps {
   readonly store: Store;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => number;
+  /** The CRM jobs go to (SCRM_CRM): a task's done mark counts for this CRM only. Default `hubspot`. */
+  readonly crmKind?: string;
 }
 
 export interface RedriveResult {
@@ -26,6 +32,21 @@ export interface RedriveResult {
 
 export function createRedriveApp(deps: RedriveDeps) {
   const now = deps.now ?? Date.now;
+  const taskMarks = new TaskMarkStore(deps.store.table);
+  const crmKind = deps.crmKind ?? 'hubspot';
+
+  /** Whether the job still has work to do; a message job's row is made pending again on the way. */
+  async function stillToDo(job: SyncJob): Promise<boolean> {
+    switch (job.kind) {
+      case 'message':
+        return deps.store.syncState.markRedriven(job.wamid);
+      case 'contact':
+        return true;
+      case 'task':
+        return !(await taskMarks.find(job.contactId, job.taskId, crmKind));
+    }
+  }
+
   return {
     async redrive(options: { max?: number } = {}): Promise<RedriveResult> {
       const max = options.max ?? 10_000;
@@ -45,7 +66,7 @@ export function createRedriveApp(deps: RedriveDeps) {
             result.malformed++;
             continue;
           }
-          if (await deps.store.syncState.markRedriven(job.data.wamid)) {
+          if (await stillToDo(job.data)) {
             await deps.jobs.enqueue([job.data], { redrive: token });
             result.redriven++;
           } else {

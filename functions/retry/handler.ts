@@ -19,6 +19,7 @@ const app = once(async () => {
     jobs: runtime.syncQueue,
     store: runtime.store,
     logger,
+    crmKind: runtime.config.crm.kind,
   });
 });
 

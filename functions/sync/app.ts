@@ -1,14 +1,23 @@
 /**
- * CRM sync (SY-1, SY-4): one job = one stored message → its contact upserted in the CRM and the
- * message logged on it. Idempotent: a synced message is skipped, CRM ids are stored back and
- * reused, and the adapter itself dedupes by wamid.
+ * CRM sync (SY-1, SY-4, AU-4, AU-5, ID-7, RP-13). Three kinds of job (shared/queue/sync-jobs.ts):
+ * - `message`: one stored message → its contact upserted in the CRM and the message logged on it
+ *   (and an opportunity opened for a purchase intent). Idempotent: a synced message is skipped,
+ *   CRM ids are stored back and reused, and the adapter itself dedupes by wamid.
+ * - `contact`: the contact's current fields and insights upserted, nothing logged (after a coupon,
+ *   a rating, an address completion, an assignment). Idempotent by nature: the same PATCH again.
+ * - `task`: the contact upserted if it has no CRM id yet, then a follow-up task created once. Its
+ *   done mark is on the contact (shared/sync/task-marks.ts), written with the contact's new CRM id
+ *   in one conditional write; a mark lost after the CRM committed is made good by the adapter's
+ *   create-once (the task id is its idempotency key), never by a second task.
  *
  * Attempts and time:
- * - An attempt is counted on the message row when it ends (in the same write that records its
- *   outcome, so a sync costs no extra write). A failed attempt with attempts left
- *   comes back after the retry pause (or the CRM's Retry-After); after the last one, or at once
- *   when retrying cannot help (a 4xx), the job is parked in the DLQ and the row marked failed in
- *   the same step, with the error kept (resources.ts: SYNC_RETRY).
+ * - A message job's attempt is counted on the message row when it ends (in the same write that
+ *   records its outcome, so a sync costs no extra write). A contact or task job has no row: its
+ *   attempts are the queue's receive count, which also counts deliveries given back unstarted —
+ *   so its limit is the queue's own (`maxReceiveCount`: the attempts plus the receive allowance).
+ * - A failed attempt with attempts left comes back after the retry pause (or the CRM's
+ *   Retry-After); after the last one, or at once when retrying cannot help (a 4xx), the job is
+ *   parked in the DLQ (a message's row marked failed in the same step, with the error kept).
  * - Every CRM call and wait is bounded by what is left of the invocation. A job there is no time
  *   to start is given back unstarted — not an attempt — and comes back within seconds.
  * - A body that is not a sync job goes to the DLQ at once: it blocks nobody's group.
@@ -18,17 +27,29 @@ import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambd
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { crmContactInput } from '#shared/crm/contact-input';
-import { CrmError, type CrmAdapter } from '#shared/crm/port';
+import { CrmError, type CrmAdapter, type CrmContactResult } from '#shared/crm/port';
 import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
-import type { MessageRecord } from '#shared/domain/records';
+import type { ContactInsights } from '#shared/domain/insights';
+import type { Contact, MessageRecord } from '#shared/domain/records';
 import type { DomainEventBus } from '#shared/events/bus';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
-import { SyncJobSchema, messageSyncJob, type SyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
+import {
+  SyncJobSchema,
+  jobSubject,
+  withContact,
+  type ContactSyncJob,
+  type MessageSyncJob,
+  type SyncJob,
+  type SyncJobSink,
+  type TaskSyncJob,
+} from '#shared/queue/sync-jobs';
+import { syncQueueDefinition } from '#shared/resources';
 import type { StoredMessage } from '#shared/store/messages';
 import type { Store } from '#shared/store/store';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
+import { TaskMarkStore } from '#shared/sync/task-marks';
 
 export interface SyncDeps {
   readonly store: Store;
@@ -78,27 +99,44 @@ export function createSyncApp(deps: SyncDeps) {
   const budget: TimeBudget = { ...TIME_BUDGET, ...deps.budget };
   const metrics = deps.metrics ?? NO_METRICS;
   const keeper = new ContactInsightsKeeper(deps);
+  const taskMarks = new TaskMarkStore(store.table);
+  /** The receive on which SQS would move a job to the DLQ by itself: the last attempt of a job without a row. */
+  const receiveLimit = syncQueueDefinition(deps.config).maxReceiveCount;
+
+  /**
+   * A job whose FIFO group is a contact merged away since: in that group it could run beside the
+   * survivor's jobs. It goes on in the survivor's group, where this customer's work is. True when sent on.
+   */
+  async function sentOnIfMerged(job: SyncJob, contact: Contact): Promise<boolean> {
+    if (job.contactId === contact.contactId) return false;
+    await deps.jobs.enqueue([withContact(job, contact.contactId)], { redrive: `merged-${job.contactId}` });
+    logger.info('sync job sent on to the group of the contact it was merged into', { ...jobSubject(job), from: job.contactId, to: contact.contactId });
+    return true;
+  }
+
+  /** The contact as it is now, with what its recent history says (segment, scores, tags), upserted in the CRM. */
+  async function upsertContact(contact: Contact, deadline: number): Promise<{ crmContact: CrmContactResult; insights: ContactInsights }> {
+    const insights = await keeper.compute(contact, now());
+    const crmContact = await crm.upsertContact(crmContactInput(contact, insights, crm.kind), { deadline });
+    return { crmContact, insights };
+  }
+
+  /** Stores the contact's CRM id when it is new (or of another CRM). */
+  async function keepCrmId(contact: Contact, crmId: string): Promise<void> {
+    if (contact.crm?.id !== crmId || contact.crm?.kind !== crm.kind) {
+      await store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: crmId }, now());
+    }
+  }
 
   /** Syncs one message; resolves when done (or nothing to do), throws when the attempt failed. */
-  async function syncMessage(job: SyncJob, message: StoredMessage, deadline: number): Promise<void> {
+  async function syncMessage(job: MessageSyncJob, message: StoredMessage, deadline: number): Promise<void> {
     const contact = await store.contacts.current(message.contactId);
     if (!contact) throw new Error(`contact ${message.contactId} of message ${job.wamid} not found`);
-    if (job.contactId !== contact.contactId) {
-      // The job's FIFO group is a contact merged away since: in that group it could run beside
-      // the survivor's jobs. It goes on in the survivor's group, where this customer's work is.
-      await deps.jobs.enqueue([messageSyncJob(job.wamid, contact.contactId)], { redrive: `merged-${job.contactId}` });
-      logger.info('sync job sent on to the group of the contact it was merged into', { wamid: job.wamid, from: job.contactId, to: contact.contactId });
-      return;
-    }
+    if (await sentOnIfMerged(job, contact)) return;
 
-    // What the contact's recent history says (segment, scores, tags) goes to the CRM with it.
-    const at = now();
-    const insights = await keeper.compute(contact, at);
+    const { crmContact, insights } = await upsertContact(contact, deadline);
+    await keepCrmId(contact, crmContact.crmId);
     const options = { deadline };
-    const crmContact = await crm.upsertContact(crmContactInput(contact, insights, crm.kind), options);
-    if (contact.crm?.id !== crmContact.crmId || contact.crm?.kind !== crm.kind) {
-      await store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: crmContact.crmId }, now());
-    }
     const logged = await crm.logMessage(
       {
         wamid: message.wamid,
@@ -121,6 +159,61 @@ export function createSyncApp(deps: SyncDeps) {
     metrics.add('syncLatency', syncedAt - message.receivedAt);
     metrics.add('crmCallsPerMessage', calls);
     deps.onSynced?.({ wamid: message.wamid, calls, receivedAt: message.receivedAt, syncedAt });
+  }
+
+  /**
+   * The contact's current fields and insights to the CRM, no message logged. The insights are
+   * not recorded here (no segment event from a coupon or a rating): the next message or the
+   * nightly refresh records them, as they compute the same.
+   */
+  async function syncContact(job: ContactSyncJob, deadline: number): Promise<void> {
+    const contact = await store.contacts.current(job.contactId);
+    if (!contact) {
+      logger.warn('contact sync job for a contact that is not stored; dropped', jobSubject(job));
+      return;
+    }
+    if (await sentOnIfMerged(job, contact)) return;
+    const { crmContact } = await upsertContact(contact, deadline);
+    await keepCrmId(contact, crmContact.crmId);
+    logger.info('contact synced', { ...jobSubject(job), calls: crmContact.calls });
+  }
+
+  /**
+   * One follow-up task in the CRM: nothing when its done mark is there; else the contact upserted
+   * if it has no CRM id yet, the task created once, and the mark written (with the new CRM id).
+   */
+  async function syncTask(job: TaskSyncJob, deadline: number): Promise<void> {
+    const contact = await store.contacts.current(job.contactId);
+    if (!contact) {
+      logger.warn('task sync job for a contact that is not stored; dropped', jobSubject(job));
+      return;
+    }
+    if (await sentOnIfMerged(job, contact)) return;
+    const marks = await taskMarks.all(contact.contactId);
+    const done = await taskMarks.find(contact.contactId, job.taskId, crm.kind, marks);
+    if (done) {
+      logger.info('CRM task already created; nothing to do', { ...jobSubject(job), crmId: done.crmId });
+      return;
+    }
+    let contactCrmId = contact.crm?.kind === crm.kind ? contact.crm.id : undefined;
+    let calls = 0;
+    let newCrmId: string | undefined;
+    if (!contactCrmId) {
+      const { crmContact } = await upsertContact(contact, deadline);
+      contactCrmId = newCrmId = crmContact.crmId;
+      calls += crmContact.calls;
+    }
+    const task = await crm.createTask(
+      { taskId: job.taskId, contactCrmId, subject: job.subject, body: job.body, dueAt: job.dueAt, ownerId: job.ownerId },
+      { deadline },
+    );
+    calls += task.calls;
+    await taskMarks.record(
+      contact.contactId,
+      { taskId: job.taskId, crmKind: crm.kind, crmId: task.crmId, at: now() },
+      { crm: newCrmId === undefined ? undefined : { kind: crm.kind, id: newCrmId }, existing: marks },
+    );
+    logger.info(task.created ? 'CRM task created' : 'CRM task found (created before)', { ...jobSubject(job), crmId: task.crmId, calls });
   }
 
   /** TG-7: a purchase-intent message naming a catalogue product opens one opportunity. */
@@ -162,29 +255,88 @@ export function createSyncApp(deps: SyncDeps) {
     );
   }
 
-  /** Decides what a failed attempt means: retry later (throw) or park in the DLQ now (return). */
+  /** A failed attempt with attempts left: recorded by `before`, then the job comes back after the pause (throws). */
+  async function retryLater(record: SQSRecord, error: unknown, before?: (dueAt: number) => Promise<void>): Promise<never> {
+    const retryAfterMs = error instanceof CrmError ? error.details.retryAfterMs : undefined;
+    const pauseSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, retryAfterMs === undefined ? deps.config.retryDelaySeconds : Math.ceil(retryAfterMs / 1000)));
+    await before?.(now() + pauseSeconds * 1000);
+    // Come back after the pause (the queue's visibility timeout is the same pause by default).
+    await deps.sqs
+      .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: pauseSeconds }))
+      .catch((e: unknown) => logger.warn('could not set the retry pause', { reason: describeError(e) }));
+    throw error;
+  }
+
+  function countFailure(error: unknown): void {
+    metrics.add('syncAttemptsFailed');
+    if (error instanceof CrmError && error.kind === 'auth') metrics.add('crmAuthFailures', 1, { crm: crm.kind });
+  }
+
+  /** Decides what a failed message attempt means: retry later (throw) or park in the DLQ now (return). */
   async function onFailure(record: SQSRecord, message: StoredMessage, error: unknown): Promise<void> {
     const attempt = (message.syncAttempts ?? 0) + 1;
     const reason = describeError(error);
     const permanent = error instanceof CrmError && !error.retryable;
     const final = permanent || attempt >= deps.config.maxAttempts;
     logger.warn('CRM sync attempt failed', { wamid: message.wamid, attempt, final, reason });
-    metrics.add('syncAttemptsFailed');
-    if (error instanceof CrmError && error.kind === 'auth') metrics.add('crmAuthFailures', 1, { crm: crm.kind });
+    countFailure(error);
     if (final) {
       metrics.add('syncJobsParked');
       await park(record, reason, message.contactId);
       await store.syncState.recordFinalFailure(message, reason);
       return;
     }
-    const retryAfterMs = error instanceof CrmError ? error.details.retryAfterMs : undefined;
-    const pauseSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, retryAfterMs === undefined ? deps.config.retryDelaySeconds : Math.ceil(retryAfterMs / 1000)));
-    await store.syncState.recordRetry(message, reason, now() + pauseSeconds * 1000);
-    // Come back after the pause (the queue's visibility timeout is the same pause by default).
-    await deps.sqs
-      .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: pauseSeconds }))
-      .catch((e: unknown) => logger.warn('could not set the retry pause', { reason: describeError(e) }));
-    throw error;
+    await retryLater(record, error, (dueAt) => store.syncState.recordRetry(message, reason, dueAt));
+  }
+
+  /**
+   * The same for a contact or task job, which has no row: its attempt is the queue's receive
+   * count, and its last one the receive before SQS would move it to the DLQ by itself.
+   */
+  async function onJobFailure(record: SQSRecord, job: ContactSyncJob | TaskSyncJob, error: unknown): Promise<void> {
+    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const reason = describeError(error);
+    const permanent = error instanceof CrmError && !error.retryable;
+    const final = permanent || attempt >= receiveLimit;
+    logger.warn('CRM sync attempt failed', { ...jobSubject(job), attempt, final, reason });
+    countFailure(error);
+    if (final) {
+      metrics.add('syncJobsParked');
+      await park(record, reason, job.contactId);
+      return;
+    }
+    await retryLater(record, error);
+  }
+
+  async function syncMessageJob(record: SQSRecord, job: MessageSyncJob, deadline: number): Promise<void> {
+    const message = await store.messages.get(job.wamid);
+    if (!message) {
+      logger.warn('sync job for a message that is not stored (expired?); dropped', { wamid: job.wamid });
+      return;
+    }
+    if (message.syncState === 'synced') return; // a repeated job: already done
+    if ((message.syncAttempts ?? 0) >= deps.config.maxAttempts) {
+      // Its attempts are used up (the job outlived its parking, e.g. a delete that failed).
+      const reason = `no attempts left: ${deps.config.maxAttempts} made`;
+      metrics.add('syncJobsParked');
+      await park(record, reason, message.contactId);
+      await store.syncState.recordFinalFailure(message, reason);
+      return;
+    }
+    try {
+      await syncMessage(job, message, deadline);
+    } catch (error) {
+      await onFailure(record, message, error);
+    }
+  }
+
+  async function syncContactOrTaskJob(record: SQSRecord, job: ContactSyncJob | TaskSyncJob, deadline: number): Promise<void> {
+    try {
+      if (job.kind === 'contact') await syncContact(job, deadline);
+      else await syncTask(job, deadline);
+    } catch (error) {
+      await onJobFailure(record, job, error);
+    }
   }
 
   async function handle(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
@@ -201,27 +353,10 @@ export function createSyncApp(deps: SyncDeps) {
         return;
       }
       const job = parsed.data;
-      if (deadline - now() < budget.minStartMs) throw new NotStarted(`no time left to start the sync of ${job.wamid}`);
+      if (deadline - now() < budget.minStartMs) throw new NotStarted(`no time left to start the ${job.kind} sync job ${job.jobId}`);
       started.add(record.messageId);
-      const message = await store.messages.get(job.wamid);
-      if (!message) {
-        logger.warn('sync job for a message that is not stored (expired?); dropped', { wamid: job.wamid });
-        return;
-      }
-      if (message.syncState === 'synced') return; // a repeated job: already done
-      if ((message.syncAttempts ?? 0) >= deps.config.maxAttempts) {
-        // Its attempts are used up (the job outlived its parking, e.g. a delete that failed).
-        const reason = `no attempts left: ${deps.config.maxAttempts} made`;
-        metrics.add('syncJobsParked');
-        await park(record, reason, message.contactId);
-        await store.syncState.recordFinalFailure(message, reason);
-        return;
-      }
-      try {
-        await syncMessage(job, message, deadline);
-      } catch (error) {
-        await onFailure(record, message, error);
-      }
+      if (job.kind === 'message') await syncMessageJob(record, job, deadline);
+      else await syncContactOrTaskJob(record, job, deadline);
     }
 
     const processor = new SqsFifoPartialProcessorAsync();

@@ -1,9 +1,12 @@
-/** The local HubSpot's home page: contacts with their logged WhatsApp messages and deals. */
+/** The local HubSpot's home page: contacts with their orders, follow-up tasks, deals and logged WhatsApp messages. */
+import { DEFAULT_ORDER_CARRIER_PROPERTY, ORDER } from '#shared/crm/hubspot/properties';
 import type { LocalHubSpotStore } from './store.ts';
 
 export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot']>): string {
   const messagesById = new Map(snapshot.communications.map((c) => [c.id, c]));
   const dealsById = new Map(snapshot.deals.map((d) => [d.id, d]));
+  const ordersById = new Map(snapshot.orders.map((o) => [o.id, o]));
+  const tasksById = new Map(snapshot.tasks.map((t) => [t.id, t]));
   const contacts = snapshot.contacts
     .map((contact) => {
       const p = contact.properties;
@@ -30,12 +33,43 @@ export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot'
           );
         })
         .join('');
+      const orders = contact.orderIds
+        .map((id) => ordersById.get(id))
+        .filter((o) => o !== undefined)
+        .sort((a, b) => String(b.properties[ORDER.externalCreatedAt]).localeCompare(String(a.properties[ORDER.externalCreatedAt])))
+        .map((o) => {
+          const q = o.properties;
+          const amount = q[ORDER.totalPrice] ? ` ${escape(q[ORDER.totalPrice])} ${escape(q[ORDER.currency])}` : '';
+          const tracking = q[ORDER.trackingNumber]
+            ? ` tracking <code>${escape(q[ORDER.trackingNumber])}</code> ${escape(q[DEFAULT_ORDER_CARRIER_PROPERTY])}` +
+              (q[ORDER.trackingUrl] ? ` <a href="${escape(q[ORDER.trackingUrl])}">track</a>` : '')
+            : ' no tracking yet';
+          return (
+            `<li><code>${escape(q[ORDER.externalCreatedAt])}</code> <b>${escape(q[ORDER.name] ?? '(order)')}</b>${amount} ` +
+            `${escape(q[ORDER.fulfillmentStatus])}${tracking} SKUs <code>${escape(o.skus.join(', '))}</code> <small>#${escape(o.id)}</small></li>`
+          );
+        })
+        .join('');
+      const tasks = contact.taskIds
+        .map((id) => tasksById.get(id))
+        .filter((t) => t !== undefined)
+        .sort((a, b) => String(a.properties.hs_timestamp).localeCompare(String(b.properties.hs_timestamp)))
+        .map((t) => {
+          const q = t.properties;
+          return (
+            `<li>due <code>${escape(q.hs_timestamp)}</code> <b>${escape(q.hs_task_subject)}</b> <code>${escape(q.hs_task_status)}</code> ` +
+            `${escape(q.hs_task_body)} <small>${escape(q.whatsapp_task_id)} #${escape(t.id)}</small></li>`
+          );
+        })
+        .join('');
       const facts = Object.entries(p)
         .filter(([key]) => key !== 'firstname' && key !== 'lastname')
         .map(([key, value]) => `<dt>${escape(key)}</dt><dd>${escape(value)}</dd>`)
         .join('');
       return (
         `<section><h2>${escape(name)} <small>#${escape(contact.id)}</small></h2><dl>${facts}</dl>` +
+        `<h3>Orders</h3><ul>${orders || '<li>No orders</li>'}</ul>` +
+        `<h3>Tasks</h3><ul>${tasks || '<li>No tasks</li>'}</ul>` +
         `<h3>Deals</h3><ul>${deals || '<li>No deals</li>'}</ul>` +
         `<h3>Messages</h3><ul>${messages || '<li>No messages</li>'}</ul></section>`
       );
@@ -47,7 +81,7 @@ export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot'
 h3{font-size:1rem;margin:.5rem 0 0}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:.9rem}dt{color:#555}dd{margin:0}small{color:#888}</style>
 </head><body><h1>Local HubSpot</h1>
-<p>${snapshot.contacts.length} contacts, ${snapshot.communications.length} communications, ${snapshot.deals.length} deals. JSON: <a href="/_local/state">/_local/state</a>, <a href="/_local/stats">/_local/stats</a></p>
+<p>${snapshot.contacts.length} contacts, ${snapshot.orders.length} orders, ${snapshot.tasks.length} tasks, ${snapshot.communications.length} communications, ${snapshot.deals.length} deals. JSON: <a href="/_local/state">/_local/state</a>, <a href="/_local/stats">/_local/stats</a>. Seed an order: <code>POST /_local/orders</code> with <code>{ "whatsappPhone": "+852…", "name": "…", "skus": ["…"], "trackingNumber": "…" }</code>.</p>
 ${contacts || '<p>No contacts yet.</p>'}
 </body></html>`;
 }

@@ -1,10 +1,11 @@
 /**
  * A local HubSpot-compatible CRM server: exactly the endpoints the HubSpot adapter and
  * hubspot:setup call, with HubSpot's request and response shapes (date-versioned paths), plus
- * inspection routes for people and tests:
- *   GET /               contacts with their communications and deals (HTML)
- *   GET /_local/state   contacts, communications and deals with their associations (JSON)
- *   GET /_local/stats   requests by route, for calls-per-message benchmarks
+ * inspection and seeding routes for people and tests:
+ *   GET  /               contacts with their orders, tasks, deals and communications (HTML)
+ *   GET  /_local/state   every record with its associations (JSON)
+ *   GET  /_local/stats   requests by route, for calls-per-message benchmarks
+ *   POST /_local/orders  an order for a contact, as a shop connector would make it (LocalOrderInput)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,9 +16,12 @@ import {
   LocalHubSpotStore,
   OBJECT_TYPES,
   SINGULAR,
+  type LocalOrderInput,
   type ObjectType,
   type SearchFilter,
 } from './store.ts';
+
+export type { LocalOrderInput } from './store.ts';
 
 /** A canned answer for the next matching API request (consumed once). */
 export interface LocalHubSpotFault {
@@ -52,6 +56,8 @@ export interface LocalHubSpotOptions {
   readonly uniqueValuesOnCommunications?: boolean;
   /** Honour `hasUniqueValue` on deals properties. Default true (HubSpot documents it for deals). */
   readonly uniqueValuesOnDeals?: boolean;
+  /** Honour `hasUniqueValue` on tasks properties. Default true; false is how `timeline-scan` for tasks is tested. */
+  readonly uniqueValuesOnTasks?: boolean;
 }
 
 export interface LocalHubSpot {
@@ -64,6 +70,11 @@ export interface LocalHubSpot {
   setToken(token: string): void;
   stats(): Record<string, number>;
   resetStats(): void;
+  /**
+   * Seeds an order (with one line item per SKU) for a contact, as the shop's connector would;
+   * returns the order's id. Not an API request: not in the stats, no faults.
+   */
+  addOrder(input: LocalOrderInput): { id: string; lineItemIds: string[] };
 }
 
 interface Route {
@@ -82,7 +93,12 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     searchLagMs: options.searchLagMs ?? 2000,
     uniqueValuesOnCommunications: options.uniqueValuesOnCommunications ?? true,
     uniqueValuesOnDeals: options.uniqueValuesOnDeals ?? true,
+    uniqueValuesOnTasks: options.uniqueValuesOnTasks ?? true,
   });
+  const addOrder = (input: LocalOrderInput) => {
+    const order = store.addOrder(input);
+    return { id: order.id, lineItemIds: store.associatedIds('orders', order.id, 'line_items').map((a) => a.toId) };
+  };
   await store.load();
   let faults = [...(options.faults ?? [])];
   let token = options.token;
@@ -100,6 +116,17 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     if (method === 'GET' && url.pathname === '/') return sendHtml(res, renderHomePage(store.snapshot()));
     if (method === 'GET' && url.pathname === '/_local/state') return send(res, 200, store.snapshot());
     if (method === 'GET' && url.pathname === '/_local/stats') return send(res, 200, Object.fromEntries(stats));
+    if (method === 'POST' && url.pathname === '/_local/orders') {
+      try {
+        const seeded = addOrder(localOrderInput(await readJson(req)));
+        await store.flushed();
+        return send(res, 201, seeded);
+      } catch (error) {
+        if (error instanceof HubSpotFailure) return send(res, error.status, error.body);
+        if (error instanceof SyntaxError) return send(res, 400, errorBody('VALIDATION_ERROR', 'Invalid JSON body'));
+        throw error;
+      }
+    }
 
     const route = resolveRoute(store, method, url.pathname);
     const name = route?.name ?? `${method} (unknown)`;
@@ -184,7 +211,40 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     },
     stats: () => Object.fromEntries(stats),
     resetStats: () => stats.clear(),
+    addOrder,
   };
+}
+
+/** The body of POST /_local/orders as an order input; a field of the wrong type is a 400 naming it. */
+function localOrderInput(body: unknown): LocalOrderInput {
+  const input = asObject(body);
+  const wrong = (name: string): never => {
+    throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', `"${name}" has the wrong type`));
+  };
+  const text = (name: string) => {
+    const value = input[name];
+    return value === undefined || value === null ? undefined : typeof value === 'string' ? value : wrong(name);
+  };
+  const num = (name: string) => {
+    const value = input[name];
+    return value === undefined || value === null ? undefined : typeof value === 'number' && Number.isFinite(value) ? value : wrong(name);
+  };
+  const skus = input.skus === undefined ? undefined : Array.isArray(input.skus) && input.skus.every((s) => typeof s === 'string') ? (input.skus as string[]) : wrong('skus');
+  const order: LocalOrderInput = {
+    contactCrmId: text('contactCrmId'),
+    whatsappPhone: text('whatsappPhone'),
+    name: text('name'),
+    placedAt: num('placedAt'),
+    amount: num('amount'),
+    currency: text('currency'),
+    status: text('status'),
+    trackingNumber: text('trackingNumber'),
+    carrier: text('carrier'),
+    trackingUrl: text('trackingUrl'),
+    skus,
+  };
+  if (!order.contactCrmId && !order.whatsappPhone) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'An order needs "contactCrmId" or "whatsappPhone"'));
+  return order;
 }
 
 function resolveRoute(store: LocalHubSpotStore, method: string, path: string): Route | undefined {

@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DEFAULT_ORDER_CARRIER_PROPERTY, LINE_ITEM, ORDER } from '#shared/crm/hubspot/properties';
 
-export type ObjectType = 'contacts' | 'communications' | 'deals';
-export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'communications', 'deals'];
+export type ObjectType = 'contacts' | 'communications' | 'deals' | 'tasks' | 'orders' | 'line_items';
+export const OBJECT_TYPES: readonly ObjectType[] = ['contacts', 'communications', 'deals', 'tasks', 'orders', 'line_items'];
 
 export interface LocalRecord {
   readonly id: string;
@@ -75,15 +76,54 @@ const ASSOCIATION_TYPES: readonly [ObjectType, ObjectType, number][] = [
   ['contacts', 'communications', 82],
   ['deals', 'contacts', 3],
   ['contacts', 'deals', 4],
+  ['tasks', 'contacts', 204],
+  ['contacts', 'tasks', 203],
+  ['orders', 'contacts', 507],
+  ['contacts', 'orders', 508],
+  ['orders', 'line_items', 513],
+  ['line_items', 'orders', 514],
 ];
 
-export const SINGULAR: Record<ObjectType, string> = { contacts: 'Contact', communications: 'Communication', deals: 'Deal' };
+export const SINGULAR: Record<ObjectType, string> = {
+  contacts: 'Contact',
+  communications: 'Communication',
+  deals: 'Deal',
+  tasks: 'Task',
+  orders: 'Order',
+  line_items: 'Line item',
+};
 
 const DEFAULT_READ: Record<ObjectType, readonly string[]> = {
   contacts: ['email', 'firstname', 'lastname'],
   communications: [],
   deals: ['dealname', 'amount', 'closedate', 'pipeline', 'dealstage'],
+  tasks: ['hs_task_subject', 'hs_task_status', 'hs_timestamp'],
+  orders: [],
+  line_items: ['name', 'quantity', 'price', 'hs_sku'],
 };
+
+/** Object types whose records carry `createdate` / `lastmodifieddate`; the others `hs_createdate` / `hs_lastmodifieddate`. */
+const PLAIN_SYSTEM_DATES: ReadonlySet<ObjectType> = new Set(['contacts', 'communications', 'deals']);
+
+/** An order seeded for tests and the local stack, as a shop connector would send it. */
+export interface LocalOrderInput {
+  /** The contact's HubSpot id, or … */
+  readonly contactCrmId?: string;
+  /** … the E.164 number in its `whatsapp_phone`, `phone` or `mobilephone`. */
+  readonly whatsappPhone?: string;
+  readonly name?: string;
+  /** When the order was placed (ms); default now. */
+  readonly placedAt?: number;
+  readonly amount?: number;
+  readonly currency?: string;
+  /** Fulfilment status, e.g. "Shipped". */
+  readonly status?: string;
+  readonly trackingNumber?: string;
+  readonly carrier?: string;
+  readonly trackingUrl?: string;
+  /** One line item per SKU. */
+  readonly skus?: readonly string[];
+}
 
 /** Stages of HubSpot's default deal pipeline (internal ids). */
 export const DEFAULT_PIPELINE_STAGES = [
@@ -113,7 +153,9 @@ function standardProperties(): Record<ObjectType, Record<string, LocalProperty>>
     fieldType: 'select',
     options: values.map((value) => ({ label: value, value })),
   });
-  const contacts = ['email', 'firstname', 'lastname', 'phone', 'mobilephone', 'company', 'hs_lead_status', 'lifecyclestage'];
+  const contacts = ['email', 'firstname', 'lastname', 'phone', 'mobilephone', 'company', 'hs_lead_status', 'lifecyclestage', 'address', 'city', 'state', 'zip', 'country'];
+  const datetime = (name: string, groupName: string): LocalProperty => ({ ...text(name, groupName), type: 'datetime', fieldType: 'date' });
+  const number = (name: string, groupName: string): LocalProperty => ({ ...text(name, groupName), type: 'number', fieldType: 'number' });
   return {
     contacts: Object.fromEntries(contacts.map((n) => [n, text(n, 'contactinformation')])),
     communications: {
@@ -132,6 +174,35 @@ function standardProperties(): Record<ObjectType, Record<string, LocalProperty>>
       description: { ...text('description', 'dealinformation'), fieldType: 'textarea' },
       hubspot_owner_id: text('hubspot_owner_id', 'dealinformation'),
     },
+    tasks: {
+      hs_timestamp: datetime('hs_timestamp', 'task'),
+      hs_task_subject: text('hs_task_subject', 'task'),
+      hs_task_body: { ...text('hs_task_body', 'task'), fieldType: 'textarea' },
+      hs_task_status: select('hs_task_status', ['NOT_STARTED', 'COMPLETED'], 'task'),
+      hs_task_priority: select('hs_task_priority', ['LOW', 'MEDIUM', 'HIGH'], 'task'),
+      hs_task_type: select('hs_task_type', ['EMAIL', 'CALL', 'TODO'], 'task'),
+      hs_task_reminders: datetime('hs_task_reminders', 'task'),
+      hubspot_owner_id: text('hubspot_owner_id', 'task'),
+    },
+    orders: {
+      [ORDER.name]: text(ORDER.name, 'orderinformation'),
+      [ORDER.totalPrice]: number(ORDER.totalPrice, 'orderinformation'),
+      [ORDER.currency]: text(ORDER.currency, 'orderinformation'),
+      [ORDER.fulfillmentStatus]: text(ORDER.fulfillmentStatus, 'orderinformation'),
+      [ORDER.trackingNumber]: text(ORDER.trackingNumber, 'orderinformation'),
+      [ORDER.trackingUrl]: text(ORDER.trackingUrl, 'orderinformation'),
+      [ORDER.externalCreatedAt]: datetime(ORDER.externalCreatedAt, 'orderinformation'),
+      hs_external_order_id: text('hs_external_order_id', 'orderinformation'),
+      hs_source_store: text('hs_source_store', 'orderinformation'),
+      // Not a HubSpot property: the custom one a shop connector may fill (HubSpot has no carrier property).
+      [DEFAULT_ORDER_CARRIER_PROPERTY]: text(DEFAULT_ORDER_CARRIER_PROPERTY, 'orderinformation'),
+    },
+    line_items: {
+      name: text('name', 'lineiteminformation'),
+      [LINE_ITEM.sku]: text(LINE_ITEM.sku, 'lineiteminformation'),
+      quantity: number('quantity', 'lineiteminformation'),
+      price: number('price', 'lineiteminformation'),
+    },
   };
 }
 
@@ -142,6 +213,8 @@ export interface StoreOptions {
   readonly uniqueValuesOnCommunications: boolean;
   /** Whether `hasUniqueValue` is honoured on deals (HubSpot documents it; false emulates an account where it is not). */
   readonly uniqueValuesOnDeals: boolean;
+  /** Whether `hasUniqueValue` is honoured on tasks (not documented for activities; false emulates an account where it is not). */
+  readonly uniqueValuesOnTasks: boolean;
 }
 
 export class LocalHubSpotStore {
@@ -307,13 +380,46 @@ export class LocalHubSpotStore {
   /** A record as HubSpot returns it: requested (or default) properties plus system ones. */
   present(type: ObjectType, record: LocalRecord, requested?: readonly string[]) {
     const names = requested && requested.length > 0 ? requested : [...DEFAULT_READ[type], ...Object.keys(record.properties)];
+    const plain = PLAIN_SYSTEM_DATES.has(type);
     const properties: Record<string, string | null> = {
       hs_object_id: record.id,
-      createdate: record.createdAt,
-      lastmodifieddate: record.updatedAt,
+      [plain ? 'createdate' : 'hs_createdate']: record.createdAt,
+      [plain ? 'lastmodifieddate' : 'hs_lastmodifieddate']: record.updatedAt,
     };
-    for (const name of names) properties[name] = record.properties[name] ?? null;
+    for (const name of names) properties[name] = record.properties[name] ?? properties[name] ?? null;
     return { id: record.id, properties, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: false };
+  }
+
+  /**
+   * An order with its line items (one per SKU), associated to the contact, as a shop connector
+   * would create it — through the same validation as the API.
+   */
+  addOrder(input: LocalOrderInput): LocalRecord {
+    const contact = input.contactCrmId
+      ? this.data.records.contacts[input.contactCrmId]
+      : Object.values(this.data.records.contacts).find((c) =>
+          [c.properties['whatsapp_phone'], c.properties['phone'], c.properties['mobilephone']].includes(input.whatsappPhone ?? '\u0000'),
+        );
+    if (!contact) {
+      throw new HubSpotFailure(
+        404,
+        errorBody('OBJECT_NOT_FOUND', `No contact ${input.contactCrmId ? `#${input.contactCrmId}` : 'with that WhatsApp phone'} for the order`),
+      );
+    }
+    const link = (id: string, typeId: number) => ({ to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId }] });
+    const lineItems = (input.skus ?? []).map((sku) => this.create('line_items', { name: sku, [LINE_ITEM.sku]: sku, quantity: 1 }, []));
+    const properties: Record<string, unknown> = {
+      [ORDER.name]: input.name,
+      [ORDER.externalCreatedAt]: new Date(input.placedAt ?? Date.now()).toISOString(),
+      [ORDER.totalPrice]: input.amount,
+      [ORDER.currency]: input.currency,
+      [ORDER.fulfillmentStatus]: input.status,
+      [ORDER.trackingNumber]: input.trackingNumber,
+      [ORDER.trackingUrl]: input.trackingUrl,
+      [DEFAULT_ORDER_CARRIER_PROPERTY]: input.carrier,
+    };
+    const given = Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined && value !== ''));
+    return this.create('orders', given, [link(contact.id, 507), ...lineItems.map((item) => link(item.id, 513))]);
   }
 
   // ---- properties ----------------------------------------------------------------------
@@ -336,7 +442,8 @@ export class LocalHubSpotStore {
       hasUniqueValue:
         wantsUnique &&
         (type !== 'communications' || this.options.uniqueValuesOnCommunications) &&
-        (type !== 'deals' || this.options.uniqueValuesOnDeals),
+        (type !== 'deals' || this.options.uniqueValuesOnDeals) &&
+        (type !== 'tasks' || this.options.uniqueValuesOnTasks),
       ...(typeof input.description === 'string' ? { description: input.description } : {}),
       ...(Array.isArray(input.options) ? { options: input.options as LocalProperty['options'] } : {}),
     };
@@ -370,6 +477,8 @@ export class LocalHubSpotStore {
         ...structuredClone(r),
         communicationIds: linked('contacts', r.id, 'communications'),
         dealIds: linked('contacts', r.id, 'deals'),
+        orderIds: linked('contacts', r.id, 'orders'),
+        taskIds: linked('contacts', r.id, 'tasks'),
       })),
       communications: Object.values(this.data.records.communications).map((r) => ({
         ...structuredClone(r),
@@ -379,6 +488,19 @@ export class LocalHubSpotStore {
         ...structuredClone(r),
         contactIds: linked('deals', r.id, 'contacts'),
       })),
+      tasks: Object.values(this.data.records.tasks).map((r) => ({
+        ...structuredClone(r),
+        contactIds: linked('tasks', r.id, 'contacts'),
+      })),
+      orders: Object.values(this.data.records.orders).map((r) => ({
+        ...structuredClone(r),
+        contactIds: linked('orders', r.id, 'contacts'),
+        lineItemIds: linked('orders', r.id, 'line_items'),
+        skus: linked('orders', r.id, 'line_items')
+          .map((id) => this.data.records.line_items[id]?.properties[LINE_ITEM.sku])
+          .filter((sku): sku is string => !!sku),
+      })),
+      lineItems: Object.values(this.data.records.line_items).map((r) => structuredClone(r)),
       properties: structuredClone(this.data.properties),
     };
   }
@@ -611,9 +733,16 @@ function notFound(): HubSpotFailure {
 function emptyData(): StoreData {
   return {
     nextId: 1001,
-    records: { contacts: {}, communications: {}, deals: {} },
+    records: { contacts: {}, communications: {}, deals: {}, tasks: {}, orders: {}, line_items: {} },
     associations: [],
     properties: standardProperties(),
-    groups: { contacts: ['contactinformation'], communications: ['communication'], deals: ['dealinformation'] },
+    groups: {
+      contacts: ['contactinformation'],
+      communications: ['communication'],
+      deals: ['dealinformation'],
+      tasks: ['task'],
+      orders: ['orderinformation'],
+      line_items: ['lineiteminformation'],
+    },
   };
 }

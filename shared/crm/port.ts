@@ -74,6 +74,61 @@ export interface CrmOpportunityResult {
   readonly calls: number;
 }
 
+/** A customer's order as the CRM (or the shop behind it) reports it (AU-2, AU-3). */
+export interface CrmOrder {
+  readonly crmId: string;
+  readonly name?: string | undefined;
+  /** When the customer placed it (ms): the shop's order time if known, else when the CRM got it. */
+  readonly placedAt: number;
+  readonly amount?: number | undefined;
+  readonly currency?: string | undefined;
+  /** Fulfilment / shipping status as the shop wrote it (free text, e.g. "Packing", "Shipped"). */
+  readonly status?: string | undefined;
+  /** Absent until the order has shipped (or the shop does not report it). */
+  readonly trackingNumber?: string | undefined;
+  readonly carrier?: string | undefined;
+  readonly trackingUrl?: string | undefined;
+  /** SKUs of the order's line items, when it has any with a SKU. */
+  readonly skus?: readonly string[] | undefined;
+}
+
+export interface CrmLastOrderResult {
+  /** The customer's most recent order; undefined when the CRM has none for them. */
+  readonly order: CrmOrder | undefined;
+  readonly calls: number;
+}
+
+export interface CrmProfileResult {
+  /** Names as the CRM holds them (sales may have corrected what WhatsApp gave); absent when unknown. */
+  readonly firstName?: string | undefined;
+  readonly lastName?: string | undefined;
+  readonly calls: number;
+}
+
+/** A follow-up task for the sales team, on the customer's CRM record (AU-5). */
+export interface CrmTaskInput {
+  /**
+   * Deterministic id, the idempotency key: the same task asked for twice is one task
+   * (e.g. `follow-up:<contactId>:<isoWeek>`).
+   */
+  readonly taskId: string;
+  readonly contactCrmId: string;
+  readonly subject: string;
+  readonly body?: string | undefined;
+  /** Due time (ms). */
+  readonly dueAt: number;
+  /** The CRM user the task is assigned to; the CRM's default when absent. */
+  readonly ownerId?: string | undefined;
+  /** The CRM id stored by an earlier attempt, if any. */
+  readonly knownCrmId?: string | undefined;
+}
+
+export interface CrmTaskResult {
+  readonly crmId: string;
+  readonly created: boolean;
+  readonly calls: number;
+}
+
 /** How long a call may take: the caller's time budget (e.g. what is left of a Lambda invocation). */
 export interface CrmCallOptions {
   /** Epoch ms by which the call must be over — answered, or failed as `transient` to be retried. */
@@ -85,6 +140,12 @@ export interface CrmAdapter {
   upsertContact(input: CrmContactInput, options?: CrmCallOptions): Promise<CrmContactResult>;
   logMessage(input: CrmMessageInput, options?: CrmCallOptions): Promise<CrmMessageResult>;
   createOpportunity(input: CrmOpportunityInput, options?: CrmCallOptions): Promise<CrmOpportunityResult>;
+  /** The customer's most recent order (reads only). */
+  findLastOrder(contactCrmId: string, options?: CrmCallOptions): Promise<CrmLastOrderResult>;
+  /** The customer's names as the CRM holds them (reads only); none for a record that is gone. */
+  readProfile(contactCrmId: string, options?: CrmCallOptions): Promise<CrmProfileResult>;
+  /** Creates the task once per `taskId`, associated to the contact. */
+  createTask(input: CrmTaskInput, options?: CrmCallOptions): Promise<CrmTaskResult>;
 }
 
 export type CrmErrorKind =

@@ -44,11 +44,66 @@ export interface Contact {
   /** Consent per purpose (marketing), as state with when and how (CP-7); absent: unknown. */
   readonly consent?: Consents;
   readonly crm?: { kind: string; id: string; syncedAt: number };
+  /** First name from the CRM (`firstname`), for personalised templates (AU-3). */
+  readonly firstName?: string;
+  /** The language of the customer's last message with words (automated replies use it). */
+  readonly language?: string;
+  /** The customer's address: from a shared location or their words, completed by the geocoder (ID-7). */
+  readonly address?: ContactAddress;
+  /** The customer's last order, as the CRM or the shop reported it (AU-2, AU-3 replenishment). */
+  readonly lastOrder?: ContactOrder;
+  /** When the customer last visited a store (AU-4's "no visit in 7 days"). */
+  readonly lastStoreVisitAt?: number;
+  /** Times of the customer's recent store visits and orders (the last 20), for time-window rules. */
+  readonly storeVisitTimes?: number[];
+  readonly orderTimes?: number[];
+  /** The last coupon an automation gave the customer (AU-4), also written to the CRM. */
+  readonly lastCoupon?: { code: string; rule: string; value: string; issuedAt: number };
+  /** The customer's last satisfaction rating 1–5 (RP-13), also written to the CRM. */
+  readonly satisfaction?: { score: number; at: number; conversationId?: string };
+  /** The agent the conversation is assigned to (AG-1), and since when. */
+  readonly agentId?: string;
+  readonly assignedAt?: number;
+  /** The current conversation (AG-1, RP-13): from a customer's message until resolved or 24 h quiet. */
+  readonly conversation?: { id: string; startedAt: number; agentId?: string; handoverAt?: number; resolvedAt?: number; rating?: number };
+  /** CRM tasks created for this contact (task id → CRM id), the done marks of task jobs. */
+  readonly crmTasks?: Readonly<Record<string, string>>;
+  /** Marks of automation effects done once (by key, with their time). */
+  readonly automationMarks?: Readonly<Record<string, number>>;
   /** Set when this contact turned out to be another one (identity evidence); the other holds its history too. */
   readonly mergedInto?: string;
   readonly mergedFrom?: string[];
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+export interface ContactAddress {
+  /** The whole address in one line, as the geocoder or the customer wrote it. */
+  readonly label: string;
+  readonly street?: string;
+  readonly locality?: string;
+  readonly region?: string;
+  readonly postalCode?: string;
+  /** ISO 3166-1 alpha-2. */
+  readonly country?: string;
+  readonly lat?: number;
+  readonly lon?: number;
+  /** Where it came from: a shared location, or the customer's words. */
+  readonly source: 'location' | 'text';
+  /** True when the geocoder added the postal code the customer did not give (ID-7). */
+  readonly postalCodeCompleted?: boolean;
+  readonly at: number;
+}
+
+export interface ContactOrder {
+  /** The order's id in the CRM or shop. */
+  readonly orderId: string;
+  readonly placedAt: number;
+  readonly skus?: string[];
+  readonly amount?: number;
+  readonly currency?: string;
+  readonly trackingNumber?: string;
+  readonly carrier?: string;
 }
 
 export type SyncState = 'pending' | 'synced' | 'failed';

@@ -30,6 +30,9 @@ function recordingCrm(kind = 'hubspot') {
     },
     logMessage: async () => ({ crmId: 'm', created: false, calls: 0 }),
     createOpportunity: async () => ({ crmId: 'o', created: false, calls: 0 }),
+    findLastOrder: async () => ({ order: undefined, calls: 0 }),
+    readProfile: async () => ({ calls: 0 }),
+    createTask: async () => ({ crmId: 't', created: false, calls: 0 }),
   };
   return { crm, upserts };
 }

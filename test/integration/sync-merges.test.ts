@@ -56,6 +56,9 @@ describe('jobs of a merged contact', () => {
       upsertContact: async () => { crmCalls++; throw new Error('not expected'); },
       logMessage: async () => { crmCalls++; throw new Error('not expected'); },
       createOpportunity: async () => { crmCalls++; throw new Error('not expected'); },
+      findLastOrder: async () => { crmCalls++; throw new Error('not expected'); },
+      readProfile: async () => { crmCalls++; throw new Error('not expected'); },
+      createTask: async () => { crmCalls++; throw new Error('not expected'); },
     };
     const sync = createSyncApp({
       store: h.runtime.store,

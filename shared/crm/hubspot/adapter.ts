@@ -2,15 +2,20 @@
  * HubSpot behind the CRM port, on HubSpot's date-versioned CRM API (default 2026-09).
  * See docs/hubspot.md for the API facts this relies on and the design decisions.
  */
-import type {
-  CrmAdapter,
-  CrmCallOptions,
-  CrmContactInput,
-  CrmContactResult,
-  CrmMessageInput,
-  CrmMessageResult,
-  CrmOpportunityInput,
-  CrmOpportunityResult,
+import {
+  CrmError,
+  type CrmAdapter,
+  type CrmCallOptions,
+  type CrmContactInput,
+  type CrmContactResult,
+  type CrmLastOrderResult,
+  type CrmMessageInput,
+  type CrmMessageResult,
+  type CrmOpportunityInput,
+  type CrmOpportunityResult,
+  type CrmProfileResult,
+  type CrmTaskInput,
+  type CrmTaskResult,
 } from '#shared/crm/port';
 import { ENV } from '#shared/resources';
 import { HubSpotApi } from './api.ts';
@@ -18,21 +23,30 @@ import { upsertContact } from './contacts.ts';
 import { HubSpotHttp, type AccessToken, type FetchLike } from './http.ts';
 import { logMessage, type DedupStrategy, type MessageDedupStrategy } from './messages.ts';
 import { createOpportunity, type DealSettings } from './opportunities.ts';
+import { findLastOrder, type OrderSettings } from './orders.ts';
+import { readProfile } from './profile.ts';
 import {
   COMMUNICATION,
   DEAL,
   DEFAULT_DEAL_PIPELINE,
   DEFAULT_DEAL_STAGE,
+  DEFAULT_ORDER_CARRIER_PROPERTY,
+  TASK,
   type HubSpotObjectType,
 } from './properties.ts';
+import { createTask } from './tasks.ts';
 import { DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 
 export { setupHubSpot, DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 export type { HubSpotSetupOptions, HubSpotSetupResult } from './setup.ts';
 export type { DedupStrategy, MessageDedupStrategy } from './messages.ts';
 export {
+  AUTOMATION_PROPERTIES,
+  CONTACT_ADDRESS_PROPERTIES,
   DEAL,
   INTELLIGENCE_PROPERTIES,
+  ORDER,
+  TASK,
   SEGMENT_VALUES,
   type Segment,
 } from './properties.ts';
@@ -68,11 +82,21 @@ export interface HubSpotAdapterOptions {
   readonly dealStage?: string;
   /** Close date = intent time + this many days. Default: no close date (HubSpot does not require it). */
   readonly dealCloseDateDays?: number;
+  /**
+   * How follow-up tasks are de-duplicated. `auto` (default) reads once per adapter whether
+   * HubSpot reports `hasUniqueValue` on the tasks' task id property.
+   */
+  readonly taskDedup?: DedupStrategy | 'auto';
+  /**
+   * The order property the carrier is read from. HubSpot has no standard one; default
+   * `whatsapp_carrier` (a property the shop connector may fill; absent → no carrier).
+   */
+  readonly orderCarrierProperty?: string;
   readonly fetch?: FetchLike;
 }
 
 /** The unique idempotency-key property of each object type with run-time dedup detection. */
-const DEDUP_KEY = { communications: COMMUNICATION.messageId, deals: DEAL.opportunityId } as const;
+const DEDUP_KEY = { communications: COMMUNICATION.messageId, deals: DEAL.opportunityId, tasks: TASK.taskId } as const;
 type DedupObject = keyof typeof DEDUP_KEY;
 
 export class HubSpotAdapter implements CrmAdapter {
@@ -85,6 +109,9 @@ export class HubSpotAdapter implements CrmAdapter {
   private readonly inFlight = new Map<string, Promise<CrmMessageResult>>();
   /** Opportunities under way in this process, by opportunity id. */
   private readonly opportunitiesInFlight = new Map<string, Promise<CrmOpportunityResult>>();
+  /** Tasks under way in this process, by task id. */
+  private readonly tasksInFlight = new Map<string, Promise<CrmTaskResult>>();
+  private readonly orders: OrderSettings;
 
   constructor(options: HubSpotAdapterOptions) {
     const http = new HubSpotHttp({
@@ -97,7 +124,12 @@ export class HubSpotAdapter implements CrmAdapter {
       fetch: options.fetch,
     });
     this.api = new HubSpotApi(http, options.apiVersion ?? process.env[ENV.hubspotApiVersion] ?? DEFAULT_API_VERSION);
-    this.dedup = { communications: options.messageDedup ?? 'auto', deals: options.opportunityDedup ?? 'auto' };
+    this.dedup = {
+      communications: options.messageDedup ?? 'auto',
+      deals: options.opportunityDedup ?? 'auto',
+      tasks: options.taskDedup ?? 'auto',
+    };
+    this.orders = { carrierProperty: options.orderCarrierProperty ?? DEFAULT_ORDER_CARRIER_PROPERTY };
     this.deal = {
       pipeline: options.dealPipeline ?? DEFAULT_DEAL_PIPELINE,
       stage: options.dealStage ?? DEFAULT_DEAL_STAGE,
@@ -145,6 +177,34 @@ export class HubSpotAdapter implements CrmAdapter {
     }
   }
 
+  findLastOrder(contactCrmId: string, options: CrmCallOptions = {}): Promise<CrmLastOrderResult> {
+    requireId(contactCrmId, 'findLastOrder');
+    return findLastOrder(this.api.fork(options.deadline), contactCrmId, this.orders);
+  }
+
+  readProfile(contactCrmId: string, options: CrmCallOptions = {}): Promise<CrmProfileResult> {
+    requireId(contactCrmId, 'readProfile');
+    return readProfile(this.api.fork(options.deadline), contactCrmId);
+  }
+
+  async createTask(input: CrmTaskInput, options: CrmCallOptions = {}): Promise<CrmTaskResult> {
+    if (input.knownCrmId) return { crmId: input.knownCrmId, created: false, calls: 0 };
+    requireId(input.contactCrmId, 'createTask');
+    const running = this.tasksInFlight.get(input.taskId);
+    if (running) {
+      const result = await running;
+      return { crmId: result.crmId, created: false, calls: 0 };
+    }
+    const api = this.api.fork(options.deadline);
+    const attempt = this.dedupStrategy(api, 'tasks').then((strategy) => createTask(api, input, strategy));
+    this.tasksInFlight.set(input.taskId, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.tasksInFlight.delete(input.taskId);
+    }
+  }
+
   /** The configured strategy, or (auto) what HubSpot reports about the key property, read once. */
   private dedupStrategy(api: HubSpotApi, objectType: DedupObject & HubSpotObjectType): Promise<DedupStrategy> {
     const configured = this.dedup[objectType];
@@ -162,4 +222,8 @@ export class HubSpotAdapter implements CrmAdapter {
     }
     return detected;
   }
+}
+
+function requireId(contactCrmId: string, what: string): void {
+  if (!contactCrmId.trim()) throw new CrmError('permanent', `${what} needs the contact's HubSpot id`, { crm: 'hubspot' });
 }

@@ -43,6 +43,33 @@ export const INTELLIGENCE_PROPERTIES = {
   customerLevel: 'whatsapp_customer_level',
 } as const;
 
+/**
+ * What automations record about a contact and the sales team should see (AU-4, RP-13, AG-1),
+ * custom properties written through `CrmContactInput.properties` only when we know a value: never
+ * cleared by a sync that does not know it.
+ */
+export const AUTOMATION_PROPERTIES = {
+  /** Code of the last coupon an automation gave the customer. */
+  lastCoupon: 'whatsapp_last_coupon',
+  /** The customer's last satisfaction rating, 1–5. */
+  satisfaction: 'whatsapp_satisfaction',
+  /** Our id of the agent the conversation is assigned to. */
+  agent: 'whatsapp_agent',
+} as const;
+
+/**
+ * HubSpot's standard contact address properties (docs/hubspot.md, "Profile"), by our
+ * `ContactAddress` field. Written only with a value: what sales typed is never cleared by a sync
+ * that does not know the address.
+ */
+export const CONTACT_ADDRESS_PROPERTIES = {
+  street: 'address',
+  locality: 'city',
+  region: 'state',
+  postalCode: 'zip',
+  country: 'country',
+} as const;
+
 /** Allowed values of {@link INTELLIGENCE_PROPERTIES.segment} (HubSpot rejects others). */
 export const SEGMENT_VALUES = ['new', 'active', 'potential', 'high_intent', 'dormant', 'churned'] as const;
 export type Segment = (typeof SEGMENT_VALUES)[number];
@@ -55,6 +82,40 @@ export const DEAL = {
   currency: 'whatsapp_currency',
 } as const;
 
+export const TASK = {
+  /** Our task id (e.g. `follow-up:<contactId>:<isoWeek>`), unique: the idempotency key of the task. */
+  taskId: 'whatsapp_task_id',
+} as const;
+
+/**
+ * HubSpot's order properties read for the last order (standard, filled by the shop's connector;
+ * docs/hubspot.md, "Orders and tracking"). HubSpot has no standard carrier property: see
+ * {@link DEFAULT_ORDER_CARRIER_PROPERTY}.
+ */
+export const ORDER = {
+  name: 'hs_order_name',
+  totalPrice: 'hs_total_price',
+  currency: 'hs_currency_code',
+  fulfillmentStatus: 'hs_fulfillment_status',
+  trackingNumber: 'hs_shipping_tracking_number',
+  trackingUrl: 'hs_shipping_status_url',
+  /** When the order was placed in the shop (datetime). */
+  externalCreatedAt: 'hs_external_created_date',
+  /** When the order record was created in HubSpot. */
+  createdAt: 'hs_createdate',
+} as const;
+
+/**
+ * The order property the carrier is read from, unless the adapter is told another
+ * (`orderCarrierProperty`): a custom property a shop connector can fill. HubSpot documents none;
+ * a property an account does not have is simply not returned.
+ */
+export const DEFAULT_ORDER_CARRIER_PROPERTY = 'whatsapp_carrier';
+
+export const LINE_ITEM = {
+  sku: 'hs_sku',
+} as const;
+
 /** Value written to {@link CONTACT.leadSource} on contacts this integration creates. */
 export const LEAD_SOURCE_WHATSAPP = 'WhatsApp';
 
@@ -64,11 +125,14 @@ export const COMMUNICATION_TO_CONTACT_TYPE_ID = 81;
 /** HUBSPOT_DEFINED association type id, deal → contact (contact → deal is 4). */
 export const DEAL_TO_CONTACT_TYPE_ID = 3;
 
+/** HUBSPOT_DEFINED association type id, task → contact (contact → task is 203). */
+export const TASK_TO_CONTACT_TYPE_ID = 204;
+
 /** HubSpot's default deal pipeline and its first stage (internal ids). */
 export const DEFAULT_DEAL_PIPELINE = 'default';
 export const DEFAULT_DEAL_STAGE = 'appointmentscheduled';
 
-export type HubSpotObjectType = 'contacts' | 'communications' | 'deals';
+export type HubSpotObjectType = 'contacts' | 'communications' | 'deals' | 'tasks' | 'orders' | 'line_items';
 
 export interface PropertyGroupDefinition {
   readonly name: string;
@@ -220,6 +284,30 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
     description: 'Customer level in the WhatsApp Social CRM.',
   },
   {
+    objectType: 'contacts',
+    name: AUTOMATION_PROPERTIES.lastCoupon,
+    label: 'WhatsApp last coupon',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Code of the last coupon a WhatsApp automation gave the customer.',
+  },
+  {
+    objectType: 'contacts',
+    name: AUTOMATION_PROPERTIES.satisfaction,
+    label: 'WhatsApp satisfaction',
+    type: 'number',
+    fieldType: 'number',
+    description: 'The customer\'s last satisfaction rating on WhatsApp, 1 (poor) to 5 (excellent).',
+  },
+  {
+    objectType: 'contacts',
+    name: AUTOMATION_PROPERTIES.agent,
+    label: 'WhatsApp agent',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Id of the agent the WhatsApp conversation is assigned to.',
+  },
+  {
     objectType: 'deals',
     name: DEAL.opportunityId,
     label: 'WhatsApp opportunity ID',
@@ -264,6 +352,15 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
       { label: 'Inbound', value: 'inbound' },
       { label: 'Outbound', value: 'outbound' },
     ],
+  },
+  {
+    objectType: 'tasks',
+    name: TASK.taskId,
+    label: 'WhatsApp task ID',
+    type: 'string',
+    fieldType: 'text',
+    hasUniqueValue: true,
+    description: 'Id of the WhatsApp follow-up (e.g. follow-up:<contact>:<week>); the idempotency key of the task.',
   },
 ];
 

@@ -1,12 +1,12 @@
 /**
  * Creates the WhatsApp properties in a HubSpot account, idempotently: an existing group or
  * property is fine. Reports whether HubSpot actually enforces uniqueness of the message id on
- * communications and of the opportunity id on deals, which decides how the adapter
- * de-duplicates logged messages and opportunities.
+ * communications, of the opportunity id on deals and of the task id on tasks, which decides how
+ * the adapter de-duplicates logged messages, opportunities and follow-up tasks.
  */
 import { HubSpotApi } from './api.ts';
 import { HubSpotHttp, type HubSpotHttpOptions } from './http.ts';
-import { COMMUNICATION, DEAL, PROPERTY_DEFINITIONS, PROPERTY_GROUP, type HubSpotObjectType } from './properties.ts';
+import { COMMUNICATION, DEAL, PROPERTY_DEFINITIONS, PROPERTY_GROUP, TASK, type HubSpotObjectType } from './properties.ts';
 
 export const DEFAULT_API_VERSION = '2026-09';
 export const DEFAULT_API_BASE = 'https://api.hubapi.com';
@@ -24,6 +24,8 @@ export interface HubSpotSetupResult {
   readonly messageIdUnique: boolean;
   /** Whether HubSpot reports `hasUniqueValue` on deals' opportunity id property. */
   readonly opportunityIdUnique: boolean;
+  /** Whether HubSpot reports `hasUniqueValue` on tasks' task id property. */
+  readonly taskIdUnique: boolean;
   readonly calls: number;
 }
 
@@ -40,11 +42,13 @@ export async function setupHubSpot(options: HubSpotSetupOptions): Promise<HubSpo
   }
   const messageId = await api.readProperty('communications', COMMUNICATION.messageId);
   const opportunityId = await api.readProperty('deals', DEAL.opportunityId);
+  const taskId = await api.readProperty('tasks', TASK.taskId);
   return {
     created,
     existing,
     messageIdUnique: messageId?.hasUniqueValue === true,
     opportunityIdUnique: opportunityId?.hasUniqueValue === true,
+    taskIdUnique: taskId?.hasUniqueValue === true,
     calls: api.calls,
   };
 }
