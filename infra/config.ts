@@ -56,10 +56,16 @@ const wholeNumberSetting = (bounds: { min: number; max?: number }) =>
 export const MAX_MESSAGES_PER_SECOND = 1_000;
 
 /**
- * Longest WHATSAPP_ACCOUNTS value accepted: it goes into every function's environment, whose
- * variables Lambda limits to 4 KB in all (the other settings take about 1.5 KB).
+ * Longest WHATSAPP_ACCOUNTS value accepted, as Lambda counts it ({@link accountsEnvironmentSize}:
+ * compact, inside the environment's JSON with its quotes escaped). It goes into every function's
+ * environment, whose variables Lambda limits to 4 KB in all: the other settings take about 1.4 KB,
+ * the automation function's up to 2.1 KB (its queue, DLQ and timer role ARNs, with a 20-character
+ * stage); test/infra holds the worst case to the limit.
  */
-export const MAX_ACCOUNTS_JSON_LENGTH = 2_048;
+export const MAX_ACCOUNTS_JSON_LENGTH = 1_900;
+
+/** The geocoders the automation function knows (shared/config.ts reads GEOCODER_KIND as one of them). */
+export const GEOCODER_KINDS = ['amazon-location', 'none'] as const;
 
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const DIGITS = /^\d{1,30}$/;
@@ -76,9 +82,13 @@ const AccountSchema = z
   })
   .strict();
 
+/** What WHATSAPP_ACCOUNTS takes of Lambda's 4 KB: the value inside the environment's JSON (quotes escaped). */
+export function accountsEnvironmentSize(compact: string): number {
+  return JSON.stringify(compact).length - 2;
+}
+
 /** The accounts JSON validated, each plain name made an object; or what is wrong with it. */
 function parseAccounts(text: string): Record<string, z.infer<typeof AccountSchema>> | string {
-  if (text.length > MAX_ACCOUNTS_JSON_LENGTH) return `is ${text.length} characters; at most ${MAX_ACCOUNTS_JSON_LENGTH} fit into the functions' environment`;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -104,7 +114,12 @@ function parseAccounts(text: string): Record<string, z.infer<typeof AccountSchem
     }
     accounts[id] = parsed.data;
   }
-  return problems.length > 0 ? problems.join('; ') : accounts;
+  if (problems.length > 0) return problems.join('; ');
+  // Measured as Lambda counts it: compact, every account an object (a plain name grows by 9), and
+  // inside the environment's JSON, where each quote is escaped.
+  const size = accountsEnvironmentSize(JSON.stringify(accounts));
+  if (size > MAX_ACCOUNTS_JSON_LENGTH) return `is ${size} characters as Lambda counts it in the functions' environment (compact, each account an object, quotes escaped); at most ${MAX_ACCOUNTS_JSON_LENGTH} fit into the functions' environment`;
+  return accounts;
 }
 
 export const StackConfigSchema = z.object({
@@ -199,6 +214,16 @@ export const StackConfigSchema = z.object({
   whatsappDailyApiCalls: wholeNumberSetting({ min: 1 }).default(10_000),
   /** CP-10: messages per second per number (Meta: 80 by default, up to 1,000 when Meta raised it). */
   whatsappMessagesPerSecond: wholeNumberSetting({ min: 1, max: MAX_MESSAGES_PER_SECOND }).default(80),
+  /** AU-2: the courier tracking API (AfterShip's); its key and webhook secret are in the secret (COURIER_API_KEY, COURIER_WEBHOOK_SECRET). */
+  courierApiBase: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://api.aftership.com'),
+  /** AfterShip's date-based API version (shared/config.ts validates the same form at cold start). */
+  courierApiVersion: z.string().regex(/^\d{4}-\d{2}$/, { error: (i) => `${quoted(i.input)} is not a courier API version such as 2026-07` }).default('2026-07'),
+  /**
+   * ID-7: where the automation completes addresses: `amazon-location` (Amazon Location Service
+   * Places v2, ReverseGeocode and Geocode; the automation function is granted those two) or
+   * `none` (no geocoding, no grant).
+   */
+  geocoder: z.enum(GEOCODER_KINDS, { error: (i) => `${quoted(i.input)} is not one of ${GEOCODER_KINDS.join(', ')}` }).default('amazon-location'),
   /**
    * IN-7: the SNS topic AWS End User Messaging Social publishes a linked WhatsApp account's
    * webhooks to. When set, the webhook function subscribes to it and the send function may call
@@ -231,7 +256,7 @@ export type StackConfigKey = keyof StackConfig;
 /** Environment variable read when a setting is not in the CDK context. */
 export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   stage: ENV.stage,
-  timeZone: 'SCRM_TIME_ZONE',
+  timeZone: ENV.timeZone,
   crm: ENV.crmKind,
   alarmEmail: 'SCRM_ALARM_EMAIL',
   monthlyBudgetUsd: 'SCRM_MONTHLY_BUDGET_USD',
@@ -249,6 +274,9 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   whatsappDailyLimit: ENV.dailyLimit,
   whatsappDailyApiCalls: ENV.dailyApiCalls,
   whatsappMessagesPerSecond: ENV.messagesPerSecond,
+  courierApiBase: ENV.courierApiBase,
+  courierApiVersion: ENV.courierApiVersion,
+  geocoder: ENV.geocoder,
   socialMessagingTopicArn: 'SCRM_SOCIAL_MESSAGING_TOPIC_ARN',
 };
 

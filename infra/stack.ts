@@ -1,8 +1,8 @@
 /**
  * The whole WhatsApp SCRM in one stack, composed of one construct per concern:
  * storage, secrets, work queues, ingest (webhook API), CRM sync, media, outbound (the SCRM API
- * and the send queue and function), scheduled jobs, operations (alarms, topic, dashboard) and
- * cost controls.
+ * and the send queue and function), automation (its queue, function, event rule, timers and the
+ * courier's webhook route), scheduled jobs, operations (alarms, topic, dashboard) and cost controls.
  */
 import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/resources';
 import type { StackConfig } from './config.ts';
 import type { AppFunction } from './constructs/app-function.ts';
+import { AUTOMATION_MAX_DELAY, Automation } from './constructs/automation.ts';
 import { CostControls } from './constructs/cost-controls.ts';
 import { CrmSync, type FunctionDefaults } from './constructs/crm-sync.ts';
 import { WebhookIngest } from './constructs/ingest.ts';
@@ -36,6 +37,7 @@ export class ScrmStack extends Stack {
   readonly domainEvents: EventBus;
   readonly media: MediaProcessing;
   readonly outbound: Outbound;
+  readonly automation: Automation;
   readonly scheduledJobs: ScheduledJobs;
   readonly operations: Operations;
   readonly costControls: CostControls;
@@ -109,14 +111,27 @@ export class ScrmStack extends Stack {
       httpApi: this.ingest.api,
       socialMessaging: config.socialMessagingTopicArn !== undefined,
     });
+    this.automation = new Automation(this, 'Automation', {
+      ...shared,
+      names,
+      syncJobs: this.syncJobs,
+      sendJobs: this.outbound.sendJobs,
+      eventBus: this.domainEvents,
+      httpApi: this.ingest.api,
+      apiFunction: this.outbound.apiFunction,
+      settings: config,
+    });
     this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', {
       ...shared,
       timeZone: config.timeZone,
       syncJobs: this.syncJobs,
       sendFunction: this.outbound.sendFunction,
+      automationFunction: this.automation.automationFunction,
     });
     // The segment refresh publishes segment changes too.
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
+    // Every stored customer message is announced to the automations (MessageReceived).
+    this.domainEvents.grantPutEventsTo(this.ingest.webhookFunction.role);
 
     this.functions = [
       this.ingest.webhookFunction,
@@ -127,6 +142,7 @@ export class ScrmStack extends Stack {
       this.media.mediaFunction,
       this.outbound.sendFunction,
       this.outbound.apiFunction,
+      this.automation.automationFunction,
     ];
 
     this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
@@ -134,10 +150,13 @@ export class ScrmStack extends Stack {
     this.operations.watchMessageFlow();
     this.operations.watchCredentials(config.crm);
     this.operations.watchOutbound();
+    this.operations.watchAutomation();
     for (const fn of this.functions) this.operations.watchFunction(fn);
-    for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs]) {
-      // Older than every attempt (visibility × receives) means the queue is not being drained.
-      const maxAge = Duration.seconds(jobs.definition.visibilityTimeoutSeconds * jobs.definition.maxReceiveCount);
+    for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs, this.automation.automationJobs]) {
+      // Older than every attempt (visibility × receives) means the queue is not being drained;
+      // the automation's short timers may also wait on it, delayed by up to 15 minutes.
+      const attempts = jobs.definition.visibilityTimeoutSeconds * jobs.definition.maxReceiveCount;
+      const maxAge = Duration.seconds(jobs === this.automation.automationJobs ? attempts + AUTOMATION_MAX_DELAY.toSeconds() : attempts);
       this.operations.alarmOnQueueAge(jobs.definition.id, jobs.queue, maxAge);
       this.operations.alarmOnDeadLetters(`${jobs.definition.id}-dlq`, jobs.deadLetterQueue);
     }
@@ -162,6 +181,7 @@ export class ScrmStack extends Stack {
     new CfnOutput(this, 'RetryFunctionName', { value: this.crmSync.retryFunction.function.functionName, description: 'Invoke to move failed sync jobs back to the queue' });
     new CfnOutput(this, 'EventBusName', { value: this.domainEvents.eventBusName, description: 'Domain events (source whatsapp-scrm), e.g. SegmentChanged' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
+    new CfnOutput(this, 'TimerGroupName', { value: this.automation.timerGroup.scheduleGroupName, description: "EventBridge Scheduler group of the automation's one-time timers (aws scheduler list-schedules --group-name …)" });
     new CfnOutput(this, 'ApiUrl', { value: `${this.ingest.api.apiEndpoint}/api`, description: 'The SCRM API (Authorization: Bearer <SCRM_API_TOKEN from the secret>), e.g. POST <ApiUrl>/messages' });
   }
 }

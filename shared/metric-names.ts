@@ -42,6 +42,14 @@ export const METRICS = {
   numberSwitched: metric('NumberSwitched', 'Count', 'send', 'an account switched to its backup number after three slow checks (OP-2)'),
   messagesDenied: metric('MessagesDenied', 'Count', 'api', 'outbound messages the policy refused, by rule'),
   contactsRefreshed: metric('ContactsRefreshed', 'Count', 'batch-export', 'contacts the segment refresh went through'),
+  conversationsStarted: metric('ConversationsStarted', 'Count', 'automation', 'conversations a customer started (the hand-over rate divides by it, AU-6)'),
+  handoverRequests: metric('HandoverRequests', 'Count', 'automation', 'customers who asked for a person (AU-6: above 15 % of the conversations a flow is broken)'),
+  automatedMessages: metric('AutomatedMessages', 'Count', 'automation', 'messages an automation rule queued for sending, by rule'),
+  automationSkipped: metric('AutomationSkipped', 'Count', 'automation', 'automation actions not taken (paused after a hand-over, already done, outside the rules)'),
+  satisfactionRating: metric('SatisfactionRating', 'None', 'automation', 'ratings customers gave after a conversation was resolved (1-5)'),
+  addressesCompleted: metric('AddressesCompleted', 'Count', 'automation', 'addresses completed by the geocoder from a shared position or a typed address'),
+  agentResponseTime: metric('AgentResponseTime', 'Milliseconds', 'api', "an agent's first answer after a customer's message: the time between them, by agent (AG-1)"),
+  orderLookupTime: metric('OrderLookupTime', 'Milliseconds', 'automation', 'time the order-status reply took to find the last order in the CRM (AU-2)'),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;

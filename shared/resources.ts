@@ -119,7 +119,28 @@ export const SEND_FUNCTION_TIMEOUT_SECONDS = 10;
  */
 export const SEND_RETRY = { maxAttempts: 3, backoffSeconds: [2, 8], settleSeconds: 600 } as const;
 
-export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE] as const;
+/**
+ * Automation input (AU-*, AG-1): the EventBridge bus's domain events (a rule targets this queue)
+ * and the time-window rules' timers (EventBridge Scheduler one-time schedules deliver here).
+ * Standard: every action is keyed, so a repeat changes nothing; a failed event comes back after
+ * the visibility timeout, 5 receives, then the DLQ (alarmed).
+ */
+export const AUTOMATION_QUEUE: QueueDefinition = {
+  id: 'automation',
+  fifo: false,
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  retentionDays: 4,
+};
+
+/** Longest an automation invocation runs (1/6 of the queue's visibility timeout). */
+export const AUTOMATION_FUNCTION_TIMEOUT_SECONDS = 10;
+
+/** The domain event types the automation reacts to (the bus rule's detail-type filter). */
+export const AUTOMATION_EVENT_TYPES = ['MessageReceived', 'SegmentChanged', 'OrderUpdated', 'ParcelUpdated', 'ConversationResolved'] as const;
+
+export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE, AUTOMATION_QUEUE] as const;
 
 /** Object key prefixes inside the one bucket. */
 export const BUCKET_LAYOUT = {
@@ -136,7 +157,7 @@ export interface ScheduleDefinition {
   /** EventBridge Scheduler cron expression, evaluated in the configured time zone. */
   readonly cron: string;
   /** The function folder under functions/ that the schedule invokes. */
-  readonly target: 'batch-export' | 'reports' | 'send';
+  readonly target: 'batch-export' | 'reports' | 'send' | 'automation';
   /** The payload the function receives. */
   readonly task: string;
   readonly description: string;
@@ -200,6 +221,13 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Hourly: each business number\'s Graph API health and quality rating; three slow checks in a row switch the account to its backup number (OP-2)',
   },
   {
+    id: 'follow-up',
+    cron: 'cron(0 9 ? * MON *)',
+    target: 'automation',
+    task: 'follow-up',
+    description: 'Mondays 9:00: a follow-up task in the CRM for every potential customer (AU-5)',
+  },
+  {
     id: 'daily-report',
     cron: 'cron(0 6 * * ? *)',
     target: 'reports',
@@ -228,6 +256,10 @@ export function resourceNames(stage: string) {
     mediaDlq: queueName(MEDIA_QUEUE, true),
     sendQueue: queueName(SEND_QUEUE),
     sendDlq: queueName(SEND_QUEUE, true),
+    automationQueue: queueName(AUTOMATION_QUEUE),
+    automationDlq: queueName(AUTOMATION_QUEUE, true),
+    /** EventBridge Scheduler group of the automations' one-time timers. */
+    timerGroup: `${prefix}-timers`,
     bucket: `${prefix}-data`,
     eventBus: `${prefix}-events`,
   };
@@ -236,7 +268,7 @@ export function resourceNames(stage: string) {
 export type ResourceNames = ReturnType<typeof resourceNames>;
 
 /** The function folders that become Lambda functions; each has a handler.ts exporting `handler`. */
-export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api'] as const;
+export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api', 'automation'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** CRMs this release has an adapter for (SY-2); Salesforce, Zoho and the generic webhook follow. */
@@ -267,6 +299,16 @@ export const ENV = {
   dailyLimit: 'WHATSAPP_DAILY_LIMIT',
   dailyApiCalls: 'WHATSAPP_DAILY_API_CALLS',
   messagesPerSecond: 'WHATSAPP_MESSAGES_PER_SECOND',
+  automationQueueUrl: 'SCRM_AUTOMATION_QUEUE_URL',
+  automationQueueArn: 'SCRM_AUTOMATION_QUEUE_ARN',
+  automationDlqArn: 'SCRM_AUTOMATION_DLQ_ARN',
+  timerGroup: 'SCRM_TIMER_GROUP',
+  timerRoleArn: 'SCRM_TIMER_ROLE_ARN',
+  timeZone: 'SCRM_TIME_ZONE',
+  courierApiBase: 'COURIER_API_BASE',
+  courierApiVersion: 'COURIER_API_VERSION',
+  geocoder: 'GEOCODER_KIND',
+  geoPlacesEndpoint: 'GEO_PLACES_ENDPOINT',
 } as const;
 
 /** Keys of the one Secrets Manager secret (a JSON object); locally the same names are env vars. */
@@ -277,6 +319,9 @@ export const SECRET_KEYS = {
   hubspotAccessToken: 'HUBSPOT_ACCESS_TOKEN',
   /** The bearer token of the SCRM's own API (`Authorization: Bearer …`). */
   apiToken: 'SCRM_API_TOKEN',
+  /** The courier tracking API's key (AfterShip `as-api-key`) and its webhook signing secret. */
+  courierApiKey: 'COURIER_API_KEY',
+  courierWebhookSecret: 'COURIER_WEBHOOK_SECRET',
 } as const;
 
 /** The value the stack writes for every secret key an operator fills in after the first deploy. */

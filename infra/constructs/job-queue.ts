@@ -68,8 +68,9 @@ export class JobQueue extends Construct {
   /**
    * Makes `fn` the consumer: an event source mapping with the definition's batch size and
    * partial batch responses, so one failed job does not send its whole batch round again.
+   * `maxBatchingWindow`: how long Lambda may gather a batch before invoking (default none).
    */
-  consumeWith(fn: AppFunction): void {
+  consumeWith(fn: AppFunction, options: { readonly maxBatchingWindow?: Duration } = {}): void {
     const timeout = fn.function.timeout?.toSeconds() ?? 3;
     if (timeout * VISIBILITY_TO_TIMEOUT_RATIO > this.definition.visibilityTimeoutSeconds) {
       throw new Error(
@@ -80,6 +81,7 @@ export class JobQueue extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: this.definition.batchSize,
         reportBatchItemFailures: true,
+        ...(options.maxBatchingWindow ? { maxBatchingWindow: options.maxBatchingWindow } : {}),
       }),
     );
     acknowledge(

@@ -69,6 +69,10 @@ export const ALARM_THRESHOLDS = {
   numberSwitched: 1,
   /** Slow (> 1.5 s) or failed hourly health checks in 3 hours (OP-2: three in a row switch to the backup). */
   numberSlowChecks: 3,
+  /** AU-6: the share of a day's conversations whose customer asked for a person (above it a flow is broken). */
+  handoverRate: 0.15,
+  /** Fewer conversations than this in a day never alarm on the hand-over rate: 2 of 5 is not a broken flow. */
+  handoverMinConversations: 20,
 } as const;
 
 /**
@@ -84,6 +88,8 @@ export const METRIC_DIMENSIONS = {
   numberSlow: 'phoneNumberId',
   numberSwitched: 'phoneNumberId',
   messagesDenied: 'rule',
+  automatedMessages: 'rule',
+  agentResponseTime: 'agentId',
 } as const satisfies Partial<Record<MetricKey, string>>;
 
 /** The failure kinds that pause instead of ending a message: the send function does not count them in SendFailures. */
@@ -190,7 +196,7 @@ export class Operations extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `scrm-${props.stage}-flow` });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# WhatsApp SCRM (${props.stage})\nMeta → webhook API → webhook function → sync / media queues → sync / media functions → CRM / S3. Outbound: /api → api function → send queue → send function → Meta. Night jobs: batch-export and reports. Every alarm: docs/deploy.md, "Operations".`,
+        markdown: `# WhatsApp SCRM (${props.stage})\nMeta → webhook API → webhook function → sync / media queues → sync / media functions → CRM / S3. Outbound: /api → api function → send queue → send function → Meta. Automation: event bus and timers → automation queue → automation function → send queue. Night jobs: batch-export and reports. Every alarm: docs/deploy.md, "Operations".`,
         width: 24,
         height: 2,
       }),
@@ -388,11 +394,11 @@ export class Operations extends Construct {
    * A business metric emitted with its own dimension (METRIC_DIMENSIONS), summed over every value
    * of it: a Metrics Insights query, so a new number, reason or rule is counted without a deploy.
    */
-  businessMetricAcross(key: keyof typeof METRIC_DIMENSIONS, props: { period?: Duration; label?: string } = {}): MathExpression {
+  businessMetricAcross(key: keyof typeof METRIC_DIMENSIONS, props: { period?: Duration; label?: string; aggregate?: 'SUM' | 'AVG' | 'MAX' } = {}): MathExpression {
     const definition = METRICS[key];
     return new MathExpression({
       expression:
-        `SELECT SUM(${definition.name}) FROM SCHEMA("${METRIC_NAMESPACE}", ${METRIC_DIMENSIONS[key]}, service, stage) ` +
+        `SELECT ${props.aggregate ?? 'SUM'}(${definition.name}) FROM SCHEMA("${METRIC_NAMESPACE}", ${METRIC_DIMENSIONS[key]}, service, stage) ` +
         `WHERE service = '${definition.emittedBy}' AND stage = '${this.stage}'`,
       usingMetrics: {},
       period: props.period ?? PERIOD,
@@ -476,6 +482,57 @@ export class Operations extends Construct {
       new GraphWidget({ title: 'Numbers: stopped by Meta', left: [this.businessMetricAcross('accountStopped', { label: 'stopped' })], width: 6 }),
       new GraphWidget({ title: 'Numbers: slow health checks', left: [this.businessMetricAcross('numberSlow', { period: hour, label: 'slow' })], width: 6 }),
       new GraphWidget({ title: 'Numbers: switched to the backup', left: [this.businessMetricAcross('numberSwitched', { period: hour, label: 'switched' })], width: 6 }),
+    );
+  }
+
+  /**
+   * The automation (AU-*, AG-1): an alarm when more than 15 % of a day's conversations (from 20)
+   * asked for a person (AU-6: a flow is broken), and the automation's dashboard row: conversations,
+   * hand-overs, automated messages, actions skipped, addresses completed, satisfaction and the
+   * agents' response time.
+   */
+  watchAutomation(): void {
+    const day = Duration.days(1);
+    const started = this.businessMetric('conversationsStarted');
+    const handovers = this.businessMetric('handoverRequests');
+    const { handoverRate: rate, handoverMinConversations: minConversations } = ALARM_THRESHOLDS;
+    const percent = Math.round(rate * 100);
+    const handoverRateOf = (period: Duration) =>
+      new MathExpression({
+        expression: `IF(started >= ${minConversations}, FILL(handovers, 0) / started, 0)`,
+        usingMetrics: { started: started.with({ period }), handovers: handovers.with({ period }) },
+        period,
+        label: `hand-over rate (from ${minConversations} conversations)`,
+      });
+    this.alarm('automation-handover-rate', {
+      metric: handoverRateOf(day),
+      threshold: rate,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `More than ${percent} % of the last day's conversations asked for a person (HandoverRequests / ConversationsStarted, from ${minConversations} conversations): an automated flow is likely broken (AU-6).`,
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Automation: conversations started, hand-overs, actions skipped, addresses completed',
+        left: [started, handovers, this.businessMetric('automationSkipped'), this.businessMetric('addressesCompleted')],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: `Automation: hand-over rate (1 day, from ${minConversations}), satisfaction (average)`,
+        left: [handoverRateOf(day)],
+        leftAnnotations: [{ value: rate, label: `${percent} %` }],
+        right: [this.businessMetric('satisfactionRating', { statistic: 'Average', period: day })],
+        width: 6,
+      }),
+      new GraphWidget({
+        title: "Automation: the order-status reply's CRM lookup p50 / p90 (ms)",
+        left: [this.businessMetric('orderLookupTime', { statistic: 'p50' }), this.businessMetric('orderLookupTime', { statistic: 'p90' })],
+        width: 6,
+      }),
+    );
+    // One Metrics Insights query per widget (CloudWatch reads one per request).
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Automation: messages queued by the rules (every rule)', left: [this.businessMetricAcross('automatedMessages', { label: 'automated messages' })], width: 12 }),
+      new GraphWidget({ title: 'Agents: response time, average over every agent (ms)', left: [this.businessMetricAcross('agentResponseTime', { aggregate: 'AVG', label: 'agent response (average)' })], width: 12 }),
     );
   }
 

@@ -1,10 +1,10 @@
 /**
  * The night and report jobs: batch-export and reports, each run by EventBridge Scheduler per the
- * SCHEDULES list in shared/resources.ts, in the configured time zone, and the send side's
- * schedules (outbox sweep, template sync, number health), which run the send function made by
- * Outbound. Every schedule retries and has its own SQS DLQ (a run the scheduler could not
- * deliver); a run that was delivered but failed in the function goes, after Lambda's own retries,
- * to the failed-runs queue.
+ * SCHEDULES list in shared/resources.ts, in the configured time zone, the send side's schedules
+ * (outbox sweep, template sync, number health), which run the send function made by Outbound, and
+ * the automation's (follow-up), which runs the automation function made by Automation. Every
+ * schedule retries and has its own SQS DLQ (a run the scheduler could not deliver); a run that was
+ * delivered but failed in the function goes, after Lambda's own retries, to the failed-runs queue.
  */
 import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -33,6 +33,8 @@ export interface ScheduledJobsProps {
   readonly syncJobs: JobQueue;
   /** The target `send` (Outbound's send function); its failed scheduled runs go to the failed-runs queue too. */
   readonly sendFunction: AppFunction;
+  /** The target `automation` (Automation's function); likewise. */
+  readonly automationFunction: AppFunction;
   readonly schedules?: readonly ScheduleDefinition[];
 }
 
@@ -86,10 +88,12 @@ export class ScheduledJobs extends Construct {
     secrets.allowRead(this.reportsFunction);
 
     props.sendFunction.sendFailedInvocationsTo(this.failedRuns);
+    props.automationFunction.sendFailedInvocationsTo(this.failedRuns);
     const targets: Record<ScheduleDefinition['target'], AppFunction> = {
       'batch-export': this.batchExportFunction,
       reports: this.reportsFunction,
       send: props.sendFunction,
+      automation: props.automationFunction,
     };
     const schedulerRoles = new Map<AppFunction, Role>();
     const schedulerRole = (fn: AppFunction): Role => {

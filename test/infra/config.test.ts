@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app.ts';
-import { CONFIG_ENV_FALLBACK, MIN_RETENTION_DAYS, StackConfigError, loadStackConfig, readStackConfig } from '../../infra/config.ts';
+import { CONFIG_ENV_FALLBACK, MAX_ACCOUNTS_JSON_LENGTH, accountsEnvironmentSize, MIN_RETENTION_DAYS, StackConfigError, loadStackConfig, readStackConfig } from '../../infra/config.ts';
 
 describe('loadStackConfig', () => {
   it('defaults to a dev stage in Hong Kong time with the 180-day retention of ST-1', () => {
@@ -139,7 +139,7 @@ describe('the outbound settings: business numbers, sending limits, End User Mess
     [{ whatsappAccounts: '{"1065":{"wabaId":"102290129340398"}}' }, 'whatsappAccounts: 1065: name (the account\'s name) is required'],
     [{ whatsappAccounts: '{"1065":{"name":"HK","wabaId":"waba-1"}}' }, 'whatsappAccounts: 1065: wabaId "waba-1" is not a WABA id (digits)'],
     [{ whatsappAccounts: '{"1065":{"name":"HK","backupPhoneNumberId":"1065"}}' }, 'whatsappAccounts: 1065: backupPhoneNumberId is the number itself'],
-    [{ whatsappAccounts: JSON.stringify(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [String(106540352242000 + i), `Shop number ${i}`]))) }, 'at most 2048 fit into the functions\' environment'],
+    [{ whatsappAccounts: JSON.stringify(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [String(106540352242000 + i), `Shop number ${i}`]))) }, `at most ${MAX_ACCOUNTS_JSON_LENGTH} fit into the functions' environment`],
     [{ whatsappDailyLimit: 0 }, 'whatsappDailyLimit: 0 must be at least 1'],
     [{ whatsappDailyApiCalls: 'lots' }, 'whatsappDailyApiCalls: "lots" is not a number'],
     [{ whatsappMessagesPerSecond: 1_001 }, 'whatsappMessagesPerSecond: 1001 must be at most 1000'],
@@ -154,6 +154,19 @@ describe('the outbound settings: business numbers, sending limits, End User Mess
     expect(() => loadStackConfig(raw)).toThrow(message);
   });
 
+  it('the accounts are measured as Lambda counts them: compact, every plain name made an object, quotes escaped', () => {
+    const names = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [String(106540352242000 + i), `Shop ${i}`])));
+    // Find the most plain-name accounts whose text fits; made objects and escaped, they no longer do.
+    let n = 1;
+    while (names(n + 1).length <= MAX_ACCOUNTS_JSON_LENGTH) n++;
+    expect(names(n).length).toBeLessThanOrEqual(MAX_ACCOUNTS_JSON_LENGTH);
+    expect(() => loadStackConfig({ whatsappAccounts: names(n) })).toThrow(/as Lambda counts it .* at most 1900 fit into the functions' environment/);
+    expect(accountsEnvironmentSize('{"1":{"name":"a"}}')).toBe(18 + 6);
+    // Whitespace in the setting does not count.
+    const spaced = `{"106540352242922":${' '.repeat(2 * MAX_ACCOUNTS_JSON_LENGTH)}{"name":"HK shop"}}`;
+    expect(loadStackConfig({ whatsappAccounts: spaced }).whatsappAccounts).toBe('{"106540352242922":{"name":"HK shop"}}');
+  });
+
   it('fall back to the environment variables the functions read (WHATSAPP_ACCOUNTS, …)', () => {
     const env = {
       [CONFIG_ENV_FALLBACK.whatsappAccounts]: '{"106540352242922":"HK shop"}',
@@ -166,5 +179,40 @@ describe('the outbound settings: business numbers, sending limits, End User Mess
       whatsappMessagesPerSecond: 200,
       socialMessagingTopicArn: 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events',
     });
+  });
+});
+
+describe('the automation settings: courier API and geocoder (AU-2, ID-7)', () => {
+  it('default to AfterShip 2026-07 and Amazon Location, and fall back to the variables the functions read', () => {
+    expect(loadStackConfig({})).toMatchObject({ courierApiBase: 'https://api.aftership.com', courierApiVersion: '2026-07', geocoder: 'amazon-location' });
+    expect(CONFIG_ENV_FALLBACK).toMatchObject({ courierApiBase: 'COURIER_API_BASE', courierApiVersion: 'COURIER_API_VERSION', geocoder: 'GEOCODER_KIND', timeZone: 'SCRM_TIME_ZONE' });
+    const env = { COURIER_API_BASE: 'https://courier.example.com', COURIER_API_VERSION: '2026-01', GEOCODER_KIND: 'none' };
+    expect(readStackConfig(() => undefined, env)).toMatchObject({ courierApiBase: 'https://courier.example.com', courierApiVersion: '2026-01', geocoder: 'none' });
+  });
+
+  it('what the synth accepts, the functions accept at cold start', async () => {
+    const { loadRuntimeConfig } = await import('#shared/config');
+    const { ENV } = await import('#shared/resources');
+    const config = loadStackConfig({ courierApiVersion: '2026-01', geocoder: 'none' });
+    const runtime = loadRuntimeConfig({
+      [ENV.tableName]: 'scrm-test-table',
+      [ENV.syncQueueUrl]: 'https://sqs.ap-east-1.amazonaws.com/123456789012/scrm-test-sync.fifo',
+      [ENV.courierApiBase]: config.courierApiBase,
+      [ENV.courierApiVersion]: config.courierApiVersion,
+      [ENV.geocoder]: config.geocoder,
+      [ENV.timeZone]: config.timeZone,
+    });
+    expect(runtime.courier).toMatchObject({ baseUrl: 'https://api.aftership.com', apiVersion: '2026-01' });
+    expect(runtime.geocoder.kind).toBe('none');
+    expect(runtime.automation.timeZone).toBe('Asia/Hong_Kong');
+  });
+
+  it.each([
+    [{ courierApiBase: 'aftership' }, 'courierApiBase: "aftership" is not a URL'],
+    [{ courierApiVersion: 'v4' }, 'courierApiVersion: "v4" is not a courier API version such as 2026-07'],
+    [{ geocoder: 'google' }, 'geocoder: "google" is not one of amazon-location, none'],
+  ])('%j fails with a message naming the setting', (raw, message) => {
+    expect(() => loadStackConfig(raw)).toThrow(StackConfigError);
+    expect(() => loadStackConfig(raw)).toThrow(message);
   });
 });

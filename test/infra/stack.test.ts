@@ -12,12 +12,22 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_QUEUE, TABLE } from '#shared/resources';
+import { AUTOMATION_EVENT_TYPES, AUTOMATION_FUNCTION_TIMEOUT_SECONDS, AUTOMATION_QUEUE, BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_QUEUE, TABLE } from '#shared/resources';
 import { buildApp } from '../../infra/app.ts';
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER, SHARP_FOR_LAMBDA_ARM64, installPackagesHook, packageSource } from '../../infra/bundling.ts';
 import { compliancePacks } from '../../infra/compliance.ts';
-import { loadStackConfig } from '../../infra/config.ts';
+import { MAX_ACCOUNTS_JSON_LENGTH, accountsEnvironmentSize, loadStackConfig } from '../../infra/config.ts';
 import { METRICS, METRIC_NAMESPACE } from '#shared/metric-names';
+import { EVENT_SOURCE } from '#shared/events/bus';
+import {
+  AUTOMATION_ENV_NAMES,
+  AUTOMATION_EVENT_DELIVERY,
+  AUTOMATION_MAX_DELAY,
+  COURIER_EVENTS_PATH,
+  CREATE_SCHEDULE_ACTION,
+  GEO_PLACES_ACTIONS,
+  LOCAL_ONLY_ENV_NAMES,
+} from '../../infra/constructs/automation.ts';
 import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
@@ -52,6 +62,8 @@ let template: Template;
 let resources: Record<string, Resource>;
 let nagReports: { pack: string; report: PolicyValidationPluginReport }[];
 
+/** Every ENV value, as a set to look names up in. */
+const ENV_NAMES: Record<string, true> = Object.fromEntries(Object.values(ENV).map((name) => [name, true]));
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
@@ -118,7 +130,11 @@ describe('functions', () => {
   it.each(FUNCTIONS)('%s gets the stack settings by ENV name, Powertools names and source maps', (name) => {
     const [, fn] = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties?.FunctionName === `scrm-test-${name}`)!;
     const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(Object.values(ENV)));
+    // Every ENV name but the local stack's own; the automation's settings on the automation function only.
+    const automationOnly = (key: string) => (AUTOMATION_ENV_NAMES as readonly string[]).includes(key);
+    const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key);
+    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)));
+    expect(Object.keys(env).filter((key) => key in ENV_NAMES).sort()).toEqual(expected.sort());
     expect(env).toMatchObject({
       [ENV.stage]: 'test',
       [ENV.retentionDays]: '365',
@@ -145,7 +161,7 @@ describe('functions', () => {
     }
   });
 
-  it('the secret holds the first release\'s keys, the verify token generated; later keys (SCRM_API_TOKEN) are the operator\'s', () => {
+  it('the secret holds the first release\'s keys, the verify token generated; later keys (SCRM_API_TOKEN, COURIER_*) are the operator\'s', () => {
     const [, secret] = ofType('AWS::SecretsManager::Secret')[0]!;
     const generate = secret.Properties?.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
     const keys = [...Object.keys(JSON.parse(generate.SecretStringTemplate)), generate.GenerateStringKey];
@@ -153,7 +169,7 @@ describe('functions', () => {
     expect(generate.GenerateStringKey).toBe(SECRET_KEYS.verifyToken);
     expect(secret.DeletionPolicy).toBe('Retain');
     // Every key is either in the template or written by the operator (docs/deploy.md, step 6).
-    expect(Object.values(SECRET_KEYS).filter((key) => !(DEPLOYED_KEYS as readonly string[]).includes(key))).toEqual([SECRET_KEYS.apiToken]);
+    expect(Object.values(SECRET_KEYS).filter((key) => !(DEPLOYED_KEYS as readonly string[]).includes(key))).toEqual([SECRET_KEYS.apiToken, SECRET_KEYS.courierApiKey, SECRET_KEYS.courierWebhookSecret]);
   });
 
   it('the secret resource is exactly as first deployed: a changed GenerateSecretString makes CloudFormation overwrite the filled-in values', () => {
@@ -289,12 +305,13 @@ describe('storage', () => {
 });
 
 describe('queues', () => {
-  const jobQueues = () => [stack.syncJobs, stack.mediaJobs, stack.outbound.sendJobs];
+  const jobQueues = () => [stack.syncJobs, stack.mediaJobs, stack.outbound.sendJobs, stack.automation.automationJobs];
 
   it.each([
     ['sync', SYNC_QUEUE],
     ['media', MEDIA_QUEUE],
     ['send', SEND_QUEUE],
+    ['automation', AUTOMATION_QUEUE],
   ] as const)('the %s queue follows its QueueDefinition, with an encrypted DLQ', (_label, definition) => {
     const jobs = jobQueues().find((q) => q.definition.id === definition.id)!;
     const queue = resources[idOf(jobs.queue)]!.Properties!;
@@ -325,7 +342,7 @@ describe('queues', () => {
 
   it('consumers report partial batch failures, use the defined batch size and time out within 1/6 of the visibility timeout', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping');
-    expect(mappings).toHaveLength(3);
+    expect(mappings).toHaveLength(4);
     for (const [, mapping] of mappings) {
       const p = mapping.Properties!;
       expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -357,9 +374,9 @@ describe('schedules', () => {
     });
   });
 
-  it('scheduled functions (batch-export, reports, send) send failed asynchronous runs to the failed-runs queue', () => {
+  it('scheduled functions (batch-export, reports, send, automation) send failed asynchronous runs to the failed-runs queue', () => {
     const configs = ofType('AWS::Lambda::EventInvokeConfig');
-    const scheduled = [stack.scheduledJobs.batchExportFunction, stack.scheduledJobs.reportsFunction, stack.outbound.sendFunction];
+    const scheduled = [stack.scheduledJobs.batchExportFunction, stack.scheduledJobs.reportsFunction, stack.outbound.sendFunction, stack.automation.automationFunction];
     expect(configs.map(([, c]) => (c.Properties?.FunctionName as { Ref: string }).Ref).sort()).toEqual(scheduled.map((fn) => idOf(fn.function)).sort());
     for (const [, c] of configs) {
       expect(c.Properties).toMatchObject({
@@ -397,9 +414,9 @@ describe('schedules', () => {
 });
 
 describe('ingest', () => {
-  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+} on the same HTTP API', () => {
+  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+} and POST /courier-events on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', 'POST /webhook']);
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook']);
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
@@ -426,8 +443,8 @@ describe('monitoring', () => {
     const deadLetterQueues = ofType('AWS::SQS::Queue')
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([id]) => id);
-    // Job DLQs (sync, media, send), one per schedule, the failed runs, the undelivered alarm e-mails.
-    expect(deadLetterQueues).toHaveLength(3 + SCHEDULES.length + 1 + 1);
+    // Job DLQs (sync, media, send, automation), one per schedule, the failed runs, the undelivered alarm e-mails.
+    expect(deadLetterQueues).toHaveLength(4 + SCHEDULES.length + 1 + 1);
     for (const id of deadLetterQueues) {
       const watching = alarms().filter(
         (a) =>
@@ -439,10 +456,12 @@ describe('monitoring', () => {
     }
   });
 
-  it('the sync, media and send queues alarm on the age of their oldest job', () => {
+  it('the sync, media, send and automation queues alarm on the age of their oldest job', () => {
     const ages = alarms().filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    const attempts = (q: typeof SYNC_QUEUE) => q.visibilityTimeoutSeconds * q.maxReceiveCount;
+    // The automation's short timers may wait on its queue too, delayed by up to 15 minutes.
     expect(ages.map((a) => a.Threshold).sort()).toEqual(
-      [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE].map((q) => q.visibilityTimeoutSeconds * q.maxReceiveCount).sort(),
+      [...[SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE].map(attempts), attempts(AUTOMATION_QUEUE) + AUTOMATION_MAX_DELAY.toSeconds()].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'scrm-test-send-oldest-job-age',
@@ -602,6 +621,7 @@ describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY
     const watched = [
       'messagesSynced', 'syncAttemptsFailed', 'unprocessableEvents', 'crmAuthFailures', 'credentialAgeDays',
       'sendAttempts', 'sendFailures', 'sendOutcomeUnknown', 'whatsappAuthFailures', 'accountStopped', 'numberSwitched', 'numberSlow',
+      'conversationsStarted', 'handoverRequests',
     ] as const;
     expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
     const definitions = Object.entries(METRICS);
@@ -676,6 +696,9 @@ describe('domain events', () => {
   it.each([
     ['sync', () => stack.crmSync.syncFunction],
     ['batch-export', () => stack.scheduledJobs.batchExportFunction],
+    ['webhook (MessageReceived)', () => stack.ingest.webhookFunction],
+    ['api (OrderUpdated, ConversationResolved, ParcelUpdated)', () => stack.outbound.apiFunction],
+    ['automation', () => stack.automation.automationFunction],
   ])('%s may put events on that bus and nowhere else', (_, fn) => {
     const roleId = idOf(fn().role);
     const statements = ofType('AWS::IAM::Policy')
@@ -784,10 +807,16 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
     expect(JSON.stringify(granted)).not.toContain(SOCIAL_MESSAGING_SEND_ACTION);
   });
 
-  it('the api function may use the table, send to the send queue and read the secret; nothing else', () => {
+  it('the api function may use the table, send to the send and sync queues, put events on the bus and read the secret; nothing else', () => {
     const granted = statementsOf(stack.outbound.apiFunction);
-    expect(granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')))).toEqual([{ actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) }]);
-    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'secretsmanager', 'sqs']);
+    expect(granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')))).toEqual([
+      { actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) },
+      // An agent's assignment (AG-1) updates the contact in the CRM.
+      { actions: SEND, resource: getAttArn(idOf(stack.syncJobs.queue)) },
+    ]);
+    // OrderUpdated, ConversationResolved and the courier's ParcelUpdated go to the automations.
+    expect(granted.filter((g) => g.actions.some((a) => a.startsWith('events:')))).toEqual([{ actions: ['events:PutEvents'], resource: getAttArn(idOf(stack.domainEvents)) }]);
+    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'events', 'secretsmanager', 'sqs']);
     expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
   });
 
@@ -801,10 +830,11 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
       PayloadFormatVersion: '2.0',
       IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
     });
+    // One permission per route: this one and POST /courier-events.
     const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify(getAttArn(idOf(stack.outbound.apiFunction.function))));
-    expect(permissions).toHaveLength(1);
-    expect(permissions[0]![1].Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
-    expect(JSON.stringify(permissions[0]![1].Properties?.SourceArn)).toContain('/*/*/api/{proxy+}');
+    expect(permissions).toHaveLength(2);
+    for (const [, permission] of permissions) expect(permission.Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
+    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}'].sort());
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
 
@@ -894,8 +924,11 @@ describe('outbound alarms (AU-7, OP-2, OP-5)', () => {
       expect(body).toContain(title);
     }
     const widgets = (JSON.parse((dashboard.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets;
-    const queriesPerWidget = widgets.map((widget) => (widget.properties.metrics ?? []).filter((m) => JSON.stringify(m).includes('SELECT SUM(')).length);
-    expect(queriesPerWidget.filter((n) => n > 0)).toEqual([1, 1, 1, 1]);
+    const queriesPerWidget = widgets.map((widget) => (widget.properties.metrics ?? []).filter((m) => JSON.stringify(m).includes('SELECT ')).length);
+    // Outbound: refused, stopped, slow, switched; automation: messages by rule, agents' response time.
+    expect(queriesPerWidget.filter((n) => n > 0)).toEqual([1, 1, 1, 1, 1, 1]);
+    // A widget with a Metrics Insights query has nothing else.
+    for (const widget of widgets.filter((w) => JSON.stringify(w).includes('SELECT '))) expect(widget.properties.metrics).toHaveLength(1);
   });
 });
 
@@ -997,5 +1030,336 @@ describe('IN-7: AWS End User Messaging Social', () => {
       .find((r) => r.name === pack)!;
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     expect(report.success).toBe(true);
+  });
+});
+
+describe('automation (AU-*, AG-1): the automation queue, function, event rule, timers and the courier route', () => {
+  const roleStatements = (role: IConstruct) => {
+    const roleId = idOf(role);
+    return ofType('AWS::IAM::Policy')
+      .filter(([, r]) => list(r.Properties?.Roles).some((ref: unknown) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement));
+  };
+  const granted = () =>
+    roleStatements(stack.automation.automationFunction.role)
+      .filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')))
+      .map((st) => ({ actions: list(st.Action).sort(), resource: st.Resource, condition: st.Condition }));
+  const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+  const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+  const fnProps = () => resources[idOf(stack.automation.automationFunction.function)]!.Properties!;
+  const queueId = () => idOf(stack.automation.automationJobs.queue);
+  const dlqId = () => idOf(stack.automation.automationJobs.deadLetterQueue);
+  const alarmNamed = (name: string) => {
+    const found = ofType('AWS::CloudWatch::Alarm').find(([, r]) => r.Properties?.AlarmName === `scrm-test-${name}`);
+    expect(found, name).toBeDefined();
+    return found![1].Properties as Record<string, unknown> & { Metrics?: { Id: string; Expression?: string; ReturnData?: boolean; Period?: number; MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[] };
+  };
+
+  it('the automation function runs Node.js 24 on arm64 within 1/6 of its queue\'s visibility timeout, with its settings', () => {
+    expect(fnProps()).toMatchObject({
+      FunctionName: 'scrm-test-automation',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: AUTOMATION_FUNCTION_TIMEOUT_SECONDS,
+    });
+    expect(AUTOMATION_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * AUTOMATION_FUNCTION_TIMEOUT_SECONDS);
+    const env = (fnProps().Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({
+      [ENV.automationQueueUrl]: { Ref: queueId() },
+      [ENV.automationQueueArn]: getAttArn(queueId()),
+      [ENV.automationDlqArn]: getAttArn(dlqId()),
+      [ENV.timerGroup]: 'scrm-test-timers',
+      [ENV.timerRoleArn]: getAttArn(idOf(stack.automation.timerRole)),
+      [ENV.timeZone]: config.timeZone,
+      [ENV.courierApiBase]: 'https://api.aftership.com',
+      [ENV.courierApiVersion]: '2026-07',
+      [ENV.geocoder]: 'amazon-location',
+      // What the send and api functions get too.
+      [ENV.tableName]: { Ref: idOf(stack.storage.table) },
+      [ENV.sendQueueUrl]: { Ref: idOf(stack.outbound.sendJobs.queue) },
+      [ENV.syncQueueUrl]: { Ref: idOf(stack.syncJobs.queue) },
+      [ENV.secretArn]: { Ref: idOf(stack.secrets.secret) },
+      [ENV.eventBusName]: { Ref: idOf(stack.domainEvents) },
+      [ENV.accounts]: config.whatsappAccounts,
+      [ENV.hubspotApiBase]: config.hubspotApiBase,
+      [ENV.hubspotApiVersion]: config.hubspotApiVersion,
+    });
+    expect(env[ENV.geoPlacesEndpoint]).toBeUndefined();
+    // The group exists before the function (its name is given as such, not by reference).
+    expect(resources[idOf(stack.automation.automationFunction.function)] as Resource & { DependsOn?: string[] }).toMatchObject({ DependsOn: expect.arrayContaining([idOf(stack.automation.timerGroup)]) });
+  });
+
+  it('consumes the standard automation queue (batch size, partial batch responses, no batching window), whose DLQ takes an event after 5 receives', () => {
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: idOf(stack.automation.automationFunction.function) }))!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: getAttArn(queueId()),
+      BatchSize: AUTOMATION_QUEUE.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(mapping.Properties!.MaximumBatchingWindowInSeconds as number).toBeLessThanOrEqual(1);
+    expect(resources[queueId()]!.Properties).toMatchObject({
+      QueueName: 'scrm-test-automation',
+      VisibilityTimeout: AUTOMATION_QUEUE.visibilityTimeoutSeconds,
+      MessageRetentionPeriod: AUTOMATION_QUEUE.retentionDays * 86_400,
+      RedrivePolicy: { maxReceiveCount: AUTOMATION_QUEUE.maxReceiveCount, deadLetterTargetArn: getAttArn(dlqId()) },
+    });
+    expect(resources[queueId()]!.Properties!.FifoQueue).toBeUndefined();
+    expect(resources[dlqId()]!.Properties).toMatchObject({ QueueName: 'scrm-test-automation-dlq', SqsManagedSseEnabled: true });
+  });
+
+  it('a rule on the domain bus sends the 5 event types of source whatsapp-scrm to the queue, with the DLQ and retries', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties).toMatchObject({
+      Name: 'scrm-test-automation',
+      EventBusName: { Ref: idOf(stack.domainEvents) },
+      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [...AUTOMATION_EVENT_TYPES] },
+      State: 'ENABLED',
+    });
+    expect(AUTOMATION_EVENT_TYPES).toEqual(['MessageReceived', 'SegmentChanged', 'OrderUpdated', 'ParcelUpdated', 'ConversationResolved']);
+    expect(rule.Properties!.Targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: getAttArn(queueId()),
+        DeadLetterConfig: { Arn: getAttArn(dlqId()) },
+        RetryPolicy: { MaximumRetryAttempts: AUTOMATION_EVENT_DELIVERY.retryAttempts, MaximumEventAgeInSeconds: AUTOMATION_EVENT_DELIVERY.maxEventAge.toSeconds() },
+      },
+    ]);
+    // EventBridge may send to the queue and to its DLQ, for this rule only.
+    for (const id of [queueId(), dlqId()]) {
+      const [, policy] = ofType('AWS::SQS::QueuePolicy').find(([, r]) => JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: id }]))!;
+      const allows = (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement.filter((st) => st.Effect === 'Allow');
+      expect(allows).toHaveLength(1);
+      expect(allows[0]).toMatchObject({
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: getAttArn(id),
+        Condition: { ArnEquals: { 'aws:SourceArn': getAttArn(ruleId) } },
+      });
+      expect(list(allows[0]!.Action)).toContain('sqs:SendMessage');
+    }
+  });
+
+  it('the timers\' schedule group is named per stage; its role is for Scheduler of this account and group only, and may only send to the queue and its DLQ', () => {
+    const groupId = idOf(stack.automation.timerGroup);
+    expect(resources[groupId]).toMatchObject({ Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: 'scrm-test-timers' }, DeletionPolicy: 'Delete' });
+    const role = resources[idOf(stack.automation.timerRole)]!.Properties!;
+    expect((role.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnEquals: { 'aws:SourceArn': getAttArn(groupId) } },
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(roleStatements(stack.automation.timerRole)).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [getAttArn(queueId()), getAttArn(dlqId())] }]);
+    template.hasOutput('TimerGroupName', { Value: 'scrm-test-timers' });
+  });
+
+  it('the function may create schedules in the timer group only, and pass the timer role to Scheduler only', () => {
+    const scheduler = granted().filter((g) => g.actions.some((a) => a.startsWith('scheduler:')));
+    expect(scheduler).toEqual([
+      {
+        actions: [CREATE_SCHEDULE_ACTION],
+        resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/scrm-test-timers/*']] },
+        condition: undefined,
+      },
+    ]);
+    const passRole = granted().filter((g) => g.actions.some((a) => a.startsWith('iam:')));
+    expect(passRole).toEqual([
+      { actions: ['iam:PassRole'], resource: getAttArn(idOf(stack.automation.timerRole)), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+    ]);
+    // No other function may create schedules or pass roles.
+    const others = ofType('AWS::IAM::Policy')
+      .filter(([id]) => id !== idOf(stack.automation.automationFunction.role.node.findChild('DefaultPolicy')))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement))
+      .flatMap((st) => list(st.Action));
+    expect(others.filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:'))).toEqual([]);
+  });
+
+  it('the function may use the table, consume and send to its queue, send to the send and sync queues, put events, read the secret and geocode; nothing else', () => {
+    const g = granted();
+    const sqs = g.filter((x) => x.actions.some((a) => a.startsWith('sqs:'))).map(({ actions, resource }) => ({ actions, resource }));
+    expect(sqs).toEqual(
+      expect.arrayContaining([
+        { actions: CONSUME, resource: getAttArn(queueId()) },
+        // Timers due within 15 minutes: the queue itself, with DelaySeconds.
+        { actions: SEND, resource: getAttArn(queueId()) },
+        { actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) },
+        { actions: SEND, resource: getAttArn(idOf(stack.syncJobs.queue)) },
+        // Failed follow-up runs.
+        { actions: SEND, resource: getAttArn(idOf(stack.scheduledJobs.failedRuns)) },
+      ]),
+    );
+    expect(sqs).toHaveLength(5);
+    expect(g.filter((x) => x.actions.some((a) => a.startsWith('geo-places:')))).toEqual([
+      {
+        actions: [...GEO_PLACES_ACTIONS].sort(),
+        resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':geo-places:', { Ref: 'AWS::Region' }, '::provider/default']] },
+        condition: undefined,
+      },
+    ]);
+    expect(GEO_PLACES_ACTIONS).toEqual(['geo-places:Geocode', 'geo-places:ReverseGeocode']);
+    expect(g.filter((x) => x.actions.some((a) => a.startsWith('events:')))).toEqual([{ actions: ['events:PutEvents'], resource: getAttArn(idOf(stack.domainEvents)), condition: undefined }]);
+    expect([...new Set(g.flatMap((x) => x.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'events', 'geo-places', 'iam', 'scheduler', 'secretsmanager', 'sqs']);
+    expect(g.flatMap((x) => x.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
+    expect(JSON.stringify(g)).not.toMatch(/s3:|social-messaging:|MediaJobs/);
+  });
+
+  it('the follow-up schedule runs the automation function with {task: "follow-up"}, and its failed runs go to the failed-runs queue', () => {
+    const followUp = SCHEDULES.filter((d) => d.target === 'automation');
+    expect(followUp.map((d) => d.id)).toEqual(['follow-up']);
+    const [, schedule] = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties?.Name === 'scrm-test-follow-up')!;
+    const target = schedule.Properties!.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string, string] }; Input: string };
+    expect(target.Arn).toEqual(getAttArn(idOf(stack.automation.automationFunction.function)));
+    expect(JSON.parse(target.Input)).toEqual({ task: 'follow-up' });
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'cron(0 9 ? * MON *)', ScheduleExpressionTimezone: config.timeZone });
+    // Its scheduler role invokes the automation function and nothing else.
+    const lambda = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => list(r.Properties?.Roles).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: target.RoleArn['Fn::GetAtt'][0] })))
+      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement))
+      .filter((st) => list(st.Action).some((a) => a.startsWith('lambda:')));
+    expect(JSON.stringify(lambda.flatMap((st) => list(st.Resource)))).toContain(idOf(stack.automation.automationFunction.function));
+    expect(JSON.stringify(lambda.flatMap((st) => list(st.Resource)))).not.toMatch(/Send|BatchExport|Reports/);
+  });
+
+  it('POST /courier-events on the webhook\'s HTTP API goes to the api function, without IAM or authorizer (the function checks the HMAC)', () => {
+    const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties?.RouteKey === `POST ${COURIER_EVENTS_PATH}`)!;
+    expect(route.Properties).toMatchObject({ ApiId: { Ref: idOf(stack.ingest.api) }, AuthorizationType: 'NONE' });
+    const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
+    expect(resources[integrationId]!.Properties).toMatchObject({
+      ApiId: { Ref: idOf(stack.ingest.api) },
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
+    });
+  });
+
+  it('alarms when the automation DLQ holds an event, when the function fails, and when its queue is not drained', () => {
+    expect(alarmNamed('automation-dlq-not-empty')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId(), 'QueueName'] } }],
+      Threshold: ALARM_THRESHOLDS.deadLetters,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarmNamed('automation-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: idOf(stack.automation.automationFunction.function) } }],
+      Threshold: ALARM_THRESHOLDS.functionErrors,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: 300,
+    });
+    expect(alarmNamed('automation-oldest-job-age')).toMatchObject({
+      Threshold: AUTOMATION_QUEUE.visibilityTimeoutSeconds * AUTOMATION_QUEUE.maxReceiveCount + 900,
+    });
+    for (const name of ['automation-dlq-not-empty', 'automation-errors', 'automation-handover-rate']) {
+      expect(alarmNamed(name).AlarmActions).toEqual([{ Ref: idOf(stack.operations.topic) }]);
+    }
+  });
+
+  it('AU-6: alarms when more than 15 % of a day\'s conversations asked for a person, from 20 conversations', () => {
+    const alarm = alarmNamed('automation-handover-rate');
+    expect(alarm).toMatchObject({ Threshold: 0.15, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+    expect(ALARM_THRESHOLDS).toMatchObject({ handoverRate: 0.15, handoverMinConversations: 20 });
+    const metrics = alarm.Metrics!;
+    expect(metrics.find((m) => m.ReturnData)!.Expression).toBe('IF(started >= 20, FILL(handovers, 0) / started, 0)');
+    const stat = (id: string) => metrics.find((m) => m.Id === id)!.MetricStat!;
+    expect(stat('started').Metric.MetricName).toBe('ConversationsStarted');
+    expect(stat('handovers').Metric.MetricName).toBe('HandoverRequests');
+    for (const id of ['started', 'handovers']) {
+      expect(stat(id)).toMatchObject({ Period: 86_400, Stat: 'Sum' });
+      expect(stat(id).Metric.Dimensions).toEqual([{ Name: 'service', Value: 'automation' }, { Name: 'stage', Value: 'test' }]);
+    }
+  });
+
+  it('the hand-over rate stays quiet below 20 conversations and alarms above 15 % from them (the expression, evaluated)', () => {
+    const rate = (started: number, handovers: number) => (started >= ALARM_THRESHOLDS.handoverMinConversations ? handovers / started : 0);
+    const alarms = (started: number, handovers: number) => rate(started, handovers) > ALARM_THRESHOLDS.handoverRate;
+    expect(alarms(5, 4)).toBe(false);
+    expect(alarms(19, 19)).toBe(false);
+    expect(alarms(20, 3)).toBe(false);
+    expect(alarms(100, 15)).toBe(false);
+    expect(alarms(20, 4)).toBe(true);
+    expect(alarms(100, 16)).toBe(true);
+  });
+
+  it('the dashboard shows the automation function, its queue and the automation\'s metrics', () => {
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard.Properties?.DashboardBody);
+    for (const text of ['automation: invocations, errors, throttles', 'automation: duration', 'Automation: conversations started', 'Automation: hand-over rate', 'Automation: messages queued by the rules', 'Agents: response time', 'automation-dlq', 'OrderLookupTime', 'SatisfactionRating']) {
+      expect(body, text).toContain(text);
+    }
+  });
+});
+
+describe('automation: a deploy with its account and region known at synth (as `cdk deploy` has them)', () => {
+  it.each(['AwsSolutions', 'Serverless'])('the %s pack finds nothing unacknowledged', (pack) => {
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
+    process.env.CDK_DEFAULT_REGION = 'ap-east-1';
+    try {
+      const variant = buildApp({ complianceChecks: false, app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config: loadStackConfig({ stage: 'test' }) });
+      expect(variant.stack.region).toBe('ap-east-1');
+      const { report } = compliancePacks()
+        .map((p) => ({ name: p.name, report: p.validateScope(variant.app) }))
+        .find((r) => r.name === pack)!;
+      expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    } finally {
+      for (const [key, value] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+});
+
+describe('automation: the geocoder setting', () => {
+  it('with geocoder "none" the automation function gets no Amazon Location grant', () => {
+    const variant = buildApp({ complianceChecks: false, app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config: loadStackConfig({ stage: 'test', geocoder: 'none' }) });
+    const variantResources = Template.fromStack(variant.stack).toJSON().Resources as Record<string, Resource>;
+    expect(JSON.stringify(Object.values(variantResources).filter((r) => r.Type === 'AWS::IAM::Policy'))).not.toContain('geo-places:');
+    const fn = Object.values(variantResources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === 'scrm-test-automation')!;
+    expect((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables[ENV.geocoder]).toBe('none');
+  });
+});
+
+describe('every function\'s environment fits Lambda\'s 4 KB with the longest settings accepted', () => {
+  it('a 20-character stage and business numbers of MAX_ACCOUNTS_JSON_LENGTH, resolved as CloudFormation would (long region, 64-character role names)', () => {
+    const stage = 'abcdefghij-klmnopqrs';
+    expect(stage).toHaveLength(20);
+    // As many accounts as fit, as Lambda counts them.
+    const accountsOf = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [String(106540352242000 + i), { name: `Shop number ${i}` }])));
+    let n = 1;
+    while (accountsEnvironmentSize(accountsOf(n + 1)) <= MAX_ACCOUNTS_JSON_LENGTH) n++;
+    const variant = buildApp({ complianceChecks: false, app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config: loadStackConfig({ stage, whatsappAccounts: accountsOf(n) }) });
+    const res = Template.fromStack(variant.stack).toJSON().Resources as Record<string, Resource>;
+    const region = 'ap-southeast-1';
+    const account = '123456789012';
+    const resolve = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const ref = (value as { Ref?: string }).Ref;
+      const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+      const id = ref ?? getAtt?.[0];
+      const r = id ? res[id] : undefined;
+      const p = r?.Properties ?? {};
+      if (r?.Type === 'AWS::SQS::Queue') return ref ? `https://sqs.${region}.amazonaws.com/${account}/${p.QueueName as string}` : `arn:aws:sqs:${region}:${account}:${p.QueueName as string}`;
+      if (r?.Type === 'AWS::IAM::Role' && getAtt) return `arn:aws:iam::${account}:role/${'r'.repeat(64)}`;
+      if (r?.Type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${region}:${account}:secret:${p.Name as string}-AbCdEf`;
+      if (r?.Type === 'AWS::DynamoDB::Table') return p.TableName as string;
+      if (r?.Type === 'AWS::S3::Bucket') return `scrm-${stage}-data-${account}-${region}`;
+      if (r?.Type === 'AWS::Events::EventBus') return p.Name as string;
+      throw new Error(`no resolution for ${JSON.stringify(value)} (${r?.Type}): teach this test the new kind of value`);
+    };
+    const functions = Object.values(res).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(FUNCTIONS.length);
+    for (const fn of functions) {
+      const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      const resolved = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolve(v)]));
+      // Counted as the JSON Lambda stores (keys, values, quotes and separators): the stricter measure.
+      expect(JSON.stringify(resolved).length, fn.Properties!.FunctionName as string).toBeLessThanOrEqual(4_096);
+    }
   });
 });
