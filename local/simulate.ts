@@ -94,7 +94,63 @@ async function main(): Promise<void> {
     }
   }
   await roundTrip();
+  await automations(parts.crm.url);
   if (parts.crm.url) await printCrm(parts.crm.url);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The automations (config/automation.json) in conversations: what each customer said and what the rules answered. */
+async function automations(crmUrl: string | undefined): Promise<void> {
+  console.log('\nAutomations (rules in config/automation.json; every message through the same policy gate):');
+  const amy: Customer = { waId: '85263334444', bsuid: `HK.${run}6006`, name: 'Amy Chan' };
+  const wing: Customer = { waId: '85264445555', bsuid: `HK.${run}7007`, name: '黃永 Wing' };
+  const ivan: Customer = { waId: '79031112233', bsuid: `RU.${run}8008`, name: 'Иван' };
+  const say = async (c: Customer, text: string) => {
+    await deliver(webhook, textMessage(c, text), appSecret);
+    await sleep(700);
+  };
+
+  await say(amy, 'Hi! How much is shipping?');
+  await say(amy, 'And what is your return policy?');
+  const endpoints = (await (await fetch(`${base}/local/endpoints`)).json()) as { courierUrl?: string };
+  if (crmUrl) {
+    await waitForSync();
+    await fetch(`${crmUrl}/_local/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ whatsappPhone: `+${amy.waId}`, name: '#3001', trackingNumber: 'SF1234567890', carrier: 'sf-express', skus: ['CET-GSC500'] }) });
+  }
+  await say(amy, 'where is my parcel?');
+  await api('POST', '/api/orders', { customer: { contactId: await contactOf(amy) }, orderId: `${run}-3002`, placedAt: Date.now(), trackingNumber: '1Z999AA10123456784', skus: ['CET-GSC500'] });
+  await api('PUT', `/api/contacts/${await contactOf(amy)}/consent`, { marketing: true, source: 'simulate: checkout box' });
+  if (endpoints.courierUrl) {
+    await fetch(`${endpoints.courierUrl}/local/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tracking_number: '1Z999AA10123456784', tag: 'OutForDelivery' }) });
+    await sleep(1_000);
+  }
+
+  for (const q of ['Is the Dyson Airwrap in stock?', '有冇其他顏色？', 'Does it come with a warranty?', 'Is it suitable for fine hair?']) await say(wing, q);
+  await say(wing, '太貴啦 too expensive');
+  await say(wing, 'still too expensive for me');
+  await say(wing, 'where is your shop?');
+  await deliver(webhook, inboundMessage(wing, { type: 'location', location: { latitude: 22.3193, longitude: 114.1694, name: 'Mong Kok MTR' } }), appSecret);
+  await sleep(1_000);
+
+  await say(ivan, 'Соедините с оператором, пожалуйста');
+  await say(ivan, 'Сколько стоит доставка?');
+  const ivanId = await contactOf(ivan);
+  await api('POST', '/api/messages', { to: { contactId: ivanId }, category: 'service', text: 'Здравствуйте, Иван! Это Ольга, чем помочь?', origin: 'agent', agentId: 'ag-olga' }, `${run}-olga-1`);
+  await sleep(500);
+  await api('POST', `/api/conversations/${ivanId}/resolve`, {});
+  await sleep(1_200);
+
+  for (const customer of [amy, wing, ivan]) {
+    const id = await contactOf(customer);
+    const contact = (await api('GET', `/api/contacts/${id}`)) as { agentId?: string; lastCoupon?: { code: string }; address?: { label: string; postalCode?: string } };
+    const { messages } = (await api('GET', `/api/contacts/${id}/messages`)) as { messages: { direction: string; text?: string; origin?: string; rule?: string; state?: string }[] };
+    console.log(`\n• ${customer.name}${contact.agentId ? `  (agent ${contact.agentId})` : ''}${contact.lastCoupon ? `  coupon ${contact.lastCoupon.code}` : ''}${contact.address ? `  address ${contact.address.label}` : ''}`);
+    for (const m of messages) {
+      const who = m.direction === 'inbound' ? 'customer  ' : `${m.rule ?? m.origin ?? 'us'}`.padEnd(10);
+      console.log(`    ${who} ${String(m.text ?? '').replace(/\s+/gu, ' ').slice(0, 110)}${m.direction === 'outbound' && m.state ? `  [${m.state}]` : ''}`);
+    }
+  }
 }
 
 const apiToken = process.env['SCRM_API_TOKEN'] ?? LOCAL_DEFAULTS.SCRM_API_TOKEN;
@@ -140,7 +196,7 @@ async function roundTrip(): Promise<void> {
   await deliver(webhook, textMessage(olga, 'STOP', { at: Date.now() - minute }), appSecret);
 
   const meiNow: Customer = { ...mei, waId: '85298765432', bsuid: `HK.${run}1009` };
-  await sendAndFollow('an agent answers Mei (inside the 24 h window)', { to: { contactId: await contactOf(meiNow) }, category: 'service', text: 'Yes, we have it in stock: HK$9,999. Shall I reserve one?', origin: 'agent', agentId: 'agent-mei' });
+  await sendAndFollow('an agent answers Mei (inside the 24 h window)', { to: { contactId: await contactOf(meiNow) }, category: 'service', text: 'Yes, we have it in stock: HK$9,999. Shall I reserve one?', origin: 'agent', agentId: 'ag-mei' });
   const leeId = await contactOf(lee);
   await sendAndFollow('free-form to Lee, who wrote 26 h ago', { to: { contactId: leeId }, category: 'service', text: 'Still thinking?' });
   await sendAndFollow('a utility template to Lee instead', { to: { contactId: leeId }, category: 'utility', template: { name: 'order_update', language: 'en', parameters: ['Lee', 'HK-2291', 'ready for pick-up'] } });

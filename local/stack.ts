@@ -4,7 +4,9 @@
  * and the pending-sync sweep. dynalite and the sync function run on threads of their own, so the
  * webhook, the store and the CRM sync do not share one event loop (on AWS they are apart too).
  * The send side — the API, the send function and its poller, the outbox sweep — runs against a
- * local Graph API stand-in (local/graph/). `npm start`, the end-to-end tests and the bench all start this.
+ * local Graph API stand-in (local/graph/). The automations (local/automation.ts) take the local
+ * bus's events and the local scheduler's timers, against a courier stand-in (local/courier/) and a
+ * geocoder stand-in (local/geocoder/). `npm start`, the end-to-end tests and the bench all start this.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -32,6 +34,10 @@ import { createSendApp } from '#functions/send/app';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { startLocalServices, type LocalServices } from './services.ts';
 import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
+import { startLocalAutomation, type LocalAutomation } from './automation.ts';
+import { startCourierStandIn, type CourierStandIn } from './courier/server.ts';
+import { startGeocoderStandIn } from './geocoder/server.ts';
+import { shippedAutomation } from '#shared/domain/automation/bundled';
 
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
@@ -41,6 +47,8 @@ export const LOCAL_DEFAULTS = {
   WHATSAPP_ACCESS_TOKEN: 'local-whatsapp-token',
   HUBSPOT_ACCESS_TOKEN: 'local-hubspot-token',
   SCRM_API_TOKEN: 'local-api-token',
+  COURIER_API_KEY: 'local-courier-key',
+  COURIER_WEBHOOK_SECRET: 'local-courier-webhook-secret',
   SCRM_DEFAULT_REGION: 'HK',
   /** The stand-in's business number, with its WABA (templates). */
   WHATSAPP_ACCOUNTS: JSON.stringify({ [DEFAULT_BUSINESS.phoneNumberId]: { name: 'Hong Kong', wabaId: DEFAULT_BUSINESS.wabaId } }),
@@ -55,6 +63,9 @@ export interface LocalStackOptions {
   readonly crmPort?: number;
   /** Port of the local Graph API stand-in when WHATSAPP_GRAPH_API_BASE is not set; 0 picks a free one. */
   readonly graphPort?: number;
+  /** Ports of the courier and geocoder stand-ins (unless COURIER_API_BASE / GEO_PLACES_ENDPOINT are set); 0 picks a free one. */
+  readonly courierPort?: number;
+  readonly geocoderPort?: number;
   /** When the stand-in posts each status webhook after a send (ms). */
   readonly graphStatusDelaysMs?: { sent?: number; delivered?: number; read?: number };
   /**
@@ -81,6 +92,12 @@ export interface LocalStack {
   /** The Graph API the send path calls (the stand-in's URL unless WHATSAPP_GRAPH_API_BASE is set). */
   readonly graphUrl: string;
   readonly graph: GraphStandIn | undefined;
+  /** The geocoder the automations call (the stand-in's URL unless GEO_PLACES_ENDPOINT is set). */
+  readonly geocoderUrl: string | undefined;
+  /** The courier stand-in (unless COURIER_API_BASE is set). */
+  readonly courier: CourierStandIn | undefined;
+  /** The automation function and its local scheduler. */
+  readonly automation: LocalAutomation;
   /** The outbox sweep, run now (tests). */
   outboxSweep(): Promise<{ queued: number; unknown: number }>;
   readonly services: LocalServices;
@@ -141,12 +158,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       graphUrl = graph.url;
     }
 
+    let courier: CourierStandIn | undefined;
+    let courierUrl = given[ENV.courierApiBase];
+    if (!courierUrl) {
+      courier = await startCourierStandIn({ port: options.courierPort ?? 0, apiKey: setting('COURIER_API_KEY'), webhookSecret: setting('COURIER_WEBHOOK_SECRET') });
+      stoppers.push(() => courier!.close());
+      courierUrl = courier.url;
+    }
+    let geoEndpoint = given[ENV.geoPlacesEndpoint];
+    if (!geoEndpoint && given[ENV.geocoder] !== 'none') {
+      const geocoder = await startGeocoderStandIn({ port: options.geocoderPort ?? 0 });
+      stoppers.push(() => geocoder.close());
+      geoEndpoint = geocoder.url;
+    }
+
     const env: Record<string, string | undefined> = {
       ...Object.fromEntries(Object.entries(LOCAL_DEFAULTS)),
       ...given,
       ...services.env,
       HUBSPOT_API_BASE: crmUrl,
       [ENV.graphApiBase]: graphUrl,
+      [ENV.courierApiBase]: courierUrl,
+      ...(geoEndpoint && { [ENV.geoPlacesEndpoint]: geoEndpoint }),
     };
     const runtime = await createRuntime(env, services.overrides);
     stoppers.push(async () => runtime.bucket?.destroy());
@@ -157,10 +190,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const metrics = new MetricTotals();
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
-    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, logger, metrics });
+    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, events, logger, metrics });
     const channels = createChannels(runtime.config, runtime.secretSource);
     const sendJobs = runtime.sendQueue!;
-    const api = createApiApp({ store: runtime.store, secretSource: runtime.secretSource, jobs: sendJobs, accountApi: channels.accountApi, config: runtime.config, logger, metrics });
+    const api = createApiApp({
+      store: runtime.store,
+      secretSource: runtime.secretSource,
+      jobs: sendJobs,
+      accountApi: channels.accountApi,
+      config: runtime.config,
+      roster: shippedAutomation().roster,
+      events,
+      syncJobs: runtime.syncQueue,
+      logger,
+      metrics,
+    });
+    const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false });
+    stoppers.push(async () => automation.stop());
     const sender = createSendApp({
       store: runtime.store,
       channelFor: channels.channelFor,
@@ -234,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = runtime.config.tableName;
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'POST /courier-events': api.handle },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
@@ -243,12 +289,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           },
           'GET /local/endpoints': async () => ({
             status: 200,
-            body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, sendQueueUrl: services.queueUrls.send, crmUrl, graphUrl }, null, 2),
+            body: JSON.stringify({ ...services.overrides, tableName, syncQueueUrl: services.queueUrls.sync, syncDlqUrl: services.queueUrls.syncDlq, sendQueueUrl: services.queueUrls.send, crmUrl, graphUrl, courierUrl, geocoderUrl: geoEndpoint }, null, 2),
           }),
           'GET /local/events': async () => ({ status: 200, body: JSON.stringify(events.events(), null, 2) }),
           'GET /local/metrics': async () => ({ status: 200, body: JSON.stringify(metrics.snapshot(), null, 2) }),
           'GET /local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
+          'POST /local/automation/follow-up': async () => ({ status: 200, body: JSON.stringify(await automation.app.task('follow-up', { getRemainingTimeInMillis: () => 60_000 })) }),
+          'GET /local/timers': async () => ({ status: 200, body: JSON.stringify(automation.scheduler.pending(), null, 2) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },
       },
@@ -257,6 +305,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(() => gateway.stop());
     // The stand-in answers each send with signed status webhooks to this stack.
     graph?.setWebhookUrl(`${gateway.url}/webhook`);
+    courier?.setWebhookUrl(`${gateway.url}/courier-events`);
 
     return {
       url: gateway.url,
@@ -265,6 +314,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       localCrm,
       graphUrl,
       graph,
+      courier,
+      geocoderUrl: geoEndpoint,
+      automation,
       outboxSweep,
       services,
       runtime,

@@ -10,6 +10,8 @@ const stack = await startLocalStack({
   env: process.env,
   crmPort: Number(process.env['LOCAL_CRM_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 1),
   graphPort: Number(process.env['LOCAL_GRAPH_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 2),
+  courierPort: Number(process.env['LOCAL_COURIER_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 3),
+  geocoderPort: Number(process.env['LOCAL_GEOCODER_PORT'] ?? Number(process.env['PORT'] ?? LOCAL_DEFAULTS.PORT) + 4),
 });
 
 const token = stack.runtime.secrets.verifyToken;
@@ -25,6 +27,10 @@ WhatsApp SCRM is running locally.
   API (send, contacts)         ${stack.url}/api/…   Authorization: Bearer ${stack.env['SCRM_API_TOKEN'] ?? LOCAL_DEFAULTS.SCRM_API_TOKEN}
   Graph API (WhatsApp)         ${stack.graphUrl}${stack.graph ? '   (local stand-in: sends, faults; open it in a browser)' : ''}
   CRM (HubSpot-compatible)     ${stack.crmUrl}${stack.localCrm ? '   (local; open it in a browser)' : ''}
+  Courier (AfterShip-shaped)   ${stack.env['COURIER_API_BASE']}${stack.courier ? '   (local stand-in: POST /local/advance moves a parcel)' : ''}
+  Geocoder (Amazon Location)   ${stack.geocoderUrl ?? 'off'}
+  Automation timers            ${stack.url}/local/timers
+  Agents                       ${stack.url}/api/agents
   DynamoDB API                 ${stack.services.overrides.dynamodbEndpoint}
   SQS API                      ${stack.services.overrides.sqsEndpoint}
   Data directory               ${stack.env['SCRM_DATA_DIR'] ?? LOCAL_DEFAULTS.SCRM_DATA_DIR}

@@ -49,6 +49,11 @@ function printReport(name: string, report: EvaluationReport): void {
   for (const [tag, score] of Object.entries(report.perTag)) {
     console.log(`${tag.padEnd(18)}${pct(score.precision).padStart(9)}${pct(score.recall).padStart(8)}${String(score.support).padStart(9)}`);
   }
+  console.log('intent            precision  recall  support  (automation triggers: target >= 92% both)');
+  for (const [intent, score] of Object.entries(report.perIntent)) {
+    const target = (EVAL_TARGETS.triggerIntents as Record<string, number>)[intent];
+    console.log(`${intent.padEnd(18)}${pct(score.precision).padStart(9)}${pct(score.recall).padStart(8)}${String(score.support).padStart(9)}${target ? '  ← triggers an automation' : ''}`);
+  }
 }
 
 function main(): void {

@@ -75,7 +75,29 @@ const RuntimeEnvSchema = z.object({
   /** CP-10: messages per second per number (Meta: 80 by default, up to 1,000). */
   [ENV.messagesPerSecond]: withDefault(wholeNumber({ max: 1_000 }), 80),
   [ENV.sendQueueUrl]: z.optional(queueUrl),
+  [ENV.automationQueueUrl]: z.optional(queueUrl),
+  [ENV.automationQueueArn]: z.optional(pattern(/^arn:aws[\w-]*:sqs:/, 'an SQS queue ARN')),
+  [ENV.automationDlqArn]: z.optional(pattern(/^arn:aws[\w-]*:sqs:/, 'an SQS queue ARN')),
+  [ENV.timerGroup]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.timerRoleArn]: z.optional(pattern(/^arn:aws[\w-]*:iam::/, 'an IAM role ARN')),
+  /** The business's time zone (support hours, dates in messages); default the automation config's. */
+  [ENV.timeZone]: z.optional(z.string().check(z.refine((tz) => isTimeZone(tz), 'an IANA time zone like Asia/Hong_Kong'))),
+  /** The courier tracking API (AfterShip's); its key is the secret COURIER_API_KEY. */
+  [ENV.courierApiBase]: withDefault(z.url(), 'https://api.aftership.com'),
+  [ENV.courierApiVersion]: withDefault(pattern(/^\d{4}-\d{2}$/, 'a date version like 2026-07'), '2026-07'),
+  /** Where addresses are completed (ID-7): Amazon Location Service, or none. */
+  [ENV.geocoder]: withDefault(z.enum(['amazon-location', 'none']), 'amazon-location'),
+  [ENV.geoPlacesEndpoint]: z.optional(z.url()),
 });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const AccountSchema = z.object({
   name: z.string().check(z.minLength(1)),
@@ -103,6 +125,8 @@ const SecretsSchema = z.object({
   [SECRET_KEYS.accessToken]: z.optional(z.string()),
   [SECRET_KEYS.hubspotAccessToken]: z.optional(z.string()),
   [SECRET_KEYS.apiToken]: z.optional(z.string().check(z.minLength(12, 'at least 12 characters'))),
+  [SECRET_KEYS.courierApiKey]: z.optional(z.string().check(z.minLength(1))),
+  [SECRET_KEYS.courierWebhookSecret]: z.optional(z.string().check(z.minLength(8, 'at least 8 characters'))),
 });
 
 function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.infer<T> {
@@ -136,6 +160,16 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     accounts: e[ENV.accounts],
     sendQueueUrl: e[ENV.sendQueueUrl],
     sending: { dailyLimit: e[ENV.dailyLimit], dailyApiCalls: e[ENV.dailyApiCalls], messagesPerSecond: e[ENV.messagesPerSecond] },
+    automation: {
+      queueUrl: e[ENV.automationQueueUrl],
+      queueArn: e[ENV.automationQueueArn],
+      dlqArn: e[ENV.automationDlqArn],
+      timerGroup: e[ENV.timerGroup],
+      timerRoleArn: e[ENV.timerRoleArn],
+      timeZone: e[ENV.timeZone],
+    },
+    courier: { kind: 'aftership' as const, baseUrl: e[ENV.courierApiBase], apiVersion: e[ENV.courierApiVersion] },
+    geocoder: { kind: e[ENV.geocoder], endpoint: e[ENV.geoPlacesEndpoint] },
   };
 }
 export type RuntimeConfig = ReturnType<typeof loadRuntimeConfig>;
@@ -147,6 +181,9 @@ export interface Secrets {
   readonly hubspotAccessToken?: string | undefined;
   /** The bearer token of the SCRM API; without it the API answers 503 (not configured). */
   readonly apiToken?: string | undefined;
+  /** The courier tracking API's key and the secret its webhooks are signed with (AU-2, AU-2b). */
+  readonly courierApiKey?: string | undefined;
+  readonly courierWebhookSecret?: string | undefined;
   /**
    * When each token was last rotated (`<KEY>_ROTATED_AT` in the secret, ISO 8601), for the OP-5
    * alarm on a token older than 25 days. Written by whoever rotates the token.
@@ -175,6 +212,8 @@ export function parseSecrets(raw: unknown): Secrets {
     whatsappAccessToken: s[SECRET_KEYS.accessToken],
     hubspotAccessToken: s[SECRET_KEYS.hubspotAccessToken],
     apiToken: s[SECRET_KEYS.apiToken],
+    courierApiKey: s[SECRET_KEYS.courierApiKey],
+    courierWebhookSecret: s[SECRET_KEYS.courierWebhookSecret],
     rotatedAt,
   };
 }

@@ -7,6 +7,12 @@
  *   GET  /api/contacts/{id}                 identities, consent, window, counters
  *   PUT  /api/contacts/{id}/consent         the business records marketing consent
  *   GET  /api/contacts/{id}/messages        the conversation, both directions, oldest first
+ *   POST /api/contacts/{id}/store-visits    a store visit (a POS, the CRM) → AU-4's "no visit in 7 days"
+ *   POST /api/orders                        an order of a customer (the shop, the CRM) → replenishment, order status
+ *   GET  /api/agents                        the roster (AG-1)
+ *   POST /api/conversations/{id}/assign     {agentId}: a person takes the conversation
+ *   POST /api/conversations/{id}/resolve    ends the conversation (and asks for a rating, RP-13)
+ *   POST /courier-events                    the courier's signed tracking webhook (AU-2b; no bearer token)
  *
  * Every request carries `Authorization: Bearer <SCRM_API_TOKEN>` (compared in constant time).
  * Every bad input gets the right status and a message naming the problem.
@@ -29,6 +35,12 @@ import { countersOf } from '#shared/store/send-limits';
 import type { Store } from '#shared/store/store';
 import type { WhatsAppAccountApi } from '#shared/whatsapp/outbound/channel';
 import { headerOf, json, problem, type HttpResult } from '#shared/http-api';
+import * as z from 'zod/mini';
+import '#shared/zod';
+import { parseAfterShipWebhook } from '#shared/courier/aftership';
+import type { Roster } from '#shared/domain/automation/config';
+import type { DomainEventBus } from '#shared/events/bus';
+import { contactSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 
 export interface ApiDeps {
   readonly store: Store;
@@ -38,10 +50,35 @@ export interface ApiDeps {
   readonly config: Pick<RuntimeConfig, 'accounts' | 'defaultRegion' | 'sending'>;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: MetricsSink;
+  /** The agents (config/agents.json). */
+  readonly roster?: Roster | undefined;
+  /** Orders, store visits, resolved conversations and parcel updates go to the automations. */
+  readonly events?: DomainEventBus | undefined;
+  /** A contact's new fields (assigned agent) to the CRM. */
+  readonly syncJobs?: SyncJobSink | undefined;
   readonly now?: () => number;
 }
 
 type Result = HttpResult;
+
+const isoOrMs = z.union([z.number().check(z.gt(0)), z.iso.datetime({ offset: true })]);
+const CustomerRef = z.union([z.strictObject({ contactId: z.string().check(z.minLength(1)) }), z.strictObject({ phone: z.string().check(z.minLength(6)) }), z.strictObject({ bsuid: z.string().check(z.minLength(1)) })]);
+const OrderBody = z.strictObject({
+  customer: CustomerRef,
+  orderId: z.string().check(z.minLength(1), z.maxLength(128)),
+  placedAt: isoOrMs,
+  skus: z.optional(z.array(z.string().check(z.regex(/^[A-Z0-9]+(-[A-Z0-9]+)+$/, 'a SKU like APL-IP15PM'))).check(z.maxLength(100))),
+  amount: z.optional(z.number().check(z.gte(0))),
+  currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'an ISO 4217 code'))),
+  trackingNumber: z.optional(z.string().check(z.regex(/^[A-Za-z0-9-]{4,64}$/, 'letters, digits and -'))),
+  carrier: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+});
+const VisitBody = z.strictObject({ at: z.optional(isoOrMs), storeId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) });
+const AssignBody = z.strictObject({ agentId: z.string().check(z.minLength(1)) });
+const ResolveBody = z.strictObject({ agentId: z.optional(z.string().check(z.minLength(1))) });
+
+const issuesOf = (error: z.core.$ZodError) => error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; ');
+const msOf = (v: number | string) => (typeof v === 'number' ? v : Date.parse(v));
 
 const MAX_BODY_BYTES = 64 * 1024;
 const TOKEN_REFRESH_INTERVAL_MS = 60_000;
@@ -90,10 +127,127 @@ export function createApiApp(deps: ApiDeps) {
       if (error instanceof RequestError) return problem(400, error.message);
       throw error;
     }
+    if (input.origin === 'agent' && deps.roster && !deps.roster.agents.some((a) => a.id === input.agentId)) {
+      return problem(400, `agentId: "${input.agentId}" is not an agent of the roster (GET /api/agents)`);
+    }
     const result = await submit.submit(key, input);
     if (result.status !== 202) return problem(result.status, result.error);
     deps.logger.info('outbound message accepted', { id: result.body.id, state: result.body.state, origin: input.origin });
+    if (input.origin === 'agent' && result.body.state === 'queued') await recordResponseTime(result.body.id, input.agentId!);
     return json(202, result.body);
+  }
+
+  /**
+   * AG-1: an agent's first answer after a customer's message is that agent's response time, on
+   * the outbound row (for the reports) and as a metric. One conditional write on the contact
+   * makes it the first answer only.
+   */
+  async function recordResponseTime(outboundId: string, agentId: string): Promise<void> {
+    const row = await store.outbox.get(outboundId);
+    if (!row) return;
+    const at = row.createdAt;
+    const { applied, attributes } = await store.table.update(keys.contact(row.contactId), {
+      update: 'SET lastAgentReplyAt = :at',
+      condition: 'attribute_exists(lastInboundAt) AND lastInboundAt < :at AND (attribute_not_exists(lastAgentReplyAt) OR lastAgentReplyAt < lastInboundAt)',
+      values: { ':at': at },
+      returnValues: 'ALL_NEW',
+    });
+    if (!applied) return;
+    const responseMs = at - Number(attributes?.['lastInboundAt']);
+    await store.table.update(keys.outbound(outboundId), { update: 'SET responseMs = :ms', values: { ':ms': responseMs } });
+    metrics.add('agentResponseTime', responseMs, { agentId });
+  }
+
+  function parse<T extends z.ZodMiniType>(schema: T, event: APIGatewayProxyEventV2): z.infer<T> | Result {
+    const body = bodyOf(event);
+    if (body instanceof Error) return problem(body.message.startsWith('body is') ? 413 : 400, body.message);
+    const parsed = schema.safeParse(body);
+    return parsed.success ? parsed.data : problem(400, issuesOf(parsed.error));
+  }
+  const isResult = (v: unknown): v is Result => typeof v === 'object' && v !== null && 'statusCode' in v;
+
+  async function postOrder(event: APIGatewayProxyEventV2): Promise<Result> {
+    const b = parse(OrderBody, event);
+    if (isResult(b)) return b;
+    const placedAt = msOf(b.placedAt);
+    const found = await findCustomer({ ...store, config: deps.config }, b.customer);
+    if ('invalid' in found) return problem(400, found.invalid);
+    if (!found.contact) return problem(404, `no customer ${JSON.stringify(b.customer)} is known`);
+    const contact = found.contact;
+    const order = { orderId: b.orderId, placedAt, ...(b.skus && { skus: b.skus }), ...(b.amount !== undefined && { amount: b.amount }), ...(b.currency && { currency: b.currency }), ...(b.trackingNumber && { trackingNumber: b.trackingNumber }), ...(b.carrier && { carrier: b.carrier }) };
+    const eventId = `order:${b.orderId}:${placedAt}:${b.trackingNumber ?? ''}`;
+    await store.automation.recordOrder(contact.contactId, order, contact.orderTimes, eventId);
+    if (b.trackingNumber) await store.automation.watchParcel({ trackingNumber: b.trackingNumber, contactId: contact.contactId, orderId: b.orderId, ...(b.carrier && { carrier: b.carrier }), watchedAt: now() });
+    await deps.events?.publish([{ type: 'OrderUpdated', id: eventId, contactId: contact.contactId, order, at: now() } as never]);
+    return json(200, { contactId: contact.contactId, order });
+  }
+
+  async function postStoreVisit(contactId: string, event: APIGatewayProxyEventV2): Promise<Result> {
+    const b = event.body ? parse(VisitBody, event) : {};
+    if (isResult(b)) return b;
+    const contact = await store.contacts.current(contactId);
+    if (!contact) return problem(404, `no contact ${contactId}`);
+    const at = b.at !== undefined ? msOf(b.at) : now();
+    await store.automation.recordStoreVisit(contact.contactId, at, contact.storeVisitTimes, `visit:${b.storeId ?? ''}:${at}`);
+    return json(200, { contactId: contact.contactId, visitedAt: at, ...(b.storeId && { storeId: b.storeId }) });
+  }
+
+  function listAgents(): Result {
+    return json(200, { agents: (deps.roster?.agents ?? []).map((a) => ({ id: a.id, name: a.name, languages: a.languages, role: a.role, available: a.available })) });
+  }
+
+  async function assign(contactId: string, event: APIGatewayProxyEventV2): Promise<Result> {
+    const b = parse(AssignBody, event);
+    if (isResult(b)) return b;
+    const agent = deps.roster?.agents.find((a) => a.id === b.agentId);
+    if (!agent) return problem(400, `agentId: "${b.agentId}" is not an agent of the roster (GET /api/agents)`);
+    const contact = await store.contacts.current(contactId);
+    if (!contact) return problem(404, `no contact ${contactId}`);
+    const at = now();
+    await store.automation.assign(contact.contactId, agent.id, at);
+    await deps.syncJobs?.enqueue([contactSyncJob(contact.contactId, `assign-${agent.id}-${at}`)]);
+    return json(200, { contactId: contact.contactId, agentId: agent.id, assignedAt: at });
+  }
+
+  async function resolve(contactId: string, event: APIGatewayProxyEventV2): Promise<Result> {
+    const b = event.body ? parse(ResolveBody, event) : {};
+    if (isResult(b)) return b;
+    const contact = await store.contacts.current(contactId);
+    if (!contact) return problem(404, `no contact ${contactId}`);
+    const conversation = await store.automation.resolveConversation(contact.contactId, now());
+    if (!conversation) return problem(409, `contact ${contact.contactId} has no conversation to resolve`);
+    // The person is done: a hand-over's pause ends with the conversation (the rating prompt may go).
+    await store.limits.updateCounters(
+      contact.contactId,
+      (c) => (c.takeoverUntil !== undefined && c.takeoverUntil > conversation.resolvedAt! ? { ...c, takeoverUntil: conversation.resolvedAt } : c),
+      async (id) => countersOf((await store.contacts.get(id)) as unknown as Record<string, unknown>),
+    );
+    // Published on every call (the id is the conversation's): a publish that failed is made again by a retry.
+    await deps.events?.publish([{ type: 'ConversationResolved', id: `resolved:${conversation.id}`, contactId: contact.contactId, conversationId: conversation.id, agentId: b.agentId ?? conversation.agentId, at: conversation.resolvedAt } as never]);
+    return json(200, { contactId: contact.contactId, conversationId: conversation.id, resolvedAt: conversation.resolvedAt, ...(conversation.agentId && { agentId: conversation.agentId }) });
+  }
+
+  /** AU-2b: the courier's webhook, signed; an update of a parcel we watch goes to the automations. */
+  async function courierEvent(event: APIGatewayProxyEventV2): Promise<Result> {
+    const secret = (await deps.secretSource.current()).courierWebhookSecret;
+    if (!secret) return problem(503, 'courier webhooks are not configured: set COURIER_WEBHOOK_SECRET in the secret');
+    const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+    if (raw.byteLength > MAX_BODY_BYTES * 4) return problem(413, `body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES * 4}`);
+    const parsed = parseAfterShipWebhook(raw, (event.headers ?? {}) as Record<string, string>, secret);
+    if ('error' in parsed) return problem(parsed.error.includes('signature') || parsed.error.includes('header') ? 401 : 400, parsed.error);
+    const p = parsed.parcel;
+    const watched = await store.automation.parcel(p.trackingNumber);
+    if (!watched) {
+      deps.logger.info('courier update of a parcel nobody asked about', { event: parsed.event });
+      return json(200, { ignored: 'unknown parcel' });
+    }
+    await store.automation.updateParcel(p.trackingNumber, p.state, p.updatedAt);
+    const now_ = await store.automation.parcel(p.trackingNumber);
+    // Only the parcel's current state is told (an older update arriving late is not).
+    if (now_?.state === p.state && now_.updatedAt === p.updatedAt) {
+      await deps.events?.publish([{ type: 'ParcelUpdated', id: parsed.eventId, contactId: watched.contactId, trackingNumber: p.trackingNumber, state: p.state, at: p.updatedAt, ...(p.eta && { eta: p.eta }), ...(p.trackingUrl && { trackingUrl: p.trackingUrl }) } as never]);
+    }
+    return json(200, { accepted: parsed.eventId });
   }
 
   async function getMessage(id: string): Promise<Result> {
@@ -172,12 +326,28 @@ export function createApiApp(deps: ApiDeps) {
       if (!sub) return method === 'GET' ? getContact(id) : allow('GET');
       if (sub === 'consent') return method === 'PUT' ? putConsent(id, event) : allow('PUT');
       if (sub === 'messages') return method === 'GET' ? conversation(id) : allow('GET');
+      if (sub === 'store-visits') return method === 'POST' ? postStoreVisit(id, event) : allow('POST');
+    }
+    if (resource === 'orders' && !id) return method === 'POST' ? postOrder(event) : allow('POST');
+    if (resource === 'agents' && !id) return method === 'GET' ? listAgents() : allow('GET');
+    if (resource === 'conversations' && id && (sub === 'assign' || sub === 'resolve')) {
+      if (method !== 'POST') return allow('POST');
+      return sub === 'assign' ? assign(id, event) : resolve(id, event);
     }
     return problem(404, `no route ${method} ${path}`);
   }
 
   return {
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
+      if ((event.rawPath ?? '').replace(/\/+$/, '') === '/courier-events') {
+        if ((event.requestContext?.http?.method ?? 'GET') !== 'POST') return problem(405, 'use POST');
+        try {
+          return await courierEvent(event);
+        } catch (error) {
+          deps.logger.error('courier event failed', error as Error);
+          return problem(500, 'the update could not be stored; the courier sends it again');
+        }
+      }
       const auth = await authorised(event);
       if (auth === 'unconfigured') return problem(503, 'the API is not configured: set SCRM_API_TOKEN in the secret');
       if (!auth) return { ...problem(401, 'Authorization: Bearer <SCRM_API_TOKEN> is missing or wrong'), headers: { 'www-authenticate': 'Bearer', 'content-type': 'application/json' } };
@@ -222,6 +392,8 @@ export function messageView(row: OutboundRow) {
     to: row.to.phone ? { phone: row.to.phone } : { bsuid: row.to.bsuid },
     category: row.category,
     origin: row.origin,
+    ...(row.rule && { rule: row.rule }),
+    ...(row.agentId && { agentId: row.agentId }),
     attempts: row.attempts,
     createdAt: row.createdAt,
   };
@@ -260,6 +432,13 @@ function contactView(contact: Contact, now: number) {
     ...(contact.lastInboundAt !== undefined && { lastInboundAt: contact.lastInboundAt }),
     ...(contact.lastOutboundAt !== undefined && { lastOutboundAt: contact.lastOutboundAt }),
     inboundCount: contact.inboundCount ?? 0,
+    ...(contact.language && { language: contact.language }),
+    ...(contact.agentId && { agentId: contact.agentId }),
+    ...(contact.conversation && { conversation: contact.conversation }),
+    ...(contact.lastCoupon && { lastCoupon: contact.lastCoupon }),
+    ...(contact.satisfaction && { satisfaction: contact.satisfaction }),
+    ...(contact.address && { address: contact.address }),
+    ...(contact.lastOrder && { lastOrder: contact.lastOrder }),
   };
 }
 

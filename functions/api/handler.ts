@@ -8,6 +8,7 @@ import { SqsSendQueue } from '#shared/queue/send-jobs';
 import { ENV } from '#shared/resources';
 import { createRuntime, once } from '#shared/runtime';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
+import { shippedAutomation } from '#shared/domain/automation/bundled';
 import { createApiApp } from './app.ts';
 
 const app = once(async () => {
@@ -21,12 +22,15 @@ const app = once(async () => {
     jobs: new SqsSendQueue(runtime.clients.sqs, queueUrl),
     accountApi: channels.accountApi,
     config: runtime.config,
+    roster: shippedAutomation().roster,
+    events: runtime.events,
+    syncJobs: runtime.syncQueue,
     logger,
     metrics: cloudWatchMetrics,
   });
 });
 
-/** The SCRM API: HTTP API routes ANY /api/{proxy+} (payload format 2.0). */
+/** The SCRM API: HTTP API routes ANY /api/{proxy+} and POST /courier-events (payload format 2.0). */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))

@@ -19,6 +19,7 @@ import { WebhookPayloadSchema, describeIssues } from '#shared/whatsapp/schema';
 import { isValidSignature } from '#shared/whatsapp/signature';
 import { SnsMessageError, webhookPayloadFromSns } from '#shared/whatsapp/sns-source';
 import { sha256Hex } from '#shared/store/keys';
+import type { DomainEventBus } from '#shared/events/bus';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { headerOf, json, problem, type HttpResult } from '#shared/http-api';
 
@@ -36,6 +37,8 @@ export interface WebhookDeps {
   readonly analyse: (text: string) => MessageAnalysis;
   /** Messages stored, repeated deliveries, events kept raw (alarms read them). */
   readonly metrics?: MetricsSink;
+  /** Where customer messages are announced to the automations (the domain event bus). */
+  readonly events?: DomainEventBus | undefined;
   readonly now?: () => number;
 }
 
@@ -55,6 +58,7 @@ export function createWebhookApp(deps: WebhookDeps) {
     logger,
     analyse: deps.analyse,
     accounts: deps.config.accounts,
+    events: deps.events,
     now: deps.now ?? Date.now,
   });
 

@@ -73,6 +73,27 @@ export const DEFAULT_TEMPLATES: readonly TemplateSeed[] = [
     quickReplies: ['Stop promotions'],
   },
   { name: 'winter_teaser', language: 'en', category: 'MARKETING', status: 'REJECTED', body: 'Big news soon!' },
+  // The automations' templates (config/automation.json; docs/automation.md lists them to submit to Meta).
+  { name: 'logistics_update', language: 'en', category: 'UTILITY', body: 'Hi {{first_name}}, your parcel {{tracking_number}} {{status}}. {{eta}}' },
+  { name: 'logistics_update', language: 'zh_HK', category: 'UTILITY', body: '{{first_name}}你好，你的包裹 {{tracking_number}} {{status}}。{{eta}}' },
+  { name: 'logistics_update', language: 'zh_CN', category: 'UTILITY', body: '{{first_name}}您好，您的包裹 {{tracking_number}} {{status}}。{{eta}}' },
+  { name: 'logistics_update', language: 'ru', category: 'UTILITY', body: '{{first_name}}, ваша посылка {{tracking_number}} {{status}}. {{eta}}' },
+  { name: 'coupon_offer', language: 'en', category: 'MARKETING', body: 'Hi {{first_name}}, here is {{discount}} off your next order: code {{code}}, valid until {{expires}}.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'coupon_offer', language: 'zh_HK', category: 'MARKETING', body: '{{first_name}}你好，送你 {{discount}} 折扣，優惠碼 {{code}}，有效期至 {{expires}}。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'coupon_offer', language: 'zh_CN', category: 'MARKETING', body: '{{first_name}}您好，送您 {{discount}} 折扣，优惠码 {{code}}，有效期至 {{expires}}。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'coupon_offer', language: 'ru', category: 'MARKETING', body: '{{first_name}}, скидка {{discount}} на следующий заказ: код {{code}}, до {{expires}}.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'store_visit_offer', language: 'en', category: 'MARKETING', body: 'Hi {{first_name}}, come and see us at {{store}}: {{amount}} off with code {{code}}.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'store_visit_offer', language: 'zh_HK', category: 'MARKETING', body: '{{first_name}}你好，歡迎到{{store}}選購：憑優惠碼 {{code}} 減 {{amount}}。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'store_visit_offer', language: 'zh_CN', category: 'MARKETING', body: '{{first_name}}您好，欢迎到{{store}}选购：凭优惠码 {{code}} 减 {{amount}}。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'store_visit_offer', language: 'ru', category: 'MARKETING', body: '{{first_name}}, ждём вас в магазине {{store}}: скидка {{amount}} по коду {{code}}.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'replenishment_reminder', language: 'en', category: 'MARKETING', body: 'Hi {{first_name}}, running out of the {{product}} you bought {{last_purchase}}? Reply to reorder.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'replenishment_reminder', language: 'zh_HK', category: 'MARKETING', body: '{{first_name}}你好，你{{last_purchase}}買的{{product}}快用完了嗎？回覆即可再訂。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'replenishment_reminder', language: 'zh_CN', category: 'MARKETING', body: '{{first_name}}您好，您{{last_purchase}}买的{{product}}快用完了吗？回复即可再订。', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'replenishment_reminder', language: 'ru', category: 'MARKETING', body: '{{first_name}}, заканчивается {{product}}, купленный {{last_purchase}}? Ответьте, чтобы заказать снова.', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'sample_request', language: 'en', category: 'MARKETING', body: 'Hi {{first_name}}, would you like to try {{product}} first? Ask for a free sample: {{link}}', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'sample_request', language: 'zh_HK', category: 'MARKETING', body: '{{first_name}}你好，想先試用{{product}}嗎？免費索取試用裝：{{link}}', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'sample_request', language: 'zh_CN', category: 'MARKETING', body: '{{first_name}}您好，想先试用{{product}}吗？免费申请试用装：{{link}}', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
+  { name: 'sample_request', language: 'ru', category: 'MARKETING', body: '{{first_name}}, хотите сначала попробовать {{product}}? Бесплатный образец: {{link}}', footer: 'Not interested? Tap Stop promotions', quickReplies: ['Stop promotions'] },
 ];
 
 const PARAMETER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;

@@ -20,6 +20,8 @@ import type { InboundMessage, IdentityUpdate, PreferenceUpdate, StatusUpdate, Un
 import { consentCommands, consentFromMessage, isOptOutButton, type ConsentCommands } from '../domain/consent.ts';
 import { shippedIntelligence } from '../domain/intelligence/bundled.ts';
 import type { MessageAnalysis, MessageRecord } from '../domain/records.ts';
+import type { DomainEvent, DomainEventBus } from '../events/bus.ts';
+import type { MessageReceived } from '../domain/automation/decide.ts';
 import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
 import { maskPhone } from '../phone.ts';
 import { messageSyncJob, type SyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
@@ -72,6 +74,12 @@ export interface IngestDeps {
   readonly accounts: Readonly<Record<string, unknown>>;
   /** The consent commands (config/consent.json), folded like the rules; default the shipped ones. */
   readonly consentCommands?: ConsentCommands;
+  /**
+   * Where `MessageReceived` goes for the automations (EventBridge on AWS, the local bus locally):
+   * one per customer message of the delivery, new or repeated, so a publish that failed (the
+   * delivery answered 5xx) is made by Meta's retry. Consumers dedupe by the event id.
+   */
+  readonly events?: DomainEventBus | undefined;
   readonly now: () => number;
 }
 
@@ -114,16 +122,21 @@ export function createIngest(deps: IngestDeps) {
     // Who owns each identity of the delivery, read ahead in batches of 100 instead of once per customer.
     const owners = await store.identities.owners(uniqueIdentities(events));
     const jobs = groups.map((): SyncJob[] => []);
-    await mapLimit(groups.map((group, i) => [group, jobs[i]!] as const), GROUP_CONCURRENCY, ([group, out]) => ingestGroup(group, summary, out, owners));
+    const received: DomainEvent[] = [];
+    await mapLimit(groups.map((group, i) => [group, jobs[i]!] as const), GROUP_CONCURRENCY, ([group, out]) => ingestGroup(group, summary, out, owners, received));
     // Ten jobs a request; a customer's jobs in one lane, in the order its messages came.
     const lanes = Array.from({ length: JOB_LANES }, (): SyncJob[] => []);
     jobs.forEach((group, i) => lanes[i % JOB_LANES]!.push(...group));
-    await Promise.all(lanes.filter((lane) => lane.length).map((lane) => syncJobs.enqueue(lane)));
+    // The sync jobs and the automations' events go out together; either failing answers 5xx.
+    await Promise.all([
+      ...lanes.filter((lane) => lane.length).map((lane) => syncJobs.enqueue(lane)),
+      ...(deps.events && received.length ? [deps.events.publish(received)] : []),
+    ]);
     return summary;
   }
 
   /** One customer's events, in delivery order; runs of messages are stored together. Its sync jobs go to `jobs`. */
-  async function ingestGroup(events: readonly WebhookEvent[], summary: IngestSummary, jobs: SyncJob[], owners: ReadonlyMap<string, string>): Promise<void> {
+  async function ingestGroup(events: readonly WebhookEvent[], summary: IngestSummary, jobs: SyncJob[], owners: ReadonlyMap<string, string>, received: DomainEvent[]): Promise<void> {
     const resolved = new Map<string, string>();
     // The read-ahead holds until this group writes an identity; later resolutions read afresh.
     let readAhead: ReadonlyMap<string, string> | undefined = owners;
@@ -131,7 +144,7 @@ export function createIngest(deps: IngestDeps) {
     const flush = async () => {
       const messages = run;
       run = [];
-      jobs.push(...(await storeMessages(messages, summary)));
+      jobs.push(...(await storeMessages(messages, summary, received)));
     };
     for (const event of events) {
       try {
@@ -190,7 +203,7 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** Rows (parallel, bounded), then contact effects (batched per contact); returns their jobs, in order. */
-  async function storeMessages(messages: readonly Prepared[], summary: IngestSummary): Promise<SyncJob[]> {
+  async function storeMessages(messages: readonly Prepared[], summary: IngestSummary, received: DomainEvent[]): Promise<SyncJob[]> {
     if (messages.length === 0) return [];
     const stored = (await mapLimit(messages, ROW_CONCURRENCY, storeRow)).filter((s): s is Stored => s !== undefined);
     for (const s of stored) {
@@ -228,6 +241,11 @@ export function createIngest(deps: IngestDeps) {
       if (await store.contacts.recordConsent(contactId, 'marketing', { state, at: s.message.sentAt, source: button ? 'quick_reply' : 'whatsapp_message', wamid: s.message.wamid })) {
         logger.info('marketing consent changed', { contactId, state, wamid: s.message.wamid });
       }
+    }
+
+    for (const s of stored) {
+      if (s.message.type === 'system') continue;
+      received.push(messageReceived(s.message.wamid, s.row?.contactId ?? s.contactId, s.message.sentAt));
     }
 
     // A repeat whose first delivery never got its job queued (it answered 5xx) queues it now;
@@ -356,6 +374,11 @@ function poisonReason(error: unknown): string | undefined {
   // DynamoDB refused the request itself (a key or an item over its limits): no retry can help.
   if (isValidationError(error)) return `cannot be stored: ${(error as Error).message}`;
   return undefined;
+}
+
+/** The automations' event for a stored customer message (the rules read the row itself: no text on the bus). */
+export function messageReceived(wamid: string, contactId: string, at: number): MessageReceived {
+  return { type: 'MessageReceived', id: `message:${wamid}`, contactId, wamid, at };
 }
 
 /** Every identity the delivery's events carry, once. */

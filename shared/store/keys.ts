@@ -13,6 +13,8 @@
  * | limits    | LIMITS#portfolio            | DAILY     | (hour counts of business-initiated conversations, CP-6) | |
  * | number    | NUMBER#<phone_number_id>    | RATE / STATE | (pacing and API calls; paused, health, backup switch) | |
  * | template  | TEMPLATE#<waba id>          | <name>#<language> |                            |                               |
+ * | parcel    | PARCEL#<tracking number>    | PARCEL    | (customer, order, last courier state; AU-2b) |                 |
+ * | agents    | AGENTS#round-robin          | LANG#<language> | (round-robin turn, AG-1) |                               |
  */
 import { createHash } from 'node:crypto';
 
@@ -47,6 +49,10 @@ export const keys = {
   limits: () => ({ pk: 'LIMITS#portfolio', sk: 'DAILY' }),
   numberRate: (phoneNumberId: string) => ({ pk: `NUMBER#${phoneNumberId}`, sk: 'RATE' }),
   numberState: (phoneNumberId: string) => ({ pk: `NUMBER#${phoneNumberId}`, sk: 'STATE' }),
+  /** A parcel watched for courier updates (AU-2b): its customer and last state. */
+  parcel: (trackingNumber: string) => ({ pk: `PARCEL#${trackingNumber}`, sk: 'PARCEL' }),
+  /** The round-robin turn of agents per language (AG-1). */
+  roundRobin: (language: string) => ({ pk: 'AGENTS#round-robin', sk: `LANG#${language}` }),
   templatePartition: (wabaId: string) => `TEMPLATE#${wabaId}`,
   template: (wabaId: string, name: string, language: string) => ({ pk: `TEMPLATE#${wabaId}`, sk: `${name}#${language}` }),
   rawDay: (at: number) => `RAW#${new Date(at).toISOString().slice(0, 10)}`,

@@ -13,6 +13,7 @@ import { SyncStateStore } from './sync-state.ts';
 import { TemplateStore } from './templates.ts';
 import { OutboxStore } from './outbox.ts';
 import { SendLimitsStore } from './send-limits.ts';
+import { AutomationStore } from './automation.ts';
 
 export interface Store extends IngestStore {
   readonly syncState: SyncStateStore;
@@ -21,6 +22,7 @@ export interface Store extends IngestStore {
   readonly templates: TemplateStore;
   readonly outbox: OutboxStore;
   readonly limits: SendLimitsStore;
+  readonly automation: AutomationStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
@@ -33,5 +35,6 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions, a
     templates: new TemplateStore(ingest.table),
     outbox: new OutboxStore(ingest.table),
     limits: new SendLimitsStore(ingest.table),
+    automation: new AutomationStore(ingest.table),
   };
 }

@@ -93,7 +93,7 @@ describe('a reply inside the window', () => {
     const c = customer();
     await inbound(c, 'Hi, is the blue kettle in stock?');
     const contactId = await contactIdOf(c);
-    const body = { to: { contactId }, category: 'service', text: 'Yes, it is. Shall I reserve one?', origin: 'agent', agentId: 'agent-7' };
+    const body = { to: { contactId }, category: 'service', text: 'Yes, it is. Shall I reserve one?', origin: 'agent', agentId: 'ag-mei' };
     const first = await send(body, 'reply-1');
     expect(first).toMatchObject({ status: 202, body: { state: 'queued' } });
     const id = String(first.body['id']);
@@ -118,7 +118,7 @@ describe('a reply inside the window', () => {
       return messages.length === 2 ? messages : undefined;
     });
     expect(conversation.map((m) => m.direction)).toEqual(['inbound', 'outbound']);
-    expect(conversation[1]).toMatchObject({ id, origin: 'agent', agentId: 'agent-7', text: body.text });
+    expect(conversation[1]).toMatchObject({ id, origin: 'agent', agentId: 'ag-mei', text: body.text });
 
     // Logged once in the CRM, as an outbound communication, by the ordinary sync.
     const logged = await until(async () => {
@@ -308,13 +308,13 @@ describe('consent and takeover', () => {
     const c = customer();
     await inbound(c, 'I want to talk to a person');
     const contactId = await contactIdOf(c);
-    expect((await send({ to: { contactId }, category: 'service', text: 'Hi, this is Mei from the shop.', origin: 'agent', agentId: 'mei' })).body['state']).toBe('queued');
+    expect((await send({ to: { contactId }, category: 'service', text: 'Hi, this is Mei from the shop.', origin: 'agent', agentId: 'ag-mei' })).body['state']).toBe('queued');
     const automated = await send({ to: { contactId }, category: 'service', text: 'Rate our service!', origin: 'automation' });
     expect(automated.body).toMatchObject({ state: 'denied', reason: expect.stringMatching(/^AU-6/) });
     const contact = await api('GET', `/api/contacts/${contactId}`);
     expect(contact.body['counters']).toHaveProperty('automationPausedUntil');
     // Meta's pacing to one customer defers the agent's second message by a few seconds, it does not refuse it.
-    const next = await send({ to: { contactId }, category: 'service', text: 'Let me check for you.', origin: 'agent', agentId: 'mei' });
+    const next = await send({ to: { contactId }, category: 'service', text: 'Let me check for you.', origin: 'agent', agentId: 'ag-mei' });
     expect(next.body).toMatchObject({ state: 'deferred', notBefore: expect.any(Number) });
     await until(async () => (await api('GET', `/api/messages/${String(next.body['id'])}`)).body['state'] === 'read', 15_000);
   });

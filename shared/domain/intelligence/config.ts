@@ -87,6 +87,8 @@ export const catalogueSchema = z.strictObject({
         sku: z.string().check(z.regex(/^[A-Z0-9]+(-[A-Z0-9]+)+$/, 'SKU must look like APL-IP15PM')),
         name: z.string().check(z.minLength(1)),
         price: z.optional(z.number().check(z.positive())),
+        /** Days a unit usually lasts: a replenishment reminder is due this long after a purchase (AU-3). */
+        replenishDays: z.optional(z.int().check(z.gte(1), z.lte(730))),
         aliases: z.array(phrase).check(z.minLength(1)),
       }),
     )

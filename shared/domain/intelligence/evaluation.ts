@@ -24,7 +24,13 @@ export const labelledMessageSchema = z.strictObject({
 });
 export type LabelledMessage = z.infer<typeof labelledMessageSchema>;
 
-export const EVAL_TARGETS = { maxTagErrorRate: 0.05, minSkuAccuracy: 0.92, minIntentAccuracy: 0.9 } as const;
+export const EVAL_TARGETS = {
+  maxTagErrorRate: 0.05,
+  minSkuAccuracy: 0.92,
+  minIntentAccuracy: 0.9,
+  /** Intents that trigger an automation: precision and recall at least this (AU-2: the article's 92 % trigger accuracy). */
+  triggerIntents: { order_status: 0.92, human_request: 0.92 },
+} as const;
 
 export interface TagScore {
   precision: number;
@@ -43,6 +49,8 @@ export interface EvaluationReport {
   tagErrorRate: number;
   tagHammingLoss: number;
   perTag: Record<string, TagScore>;
+  /** Precision and recall of each intent (a message's main intent, as the automations read it). */
+  perIntent: Record<string, TagScore>;
   intentAccuracy: number;
   skuAccuracy: number;
   skuAccuracyAllMessages: number;
@@ -73,8 +81,19 @@ export function evaluate(set: readonly LabelledMessage[], classifyText: (text: s
   let productMessages = 0;
   let productHits = 0;
   const misses: Miss[] = [];
+  const intents = new Map<string, { tp: number; fp: number; fn: number }>();
+  const intentCount = (intent: string) => {
+    let c = intents.get(intent);
+    if (!c) intents.set(intent, (c = { tp: 0, fp: 0, fn: 0 }));
+    return c;
+  };
   for (const example of set) {
     const actual = classifyText(example.text);
+    if (actual.intent === example.intent) intentCount(example.intent).tp++;
+    else {
+      intentCount(actual.intent).fp++;
+      intentCount(example.intent).fn++;
+    }
     const gold = new Set<string>(example.tags);
     const predicted = new Set<string>(actual.tags);
     let tagWrong = false;
@@ -112,8 +131,13 @@ export function evaluate(set: readonly LabelledMessage[], classifyText: (text: s
   for (const [tag, c] of counts) {
     perTag[tag] = { precision: ratio(c.tp, c.tp + c.fp), recall: ratio(c.tp, c.tp + c.fn), support: c.tp + c.fn };
   }
+  const perIntent: Record<string, TagScore> = {};
+  for (const [intent, c] of [...intents].sort(([a], [b]) => a.localeCompare(b))) {
+    perIntent[intent] = { precision: ratio(c.tp, c.tp + c.fp), recall: ratio(c.tp, c.tp + c.fn), support: c.tp + c.fn };
+  }
   const n = set.length;
   const report = {
+    perIntent,
     messages: n,
     tagErrorRate: n === 0 ? 0 : tagErrors / n,
     tagHammingLoss: n === 0 ? 0 : labelErrors / (n * MESSAGE_TAGS.length),
@@ -126,8 +150,13 @@ export function evaluate(set: readonly LabelledMessage[], classifyText: (text: s
   return { ...report, meetsTargets: meetsTargets(report) };
 }
 
-export function meetsTargets(report: Pick<EvaluationReport, 'tagErrorRate' | 'skuAccuracy' | 'intentAccuracy'>): boolean {
+export function meetsTargets(report: Pick<EvaluationReport, 'tagErrorRate' | 'skuAccuracy' | 'intentAccuracy'> & Partial<Pick<EvaluationReport, 'perIntent'>>): boolean {
+  const triggers = Object.entries(EVAL_TARGETS.triggerIntents).every(([intent, min]) => {
+    const score = report.perIntent?.[intent];
+    return !score || (score.precision >= min && score.recall >= min);
+  });
   return (
+    triggers &&
     report.tagErrorRate < EVAL_TARGETS.maxTagErrorRate &&
     report.skuAccuracy >= EVAL_TARGETS.minSkuAccuracy &&
     report.intentAccuracy >= EVAL_TARGETS.minIntentAccuracy

@@ -1,0 +1,237 @@
+/**
+ * What the automations keep (AU-*, AG-1, ID-7, RP-13): facts on the contact item (language,
+ * address, last order, store visits, coupon, rating, agent, the current conversation), parcels
+ * watched for proactive updates, the round-robin turn per language, and the marks that make
+ * an effect happen once. Each effect and its "done" mark are one conditional write (dynalite has
+ * no transactions): a repeated event finds the mark and changes nothing.
+ */
+import type { ContactAddress, ContactOrder } from '../domain/records.ts';
+import type { TableClient } from './client.ts';
+import { keys } from './keys.ts';
+
+/** How many recent order and visit times a contact keeps for the time-window rules. */
+const RECENT_TIMES = 20;
+/** Effect marks on the contact (by key) are kept this long, then pruned. */
+const MARK_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface Conversation {
+  /** `<contactId>:<startedAt>` */
+  readonly id: string;
+  readonly startedAt: number;
+  readonly agentId?: string;
+  readonly handoverAt?: number;
+  readonly resolvedAt?: number;
+  readonly rating?: number;
+}
+
+export interface Parcel {
+  readonly trackingNumber: string;
+  readonly contactId: string;
+  readonly orderId?: string;
+  readonly carrier?: string;
+  readonly state?: string;
+  readonly updatedAt: number;
+}
+
+export class AutomationStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Runs `effect` (a SET … expression on the contact) once per `mark`; false when it had run. */
+  async once(contactId: string, mark: string, at: number, effect: { update?: string; names?: Record<string, string>; values?: Record<string, unknown> } = {}): Promise<boolean> {
+    const { applied } = await this.table.update(keys.contact(contactId), {
+      update: `SET #marks.#mark = :at${effect.update ? `, ${effect.update}` : ''}`,
+      condition: 'attribute_exists(pk) AND attribute_exists(#marks) AND attribute_not_exists(#marks.#mark)',
+      names: { '#marks': 'automationMarks', '#mark': mark, ...effect.names },
+      values: { ':at': at, ...effect.values },
+    });
+    if (applied) return true;
+    // The marks map may not exist yet: create it with this mark (only if it still does not exist).
+    const created = await this.table.update(keys.contact(contactId), {
+      update: `SET #marks = :first${effect.update ? `, ${effect.update}` : ''}`,
+      condition: 'attribute_exists(pk) AND attribute_not_exists(#marks)',
+      names: { '#marks': 'automationMarks', ...effect.names },
+      values: { ':first': { [mark]: at }, ...(effect.update?.includes(':at') && { ':at': at }), ...effect.values },
+    });
+    return created.applied;
+  }
+
+  /** Drops marks older than their retention (called now and then; a mark only prevents repeats of recent events). */
+  async pruneMarks(contactId: string, marks: Readonly<Record<string, number>> | undefined, now: number): Promise<void> {
+    const old = Object.entries(marks ?? {}).filter(([, at]) => now - at > MARK_DAYS * DAY_MS).map(([mark]) => mark).slice(0, 50);
+    if (!old.length) return;
+    await this.table.update(keys.contact(contactId), {
+      update: `REMOVE ${old.map((_, i) => `#marks.#m${i}`).join(', ')}`,
+      names: { '#marks': 'automationMarks', ...Object.fromEntries(old.map((m, i) => [`#m${i}`, m])) },
+    });
+  }
+
+  /** The customer's language from their latest message (by the customer's time). */
+  async setLanguage(contactId: string, language: string, at: number): Promise<void> {
+    await this.table.update(keys.contact(contactId), {
+      update: 'SET #language = :l, languageAt = :at',
+      condition: 'attribute_exists(pk) AND (attribute_not_exists(languageAt) OR languageAt < :at)',
+      names: { '#language': 'language' },
+      values: { ':l': language, ':at': at },
+    });
+  }
+
+  async setFirstName(contactId: string, firstName: string): Promise<void> {
+    await this.table.update(keys.contact(contactId), { update: 'SET firstName = :f', condition: 'attribute_exists(pk)', values: { ':f': firstName } });
+  }
+
+  /** The address, when newer than the one kept (ID-7). */
+  async setAddress(contactId: string, address: ContactAddress): Promise<boolean> {
+    const { applied } = await this.table.update(keys.contact(contactId), {
+      update: 'SET address = :a',
+      condition: 'attribute_exists(pk) AND (attribute_not_exists(address) OR address.#at < :at)',
+      names: { '#at': 'at' },
+      values: { ':a': { ...address }, ':at': address.at },
+    });
+    return applied;
+  }
+
+  /** An order (once per order id and update time): the last order and the recent order times. */
+  async recordOrder(contactId: string, order: ContactOrder, current: readonly number[] | undefined, eventId: string): Promise<boolean> {
+    const times = [...new Set([...(current ?? []), order.placedAt])].sort((a, b) => a - b).slice(-RECENT_TIMES);
+    return this.once(contactId, eventId, order.placedAt, {
+      update: 'lastOrder = if_not_exists(lastOrder, :o), orderTimes = :times',
+      values: { ':o': { ...order }, ':times': times },
+    }).then(async (applied) => {
+      if (applied) {
+        // The newest order wins as the last one.
+        await this.table.update(keys.contact(contactId), {
+          update: 'SET lastOrder = :o',
+          condition: 'lastOrder.placedAt <= :t',
+          values: { ':o': { ...order }, ':t': order.placedAt },
+        });
+      }
+      return applied;
+    });
+  }
+
+  /** A store visit (once per event id). */
+  async recordStoreVisit(contactId: string, at: number, current: readonly number[] | undefined, eventId: string): Promise<boolean> {
+    const times = [...new Set([...(current ?? []), at])].sort((a, b) => a - b).slice(-RECENT_TIMES);
+    const applied = await this.once(contactId, eventId, at, { update: 'storeVisitTimes = :times', values: { ':times': times } });
+    if (applied) {
+      await this.table.update(keys.contact(contactId), {
+        update: 'SET lastStoreVisitAt = :t',
+        condition: 'attribute_not_exists(lastStoreVisitAt) OR lastStoreVisitAt < :t',
+        values: { ':t': at },
+      });
+    }
+    return applied;
+  }
+
+  /** The coupon a rule gave (once per grant key): recorded on the contact. */
+  async grantCoupon(contactId: string, key: string, coupon: { code: string; rule: string; value: string; issuedAt: number }): Promise<boolean> {
+    return this.once(contactId, `coupon:${key}`, coupon.issuedAt, { update: 'lastCoupon = :c', values: { ':c': coupon } });
+  }
+
+  /** A rating 1–5 for a conversation (once per conversation): on the contact and its conversation. */
+  async recordRating(contactId: string, conversationId: string, score: number, at: number): Promise<boolean> {
+    return this.once(contactId, `rating:${conversationId}`, at, {
+      update: 'satisfaction = :s, #conv.#rating = if_not_exists(#conv.#rating, :score)',
+      names: { '#conv': 'conversation', '#rating': 'rating' },
+      values: { ':s': { score, at, conversationId }, ':score': score },
+    }).catch(async (error: unknown) => {
+      // No conversation on the contact (a rating for an old one): the contact's rating alone.
+      if (!String(error).includes('document path')) throw error;
+      return this.once(contactId, `rating:${conversationId}`, at, { update: 'satisfaction = :s', values: { ':s': { score, at, conversationId } } });
+    });
+  }
+
+  /**
+   * The conversation a customer's message belongs to: the open one (not resolved, and the
+   * customer's previous message less than `idleMs` before), else a new one from `at`. Returns
+   * whether this message started it.
+   */
+  async openConversation(contactId: string, at: number, current: Conversation | undefined, previousInboundAt: number | undefined, idleMs: number): Promise<{ conversation: Conversation; started: boolean }> {
+    if (current && current.startedAt === at) return { conversation: current, started: true }; // a repeat of the message that started it
+    if (current && current.startedAt > at) return { conversation: current, started: false }; // a late message of an earlier conversation
+    const open = current && current.resolvedAt === undefined && previousInboundAt !== undefined && at - previousInboundAt < idleMs;
+    if (current && open) return { conversation: current, started: false };
+    const next: Conversation = { id: `${contactId}:${at}`, startedAt: at };
+    const { applied } = await this.table.update(keys.contact(contactId), {
+      update: 'SET conversation = :c',
+      condition: 'attribute_exists(pk) AND (attribute_not_exists(conversation) OR conversation.startedAt < :at)',
+      values: { ':c': next, ':at': at },
+    });
+    return applied ? { conversation: next, started: true } : { conversation: current ?? next, started: false };
+  }
+
+  /** Ends the conversation (idempotent): its resolved time, or the one recorded before. */
+  async resolveConversation(contactId: string, at: number): Promise<Conversation | undefined> {
+    const { applied, attributes } = await this.table.update(keys.contact(contactId), {
+      update: 'SET conversation.resolvedAt = :at',
+      condition: 'attribute_exists(conversation) AND attribute_not_exists(conversation.resolvedAt)',
+      values: { ':at': at },
+      returnValues: 'ALL_NEW',
+    });
+    if (applied) return attributes?.['conversation'] as Conversation;
+    const item = await this.table.get<{ conversation?: Conversation }>(keys.contact(contactId), ['conversation']);
+    return item?.conversation;
+  }
+
+  /** Assigns the conversation to an agent (by the hand-over's key, once; or by a person, always). */
+  async assign(contactId: string, agentId: string, at: number, key?: string): Promise<boolean> {
+    const effect = { update: 'agentId = :a, assignedAt = :at', values: { ':a': agentId } };
+    if (key) return this.once(contactId, `assign:${key}`, at, effect);
+    const { applied } = await this.table.update(keys.contact(contactId), {
+      update: 'SET agentId = :a, assignedAt = :at, conversation.agentId = :a',
+      condition: 'attribute_exists(pk) AND attribute_exists(conversation)',
+      values: { ':a': agentId, ':at': at },
+    });
+    if (applied) return true;
+    const plain = await this.table.update(keys.contact(contactId), { update: 'SET agentId = :a, assignedAt = :at', condition: 'attribute_exists(pk)', values: { ':a': agentId, ':at': at } });
+    return plain.applied;
+  }
+
+  /** Marks the conversation handed over to a person. */
+  async markHandover(contactId: string, agentId: string | undefined, at: number): Promise<void> {
+    await this.table
+      .update(keys.contact(contactId), {
+        update: `SET conversation.handoverAt = :at${agentId ? ', conversation.agentId = :a' : ''}`,
+        condition: 'attribute_exists(conversation)',
+        values: { ':at': at, ...(agentId && { ':a': agentId }) },
+      })
+      .catch(() => undefined);
+  }
+
+  /** The next round-robin turn of a language (atomic ADD). */
+  async nextTurn(language: string): Promise<number> {
+    const { attributes } = await this.table.update(keys.roundRobin(language), { update: 'ADD turn :one', values: { ':one': 1 }, returnValues: 'UPDATED_NEW' });
+    return Number(attributes?.['turn'] ?? 1) - 1;
+  }
+
+  /** A parcel watched for updates (AU-2b): which customer it belongs to; its courier state is kept as it is. */
+  async watchParcel(parcel: Omit<Parcel, 'updatedAt' | 'state'> & { readonly watchedAt: number }): Promise<void> {
+    await this.table.update(keys.parcel(parcel.trackingNumber), {
+      update: `SET trackingNumber = :n, contactId = :c, updatedAt = if_not_exists(updatedAt, :zero), expiresAt = :exp${parcel.orderId ? ', orderId = :o' : ''}${parcel.carrier ? ', carrier = :carrier' : ''}`,
+      values: {
+        ':n': parcel.trackingNumber,
+        ':c': parcel.contactId,
+        ':zero': 0,
+        ':exp': this.table.expiresAt(parcel.watchedAt),
+        ...(parcel.orderId && { ':o': parcel.orderId }),
+        ...(parcel.carrier && { ':carrier': parcel.carrier }),
+      },
+    });
+  }
+
+  async parcel(trackingNumber: string): Promise<Parcel | undefined> {
+    return this.table.get<Parcel>(keys.parcel(trackingNumber));
+  }
+
+  /** The parcel's state when newer than the one kept; false for an old or repeated update. */
+  async updateParcel(trackingNumber: string, state: string, at: number): Promise<boolean> {
+    const { applied } = await this.table.update(keys.parcel(trackingNumber), {
+      update: 'SET #state = :s, updatedAt = :at',
+      condition: 'attribute_exists(pk) AND (updatedAt < :at OR (updatedAt = :at AND #state <> :s))',
+      names: { '#state': 'state' },
+      values: { ':s': state, ':at': at },
+    });
+    return applied;
+  }
+}
