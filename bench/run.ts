@@ -6,12 +6,14 @@
  * Settings: BENCH_RUNS, BENCH_RATE (deliveries/s, default 50), BENCH_SECONDS (default 60),
  * BENCH_CUSTOMERS (default 200), BENCH_CONCURRENCY (default 16), BENCH_THROUGHPUT_SECONDS (default
  * 10), BENCH_REFRESH_CONTACTS (default 100,000; 0 skips the refresh), BENCH_SEND_RATE (API requests/s,
- * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80).
+ * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
+ * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10).
  * Writes bench/results.md too.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { bundleSizeReport } from './bundle-size.ts';
+import { benchAutomation, type AutomationBenchResult } from './automation.ts';
 import { benchClassify } from './classify.ts';
 import { benchLargeDelivery, type LargeDeliveryResult } from './large-delivery.ts';
 import { benchOutbound, type OutboundBenchResult } from './outbound.ts';
@@ -147,6 +149,28 @@ print(
       { name: 'sends per second, one number', values: o((r) => r.sendsPerSecond), unit: '/s', digits: 1, target: { text: `≥ ${(0.9 * outboundOptions.perSecond).toFixed(0)}/s (0.9 × ${outboundOptions.perSecond})`, holds: (x) => x >= 0.9 * outboundOptions.perSecond } },
       { name: "Meta's 130429 (over the rate) answers", values: o((r) => r.throttled), unit: '', digits: 0, target: { text: '0', holds: (x) => x === 0 } },
       { name: 'DynamoDB calls per sent message (send function)', values: o((r) => r.dynamoCallsPerSend), unit: '', digits: 2 },
+    ]),
+  ].join('\n'),
+);
+
+const automationOptions = { customers: setting('BENCH_AUTOMATION_CUSTOMERS', 200), rate: setting('BENCH_AUTOMATION_RATE', 10), orderCustomers: 20 };
+const automationRuns: AutomationBenchResult[] = [];
+for (let run = 1; run <= runs; run++) {
+  console.log(`automations, run ${run} of ${runs} …`);
+  automationRuns.push(await benchAutomation(automationOptions));
+}
+const a = (pick: (r: AutomationBenchResult) => number) => automationRuns.map(pick);
+print(
+  'Automations (webhook → rule → send path → Graph API stand-in)',
+  [
+    `${runs} runs, each on a fresh stack as \`npm start\` runs it. Per run: ${automationOptions.customers} customers ask "how much is shipping?" at ${automationOptions.rate}/s (open loop); then ${automationOptions.orderCustomers} customers with an order in the local CRM ask "where is my parcel?". Latency: from the webhook POST to the Graph API receiving the automated reply.`,
+    '',
+    figuresTable([
+      { name: 'quick replies sent', values: a((r) => r.quickReplies), unit: '', digits: 0, target: { text: `${automationOptions.customers}`, holds: (x) => x === automationOptions.customers } },
+      { name: 'first automated reply p50', values: a((r) => r.quickReplyMs.p50), unit: ' ms', digits: 0 },
+      { name: 'first automated reply p95', values: a((r) => r.quickReplyMs.p95), unit: ' ms', digits: 0, target: { text: '< 2 s (AU-1: ≤ 45 s)', holds: (x) => x < 2_000 } },
+      { name: 'order-status reply p95 (CRM + courier)', values: a((r) => r.orderReplyMs.p95), unit: ' ms', digits: 0, target: { text: '< 2 s', holds: (x) => x < 2_000 } },
+      { name: 'CRM last-order lookup p95', values: a((r) => r.crmLookupMs.p95), unit: ' ms', digits: 1, target: { text: '≤ 800 ms (AU-2)', holds: (x) => x <= 800 } },
     ]),
   ].join('\n'),
 );

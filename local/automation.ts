@@ -55,12 +55,15 @@ export function startLocalAutomation(options: {
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
-  // Defined below: the scheduler delivers into the same queue.
-  let deliver: (payload: object, attempt?: number) => void = () => undefined;
+  // A timer counts as fired once the function handled it; a failure is tried again by the scheduler.
   const scheduler = startLocalScheduler({
     file: options.dataDir ? join(options.dataDir, 'schedules.json') : undefined,
-    deliver: async (payload) => deliver(payload),
-    onError: (error) => logger.warn('local timer not delivered', { error: String(error) }),
+    deliver: async (payload) => {
+      const event = parseAutomationEvent(JSON.stringify(payload));
+      if ('error' in event) throw new Error(`not an automation event: ${event.error}`);
+      await app.handleEvent(event, { deadline: Date.now() + 10_000 });
+    },
+    onError: (error) => logger.warn('local timer not handled; tried again in 5 s', { error: String(error) }),
   });
   const geocoder = options.geoEndpoint
     ? new AmazonLocationGeocoder(new GeoPlacesClient({ endpoint: options.geoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }))
@@ -77,7 +80,7 @@ export function startLocalAutomation(options: {
     }),
   );
 
-  deliver = (payload, attempt = 1) => {
+  const deliver = (payload: object, attempt = 1): void => {
     if (stopped) return;
     const event = parseAutomationEvent(JSON.stringify(payload));
     if ('error' in event) {

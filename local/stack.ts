@@ -37,7 +37,7 @@ import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
 import { startLocalAutomation, type LocalAutomation } from './automation.ts';
 import { startCourierStandIn, type CourierStandIn } from './courier/server.ts';
 import { startGeocoderStandIn } from './geocoder/server.ts';
-import { shippedAutomation } from '#shared/domain/automation/bundled';
+import { shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
 
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
@@ -202,6 +202,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       roster: shippedAutomation().roster,
       events,
       syncJobs: runtime.syncQueue,
+      storeIds: new Set(shippedStores().map((shop) => shop.id)),
+      timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
       logger,
       metrics,
     });

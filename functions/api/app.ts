@@ -25,7 +25,7 @@ import { POLICY_LIMITS } from '#shared/domain/policy';
 import type { Contact } from '#shared/domain/records';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { RequestError, parseSendBody } from '#shared/outbound/request';
-import { createSubmit, findCustomer } from '#shared/outbound/submit';
+import { createSubmit, findCustomer, submitStores } from '#shared/outbound/submit';
 import type { SendJobSink } from '#shared/queue/send-jobs';
 import type { SecretSource } from '#shared/secrets';
 import { TABLE } from '#shared/resources';
@@ -56,12 +56,19 @@ export interface ApiDeps {
   readonly events?: DomainEventBus | undefined;
   /** A contact's new fields (assigned agent) to the CRM. */
   readonly syncJobs?: SyncJobSink | undefined;
+  /** The store directory's ids (a store visit names one of them). */
+  readonly storeIds?: ReadonlySet<string> | undefined;
+  /** The business's time zone: a courier date without an offset is read in it. */
+  readonly timeZone?: string | undefined;
   readonly now?: () => number;
 }
 
 type Result = HttpResult;
 
-const isoOrMs = z.union([z.number().check(z.gt(0)), z.iso.datetime({ offset: true })]);
+/** A time: epoch milliseconds (an integer from 2000 on) or ISO 8601 with its offset. */
+const isoOrMs = z.union([z.int().check(z.gte(946_684_800_000, 'epoch milliseconds (from 2000 on), e.g. 1796180000000'), z.lte(4_102_444_800_000, 'epoch milliseconds before 2100')), z.iso.datetime({ offset: true })]);
+/** Future times by more than this are refused (a clock off by a little is not). */
+const FUTURE_SLACK_MS = 5 * 60_000;
 const CustomerRef = z.union([z.strictObject({ contactId: z.string().check(z.minLength(1)) }), z.strictObject({ phone: z.string().check(z.minLength(6)) }), z.strictObject({ bsuid: z.string().check(z.minLength(1)) })]);
 const OrderBody = z.strictObject({
   customer: CustomerRef,
@@ -73,7 +80,7 @@ const OrderBody = z.strictObject({
   trackingNumber: z.optional(z.string().check(z.regex(/^[A-Za-z0-9-]{4,64}$/, 'letters, digits and -'))),
   carrier: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
-const VisitBody = z.strictObject({ at: z.optional(isoOrMs), storeId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) });
+const VisitBody = z.strictObject({ at: isoOrMs, storeId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) });
 const AssignBody = z.strictObject({ agentId: z.string().check(z.minLength(1)) });
 const ResolveBody = z.strictObject({ agentId: z.optional(z.string().check(z.minLength(1))) });
 
@@ -88,11 +95,7 @@ export function createApiApp(deps: ApiDeps) {
   const metrics = deps.metrics ?? NO_METRICS;
   const { store } = deps;
   const submit = createSubmit({
-    contacts: store.contacts,
-    identities: store.identities,
-    outbox: store.outbox,
-    limits: store.limits,
-    templates: store.templates,
+    ...submitStores(store),
     accountApi: deps.accountApi,
     jobs: deps.jobs,
     config: deps.config,
@@ -119,7 +122,7 @@ export function createApiApp(deps: ApiDeps) {
     if (!key) return problem(400, 'Idempotency-Key header is required (any unique string up to 255 characters, e.g. a UUID)');
     if (key.length > 255) return problem(400, 'Idempotency-Key is longer than 255 characters');
     const body = bodyOf(event);
-    if (body instanceof Error) return problem(body.message.startsWith('body is') ? 413 : 400, body.message);
+    if (body instanceof Error) return problem(statusOf(body), body.message);
     let input;
     try {
       input = parseSendBody(body);
@@ -133,34 +136,35 @@ export function createApiApp(deps: ApiDeps) {
     const result = await submit.submit(key, input);
     if (result.status !== 202) return problem(result.status, result.error);
     deps.logger.info('outbound message accepted', { id: result.body.id, state: result.body.state, origin: input.origin });
-    if (input.origin === 'agent' && result.body.state === 'queued') await recordResponseTime(result.body.id, input.agentId!);
+    if (input.origin === 'agent' && (result.body.state === 'queued' || result.body.state === 'deferred')) await recordResponseTime(result.body.id, input.agentId!);
     return json(202, result.body);
   }
 
   /**
-   * AG-1: an agent's first answer after a customer's message is that agent's response time, on
-   * the outbound row (for the reports) and as a metric. One conditional write on the contact
-   * makes it the first answer only.
+   * AG-1: an agent's first answer to the customer's waiting messages is that agent's response
+   * time — from the first message nobody answered yet (`waitingSince`, set by the webhook's
+   * contact write, reset by a new conversation) — on the outbound row (for the reports) and as a
+   * metric. One conditional write takes the wait away, so only the first answer counts.
    */
   async function recordResponseTime(outboundId: string, agentId: string): Promise<void> {
     const row = await store.outbox.get(outboundId);
     if (!row) return;
     const at = row.createdAt;
     const { applied, attributes } = await store.table.update(keys.contact(row.contactId), {
-      update: 'SET lastAgentReplyAt = :at',
-      condition: 'attribute_exists(lastInboundAt) AND lastInboundAt < :at AND (attribute_not_exists(lastAgentReplyAt) OR lastAgentReplyAt < lastInboundAt)',
+      update: 'SET lastAgentReplyAt = :at REMOVE waitingSince',
+      condition: 'attribute_exists(waitingSince) AND waitingSince < :at',
       values: { ':at': at },
-      returnValues: 'ALL_NEW',
+      returnValues: 'ALL_OLD',
     });
     if (!applied) return;
-    const responseMs = at - Number(attributes?.['lastInboundAt']);
+    const responseMs = at - Number(attributes?.['waitingSince']);
     await store.table.update(keys.outbound(outboundId), { update: 'SET responseMs = :ms', values: { ':ms': responseMs } });
     metrics.add('agentResponseTime', responseMs, { agentId });
   }
 
   function parse<T extends z.ZodMiniType>(schema: T, event: APIGatewayProxyEventV2): z.infer<T> | Result {
     const body = bodyOf(event);
-    if (body instanceof Error) return problem(body.message.startsWith('body is') ? 413 : 400, body.message);
+    if (body instanceof Error) return problem(statusOf(body), body.message);
     const parsed = schema.safeParse(body);
     return parsed.success ? parsed.data : problem(400, issuesOf(parsed.error));
   }
@@ -170,25 +174,28 @@ export function createApiApp(deps: ApiDeps) {
     const b = parse(OrderBody, event);
     if (isResult(b)) return b;
     const placedAt = msOf(b.placedAt);
+    if (placedAt > now() + FUTURE_SLACK_MS) return problem(400, `placedAt: ${new Date(placedAt).toISOString()} is in the future`);
     const found = await findCustomer({ ...store, config: deps.config }, b.customer);
     if ('invalid' in found) return problem(400, found.invalid);
     if (!found.contact) return problem(404, `no customer ${JSON.stringify(b.customer)} is known`);
     const contact = found.contact;
     const order = { orderId: b.orderId, placedAt, ...(b.skus && { skus: b.skus }), ...(b.amount !== undefined && { amount: b.amount }), ...(b.currency && { currency: b.currency }), ...(b.trackingNumber && { trackingNumber: b.trackingNumber }), ...(b.carrier && { carrier: b.carrier }) };
     const eventId = `order:${b.orderId}:${placedAt}:${b.trackingNumber ?? ''}`;
-    await store.automation.recordOrder(contact.contactId, order, contact.orderTimes, eventId);
+    await store.automation.recordOrder(contact.contactId, order, eventId);
     if (b.trackingNumber) await store.automation.watchParcel({ trackingNumber: b.trackingNumber, contactId: contact.contactId, orderId: b.orderId, ...(b.carrier && { carrier: b.carrier }), watchedAt: now() });
     await deps.events?.publish([{ type: 'OrderUpdated', id: eventId, contactId: contact.contactId, order, at: now() } as never]);
     return json(200, { contactId: contact.contactId, order });
   }
 
   async function postStoreVisit(contactId: string, event: APIGatewayProxyEventV2): Promise<Result> {
-    const b = event.body ? parse(VisitBody, event) : {};
+    const b = parse(VisitBody, event);
     if (isResult(b)) return b;
+    const at = msOf(b.at);
+    if (at > now() + FUTURE_SLACK_MS) return problem(400, `at: ${new Date(at).toISOString()} is in the future`);
+    if (b.storeId && deps.storeIds && !deps.storeIds.has(b.storeId)) return problem(400, `storeId: "${b.storeId}" is not a store of config/stores.json`);
     const contact = await store.contacts.current(contactId);
     if (!contact) return problem(404, `no contact ${contactId}`);
-    const at = b.at !== undefined ? msOf(b.at) : now();
-    await store.automation.recordStoreVisit(contact.contactId, at, contact.storeVisitTimes, `visit:${b.storeId ?? ''}:${at}`);
+    await store.automation.recordStoreVisit(contact.contactId, at, `visit:${b.storeId ?? ''}:${at}`);
     return json(200, { contactId: contact.contactId, visitedAt: at, ...(b.storeId && { storeId: b.storeId }) });
   }
 
@@ -212,6 +219,7 @@ export function createApiApp(deps: ApiDeps) {
   async function resolve(contactId: string, event: APIGatewayProxyEventV2): Promise<Result> {
     const b = event.body ? parse(ResolveBody, event) : {};
     if (isResult(b)) return b;
+    if (b.agentId && deps.roster && !deps.roster.agents.some((a) => a.id === b.agentId)) return problem(400, `agentId: "${b.agentId}" is not an agent of the roster (GET /api/agents)`);
     const contact = await store.contacts.current(contactId);
     if (!contact) return problem(404, `no contact ${contactId}`);
     const conversation = await store.automation.resolveConversation(contact.contactId, now());
@@ -233,7 +241,7 @@ export function createApiApp(deps: ApiDeps) {
     if (!secret) return problem(503, 'courier webhooks are not configured: set COURIER_WEBHOOK_SECRET in the secret');
     const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     if (raw.byteLength > MAX_BODY_BYTES * 4) return problem(413, `body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES * 4}`);
-    const parsed = parseAfterShipWebhook(raw, (event.headers ?? {}) as Record<string, string>, secret);
+    const parsed = parseAfterShipWebhook(raw, (event.headers ?? {}) as Record<string, string>, secret, deps.timeZone ? { timeZone: deps.timeZone } : {});
     if ('error' in parsed) return problem(parsed.error.includes('signature') || parsed.error.includes('header') ? 401 : 400, parsed.error);
     const p = parsed.parcel;
     const watched = await store.automation.parcel(p.trackingNumber);
@@ -369,9 +377,13 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 
+/** 413 for a body over the limit, 400 for any other body problem (not JSON, missing). */
+const statusOf = (error: Error) => (error instanceof TooLarge ? 413 : 400);
+class TooLarge extends Error {}
+
 function bodyOf(event: APIGatewayProxyEventV2): unknown {
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) return new Error(`body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`);
+  if (raw.byteLength > MAX_BODY_BYTES) return new TooLarge(`body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`);
   if (raw.byteLength === 0) return new Error('a JSON body is required');
   try {
     return JSON.parse(raw.toString('utf8'));

@@ -8,13 +8,14 @@ import { SqsSendQueue } from '#shared/queue/send-jobs';
 import { ENV } from '#shared/resources';
 import { createRuntime, once } from '#shared/runtime';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
-import { shippedAutomation } from '#shared/domain/automation/bundled';
+import { shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
 import { createApiApp } from './app.ts';
 
 const app = once(async () => {
   const runtime = await createRuntime();
   const queueUrl = runtime.config.sendQueueUrl;
   if (!queueUrl) throw new ConfigError(`Invalid configuration: ${ENV.sendQueueUrl} is not set`);
+  if (!runtime.events) throw new ConfigError(`Invalid configuration: ${ENV.eventBusName} is not set (orders, parcels and resolved conversations go to the automations through the event bus)`);
   const channels = createChannels(runtime.config, runtime.secretSource);
   return createApiApp({
     store: runtime.store,
@@ -25,6 +26,8 @@ const app = once(async () => {
     roster: shippedAutomation().roster,
     events: runtime.events,
     syncJobs: runtime.syncQueue,
+    storeIds: new Set(shippedStores().map((shop) => shop.id)),
+    timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
     logger,
     metrics: cloudWatchMetrics,
   });

@@ -38,6 +38,7 @@ import type { SendRequestInput } from '#shared/outbound/request';
 import { contactSyncJob, taskSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { TimerScheduler } from '#shared/automation/scheduler';
 import { countersOf } from '#shared/store/send-limits';
+import { outboundIdFor, type OutboundRow } from '#shared/store/outbox';
 import type { Store } from '#shared/store/store';
 
 const DAY_MS = 86_400_000;
@@ -45,6 +46,8 @@ const DAY_MS = 86_400_000;
 const HISTORY_MS = 14 * DAY_MS;
 /** A conversation ends after this long without a customer message (the customer-service window). */
 const CONVERSATION_IDLE_MS = DAY_MS;
+/** Effect marks older than this are pruned (no event is redelivered a month later). */
+const MARK_RETENTION_MS = 30 * DAY_MS;
 
 export interface AutomationDeps {
   readonly store: Store;
@@ -154,6 +157,8 @@ export function createAutomationApp(deps: AutomationDeps) {
       await act(action, context, outcome);
       outcome.actions++;
     }
+    const marks = Object.values(contact.automationMarks ?? {});
+    if (marks.some((at) => now() - at > MARK_RETENTION_MS)) await store.automation.pruneMarks(contact.contactId, contact.automationMarks, now());
     return outcome;
   }
 
@@ -167,7 +172,8 @@ export function createAutomationApp(deps: AutomationDeps) {
       ? { lat: raw.location.latitude, lon: raw.location.longitude, name: raw.location.name, address: raw.location.address }
       : undefined;
     const replyId = raw?.interactive?.list_reply?.id ?? raw?.interactive?.button_reply?.id ?? raw?.button?.payload;
-    const language = detectLanguage(row.text, automation.folding) ?? (contact.language as Language | undefined) ?? 'en';
+    // A message that does not show its language keeps the customer's (one "ok" does not flip it).
+    const language = detectLanguage(row.text, automation.scripts) ?? (contact.language as Language | undefined) ?? (/\p{Script=Han}/u.test(row.text ?? '') ? config.chineseDefault : 'en');
     return { wamid, at: row.sentAt, receivedAt: row.receivedAt, type: row.type, text: row.text, analysis: row.analysis as MessageAnalysis | undefined, language, location, replyId };
   }
 
@@ -179,7 +185,9 @@ export function createAutomationApp(deps: AutomationDeps) {
   /** The message's language and conversation on the contact (a new conversation is counted). */
   async function noteMessage(contact: Contact, m: InboundView, history: readonly HistoryItem[], outcome: Outcome): Promise<Contact> {
     void outcome;
-    if (detectLanguage(m.text, automation.folding)) await store.automation.setLanguage(contact.contactId, m.language, m.at);
+    if (detectLanguage(m.text, automation.scripts)) await store.automation.setLanguage(contact.contactId, m.language, m.at);
+    // A tapped rating answers the conversation just resolved: it does not start a new one.
+    if (m.replyId?.startsWith('rating:')) return { ...contact, language: m.language };
     const previous = history.filter((h) => h.sentAt < m.at).at(-1)?.sentAt;
     const current = contact.conversation;
     const { conversation, started } = await store.automation.openConversation(contact.contactId, m.at, current, previous, CONVERSATION_IDLE_MS);
@@ -203,21 +211,28 @@ export function createAutomationApp(deps: AutomationDeps) {
   async function act(action: Action, contact: Contact, outcome: Outcome): Promise<void> {
     switch (action.kind) {
       case 'send': {
-        if (action.coupon) {
-          const issued = await store.automation.grantCoupon(contact.contactId, action.key, { code: action.coupon.code, rule: action.rule, value: action.coupon.value, issuedAt: action.coupon.expiresAt - couponDays(action.rule) * DAY_MS });
-          if (issued) await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `coupon-${action.coupon.code}`)]);
+        // A message made before (a redelivered event): nothing is rendered, looked up or sent again.
+        let state = (await store.outbox.get(outboundIdFor(action.key)))?.state;
+        if (!state) {
+          const vars = await variables(contact, action.language, {
+            ...action.vars,
+            ...(action.coupon && { coupon_code: action.coupon.code, coupon_value: action.coupon.value, coupon_expires: dateInWords(action.coupon.expiresAt, action.language, timeZone) }),
+          });
+          state = await send(action, contact, renderContent(action.content, vars), outcome);
         }
-        const vars = await variables(contact, action.language, {
-          ...action.vars,
-          ...(action.coupon && { coupon_code: action.coupon.code, coupon_value: action.coupon.value, coupon_expires: dateInWords(action.coupon.expiresAt, action.language, timeZone) }),
-        });
-        await send(action, contact, renderContent(action.content, vars), outcome);
+        // The coupon is the customer's once its message is on its way (not when the policy refused it).
+        if (action.coupon && state && state !== 'denied') {
+          await store.automation.grantCoupon(contact.contactId, action.key, { code: action.coupon.code, rule: action.rule, value: action.coupon.value, issuedAt: action.coupon.expiresAt - couponDays(action.rule) * DAY_MS });
+          await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `coupon-${action.coupon.code}`)]);
+        }
         return;
       }
       case 'order-status':
+        if (await store.outbox.get(outboundIdFor(action.key))) return;
         await send(action, contact, { text: await orderStatusText(contact, action.language) }, outcome);
         return;
       case 'nearest-store':
+        if (await store.outbox.get(outboundIdFor(action.key))) return;
         await send(action, contact, { text: nearestStoreText(contact, action.language, action.position, action.sku) }, outcome);
         return;
       case 'handover':
@@ -232,10 +247,9 @@ export function createAutomationApp(deps: AutomationDeps) {
         await deps.syncJobs.enqueue([taskSyncJob({ taskId: action.key, contactId: contact.contactId, subject: action.subject, body: action.body, dueAt: action.dueAt })]);
         return;
       case 'rating': {
-        if (await store.automation.recordRating(contact.contactId, action.conversationId, action.score, action.at)) {
-          metrics.add('satisfactionRating', action.score);
-          await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `rating-${action.conversationId}`)]);
-        }
+        if (await store.automation.recordRating(contact.contactId, action.conversationId, action.score, action.at)) metrics.add('satisfactionRating', action.score);
+        // Queued on every delivery (the job id dedupes): a rating whose job was lost reaches the CRM on the retry.
+        await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `rating-${action.conversationId}`)]);
         return;
       }
       case 'locate':
@@ -250,7 +264,7 @@ export function createAutomationApp(deps: AutomationDeps) {
   }
 
   /** The send path of `POST /api/messages`, origin automation, the rule recorded. */
-  async function send(action: Action, contact: Contact, body: object, outcome: Outcome): Promise<void> {
+  async function send(action: Action, contact: Contact, body: object, outcome: Outcome): Promise<OutboundRow['state'] | undefined> {
     const template = 'template' in body ? (body as { template: { name: string; parameters: Record<string, string> } }).template : undefined;
     const category = action.kind === 'send' ? action.category : 'service';
     const request = {
@@ -259,6 +273,8 @@ export function createAutomationApp(deps: AutomationDeps) {
       origin: 'automation',
       rule: action.rule,
       ...(template ? { template: { name: template.name, language: config.templateLanguages[action.language], parameters: template.parameters } } : body),
+      // An offer inside the window is free-form but promotes: marketing to the policy (CP-4, CP-7).
+      ...(!template && category === 'marketing' && { promotional: true }),
       ...(action.kind === 'send' && action.eventKey && { eventKey: action.eventKey }),
       ...('replyTo' in action && action.replyTo && { replyTo: action.replyTo }),
     };
@@ -271,7 +287,7 @@ export function createAutomationApp(deps: AutomationDeps) {
       logger.error('automated message is not valid', { rule: action.rule, key: action.key, error: error.message });
       outcome.skipped.push(action.key);
       metrics.add('automationSkipped');
-      return;
+      return undefined;
     }
     const result = await deps.submit(action.key, input);
     if (result.status === 202) {
@@ -280,14 +296,14 @@ export function createAutomationApp(deps: AutomationDeps) {
         outcome.skipped.push(action.key);
       } else outcome.sent.push(action.key);
       metrics.add('automatedMessages', 1, { rule: action.rule });
-      return;
+      return result.body.state;
     }
     if (result.status === 400 || result.status === 409) {
       // A template that is not on Meta's list, parameters that do not fit: nothing to retry.
       logger.error('automated message refused', { rule: action.rule, key: action.key, status: result.status, error: result.error });
       outcome.skipped.push(action.key);
       metrics.add('automationSkipped');
-      return;
+      return undefined;
     }
     throw new Error(`automated message ${action.key}: ${result.status} ${result.error}`);
   }
@@ -331,7 +347,8 @@ export function createAutomationApp(deps: AutomationDeps) {
   async function orderStatusText(contact: Contact, language: Language): Promise<string> {
     const rule = config.rules['order-status'];
     const started = now();
-    const order = deps.crm && contact.crm?.id ? (await deps.crm.findLastOrder(contact.crm.id)).order : undefined;
+    // Bounded: a CRM that does not answer in 3 s fails the event, which comes back (the key keeps it one reply).
+    const order = deps.crm && contact.crm?.id ? (await deps.crm.findLastOrder(contact.crm.id, { deadline: now() + 3_000 })).order : undefined;
     logger.info('last order looked up in the CRM', { ms: now() - started, found: order !== undefined });
     const known = order ?? (contact.lastOrder && { crmId: contact.lastOrder.orderId, placedAt: contact.lastOrder.placedAt, trackingNumber: contact.lastOrder.trackingNumber, carrier: contact.lastOrder.carrier, name: contact.lastOrder.orderId, trackingUrl: undefined });
     if (!known) return rule.notFound[language];
@@ -359,29 +376,46 @@ export function createAutomationApp(deps: AutomationDeps) {
     return fill(topic.answer[language], { store_name: found.store.name[language], store_address: found.store.address, distance: distanceInWords(found.meters), store_hours: found.store.openingHours ?? '' });
   }
 
-  /** AU-6 / AG-1: an agent for the customer, one message saying who and when, automation paused 12 h. */
+  /**
+   * AU-6 / AG-1: an agent for the customer, one message saying who and when, automation paused
+   * 12 h. Each step is keyed by the hand-over: a redelivery (or two at once) names the agent the
+   * first one assigned, counts once, sends nothing new, and does not pause again a conversation
+   * resolved since.
+   */
   async function handover(action: Extract<Action, { kind: 'handover' }>, contact: Contact, outcome: Outcome): Promise<void> {
     const rule = config.rules.handover;
-    const language = action.language;
-    const agent = stickyAgent(automation.roster, language, contact.agentId) ?? roundRobin(automation.roster, language, await store.automation.nextTurn(language));
-    if (agent && (await store.automation.assign(contact.contactId, agent.id, action.at, action.key))) {
-      await store.automation.markHandover(contact.contactId, agent.id, action.at);
-      metrics.add('handoverRequests');
-      await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `assign-${action.key}`)]);
-      logger.info('conversation handed over', { contactId: contact.contactId, agentId: agent.id, eligible: eligibleAgents(automation.roster, language).length });
-    } else if (!agent) {
-      logger.warn('no agent available for a hand-over', { contactId: contact.contactId, language });
+    const { language, key } = action;
+    const id = contact.contactId;
+    const byId = (agentId: string | undefined) => automation.roster.agents.find((a) => a.id === agentId);
+    let agent = contact.automationMarks?.[`assign:${key}`] !== undefined ? byId(contact.agentId) : undefined;
+    if (!agent) {
+      const chosen = stickyAgent(automation.roster, language, contact.agentId) ?? roundRobin(automation.roster, language, await store.automation.nextTurn(language));
+      if (chosen && (await store.automation.assign(id, chosen.id, action.at, key))) {
+        agent = chosen;
+        logger.info('conversation handed over', { contactId: id, agentId: chosen.id, eligible: eligibleAgents(automation.roster, language).length });
+      } else if (chosen) {
+        agent = byId((await store.contacts.get(id))?.agentId); // another delivery assigned first
+      } else {
+        logger.warn('no agent available for a hand-over', { contactId: id, language });
+      }
     }
-    const when = whenAnswered(action.at, config.supportHours, timeZone, rule, language);
-    const assigned = agent ?? automation.roster.agents.find((a) => a.id === contact.agentId);
-    const text = fill(rule.text[language], { agent_name: assigned?.name ?? rule.noAgent[language], when });
-    // The message first: once paused, the gate denies automation for 12 h (AU-6).
-    await send(action, contact, { text }, outcome);
+    // Counted once per hand-over, an agent found or not (no agent is the broken flow to see).
+    if (await store.automation.once(id, `handover:${key}`, action.at)) metrics.add('handoverRequests');
+    await store.automation.markHandover(id, agent?.id, action.at);
+    if (agent) await deps.syncJobs.enqueue([contactSyncJob(id, `assign-${key}`)]);
+    if (!(await store.outbox.get(outboundIdFor(key)))) {
+      const when = whenAnswered(action.at, config.supportHours, timeZone, rule, language);
+      const text = fill(rule.text[language], { agent_name: agent?.name ?? rule.noAgent[language], when });
+      // The message first: once paused, the gate denies automation for 12 h (AU-6).
+      await send(action, contact, { text }, outcome);
+    }
+    if (await store.automation.done(id, `pause:${key}`)) return;
     await store.limits.updateCounters(
-      contact.contactId,
+      id,
       (c) => ((c.takeoverUntil ?? 0) >= action.pauseUntil ? c : { ...c, takeoverUntil: action.pauseUntil }),
-      async (id) => countersOf((await store.contacts.get(id)) as Record<string, unknown> | undefined),
+      async (contactId) => countersOf((await store.contacts.get(contactId)) as Record<string, unknown> | undefined),
     );
+    await store.automation.once(id, `pause:${key}`, action.at);
   }
 
   /** ID-7: a shared location gets its address; an address without a postal code gets it completed. */
@@ -419,11 +453,11 @@ export function createAutomationApp(deps: AutomationDeps) {
       ...(postalCodeCompleted && { postalCodeCompleted }),
       at: action.at,
     });
-    if (!stored) return;
-    if (postalCodeCompleted) {
+    if (stored && postalCodeCompleted) {
       metrics.add('addressesCompleted');
       logger.info('address completed with its postal code', { contactId: contact.contactId, country: address?.country });
     }
+    // On every delivery (the job id dedupes): an address whose job was lost reaches the CRM on the retry.
     await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `address-${action.key}`)]);
   }
 
@@ -455,10 +489,10 @@ export function createAutomationApp(deps: AutomationDeps) {
   async function record(record: SQSRecord, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<void> {
     const event = parseAutomationEvent(record.body);
     if ('error' in event) {
-      // Not an event this version understands: kept (logged) and dropped, it would never parse.
+      // Not an event this version understands: it fails, and after its receives the DLQ keeps it for a person.
       logger.error('automation queue message is not an event', { messageId: record.messageId, error: event.error });
       metrics.add('automationSkipped');
-      return;
+      throw new Error(`not an automation event: ${event.error}`);
     }
     try {
       await handleEvent(event, { deadline: now() + context.getRemainingTimeInMillis() });

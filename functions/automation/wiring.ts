@@ -6,17 +6,15 @@
 import { GeoPlacesClient } from '@aws-sdk/client-geo-places';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import storesFile from '../../config/stores.json' with { type: 'json' };
 import { ConfigError } from '#shared/config';
 import { createCourier } from '#shared/courier/factory';
 import { createCrmAdapter } from '#shared/crm/factory';
-import { shippedAutomation } from '#shared/domain/automation/bundled';
+import { inTimeZone, shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
 import type { Automation } from '#shared/domain/automation/config';
-import { loadStores } from '#shared/domain/stores';
 import { AmazonLocationGeocoder } from '#shared/geo/amazon-location';
 import type { Geocoder } from '#shared/geo/port';
 import type { MetricsSink } from '#shared/metric-names';
-import { createSubmit } from '#shared/outbound/submit';
+import { createSubmit, submitStores } from '#shared/outbound/submit';
 import type { SendJobSink } from '#shared/queue/send-jobs';
 import { ENV } from '#shared/resources';
 import type { Runtime } from '#shared/runtime';
@@ -40,13 +38,9 @@ export interface AutomationWiring {
 export function automationDeps(w: AutomationWiring): AutomationDeps {
   const { runtime } = w;
   const { config, store } = runtime;
-  const automation = w.automation ?? shippedAutomation();
+  const automation = inTimeZone(w.automation ?? shippedAutomation(), config.automation.timeZone);
   const submit = createSubmit({
-    contacts: store.contacts,
-    identities: store.identities,
-    outbox: store.outbox,
-    limits: store.limits,
-    templates: store.templates,
+    ...submitStores(store),
     accountApi: w.accountApi,
     jobs: w.sendJobs,
     config,
@@ -70,11 +64,11 @@ export function automationDeps(w: AutomationWiring): AutomationDeps {
     crm: config.crm.kind === 'none' ? undefined : createCrmAdapter(config, runtime.secretSource),
     courier: createCourier({ ...config.courier, timeZone: a.timeZone ?? automation.config.timeZone }, async () => (await runtime.secretSource.current()).courierApiKey ?? ''),
     geocoder,
-    shops: loadStores(storesFile, { skus: automation.catalogue.keys() }),
+    shops: shippedStores(),
     scheduler,
     syncJobs: runtime.syncQueue,
     ...(queueUrl && { continueWith: async (event) => void (await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }))) }),
-    timeZone: a.timeZone ?? automation.config.timeZone,
+    timeZone: automation.config.timeZone,
     logger: w.logger,
     metrics: w.metrics,
     ...(w.now && { now: w.now }),

@@ -2,13 +2,17 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
+import { ConfigError } from '#shared/config';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
+import { ENV } from '#shared/resources';
 import { createRuntimeWith, once } from '#shared/runtime-core';
 import { createIngestStore } from '#shared/store/ingest-store';
 import { createWebhookApp } from './app.ts';
 
 const app = once(async () => {
   const runtime = await createRuntimeWith(createIngestStore);
+  // Without the bus the automations would never hear of a message: fail at start, naming it.
+  if (!runtime.events) throw new ConfigError(`Invalid configuration: ${ENV.eventBusName} is not set (customer messages go to the automations through the event bus)`);
   return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, logger, metrics: cloudWatchMetrics });
 });
 

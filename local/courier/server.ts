@@ -35,8 +35,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AFTERSHIP_SIGNATURE_HEADER, DEFAULT_AFTERSHIP_API_VERSION, signAfterShipWebhook, type AfterShipTracking } from '#shared/courier/aftership';
+import { closeServer, listen, readBody as readRequestBody } from '../http.ts';
 
 export type AfterShipTag = 'Pending' | 'InfoReceived' | 'InTransit' | 'OutForDelivery' | 'AttemptFail' | 'Delivered' | 'AvailableForPickup' | 'Exception' | 'Expired';
 
@@ -417,20 +417,14 @@ export async function startCourierStandIn(options: CourierStandInOptions): Promi
 
   if (options.seed !== false) seed(setParcel, now());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(server, options.port, options.host);
 
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     async close() {
       stopping.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+      await closeServer(server);
     },
     setParcel,
     advance,
@@ -534,23 +528,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const readBody = (req: IncomingMessage): Promise<string> => readRequestBody(req, MAX_BODY_BYTES);
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);

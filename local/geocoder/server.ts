@@ -20,9 +20,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { haversineMeters } from '#shared/domain/stores';
 import type { GeoPosition } from '#shared/geo/port';
+import { closeServer, listen, readBody as readRequestBody } from '../http.ts';
 
 export type GeoOperation = 'ReverseGeocode' | 'Geocode';
 export type GeoPlaceType = 'PointAddress' | 'PointOfInterest' | 'Street' | 'District' | 'Locality';
@@ -356,19 +356,13 @@ export async function startGeocoderStandIn(options: GeocoderStandInOptions = {})
       .map(({ entry, score }) => resultItem(entry, language, { MatchScores: { Overall: Math.round(score * 100) / 100 } }));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(server, options.port, options.host);
 
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await closeServer(server);
     },
     requests: () => structuredClone(recorded),
     setFault(operation, fault) {
@@ -528,20 +522,4 @@ function squash(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/臺/g, '台').replace(/[\s,.'’()\-#/:;，。、]/gu, '');
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const readBody = (req: IncomingMessage): Promise<string> => readRequestBody(req, MAX_BODY_BYTES);

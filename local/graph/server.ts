@@ -16,7 +16,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { normalisePhone } from '#shared/phone';
 import { DEFAULT_BUSINESS, newWamid } from '../webhooks.ts';
@@ -34,6 +33,7 @@ import {
   type StatusRecipient,
 } from './statuses.ts';
 import { DEFAULT_TEMPLATES, listTemplates, storeTemplate, type StoredTemplate, type TemplateSeed } from './templates.ts';
+import { closeServer, listen, readBody as readRequestBody } from '../http.ts';
 
 export type { TemplateSeed } from './templates.ts';
 export type { PricingType } from './statuses.ts';
@@ -443,22 +443,16 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
     return structuredClone(recorded);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const publicUrl = `http://${host}:${address.port}`;
+  const listening = await listen(server, options.port, options.host);
+  const publicUrl = listening.url;
 
   return {
     url: publicUrl,
-    port: address.port,
+    port: listening.port,
     async close() {
       stopping.abort();
       await Promise.allSettled([...pending]);
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await closeServer(server);
     },
     sends: snapshot,
     setFault,
@@ -510,23 +504,7 @@ function typeOf(body: unknown): string {
   return typeof type === 'string' ? type : 'text';
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const readBody = (req: IncomingMessage): Promise<string> => readRequestBody(req, MAX_BODY_BYTES);
 
 function send(res: ServerResponse, answer: { status: number; body: unknown }): void {
   const error = (answer.body as { error?: { message?: string; code?: number } } | undefined)?.error;

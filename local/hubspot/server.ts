@@ -8,7 +8,6 @@
  *   POST /_local/orders  an order for a contact, as a shop connector would make it (LocalOrderInput)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { renderHomePage } from './page.ts';
 import {
   errorBody,
@@ -20,6 +19,7 @@ import {
   type ObjectType,
   type SearchFilter,
 } from './store.ts';
+import { closeServer, listen } from '../http.ts';
 
 export type { LocalOrderInput } from './store.ts';
 
@@ -187,19 +187,13 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     send(res, status, body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(server, options.port, options.host);
 
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await closeServer(server);
       await store.flushed();
     },
     state: () => store.snapshot(),

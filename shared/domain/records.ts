@@ -57,6 +57,8 @@ export interface Contact {
   /** Times of the customer's recent store visits and orders (the last 20), for time-window rules. */
   readonly storeVisitTimes?: number[];
   readonly orderTimes?: number[];
+  /** The customer's recent orders with their SKUs (oldest first), for replenishment. */
+  readonly recentOrders?: { orderId: string; placedAt: number; skus: string[] }[];
   /** The last coupon an automation gave the customer (AU-4), also written to the CRM. */
   readonly lastCoupon?: { code: string; rule: string; value: string; issuedAt: number };
   /** The customer's last satisfaction rating 1–5 (RP-13), also written to the CRM. */

@@ -39,14 +39,16 @@ export class EventBridgeBus implements DomainEventBus {
   }
 }
 
-/** The local bus: keeps every event (once per id) and tells listeners. */
+/**
+ * The local bus: keeps every event (once per id, for inspection) and tells listeners of every
+ * publish — a repeated publish too, as EventBridge delivers it again: consumers dedupe by id.
+ */
 export class LocalEventBus implements DomainEventBus {
   private readonly seen = new Map<string, DomainEvent>();
   private readonly listeners: ((event: DomainEvent) => void)[] = [];
 
   async publish(events: readonly DomainEvent[]): Promise<void> {
     for (const event of events) {
-      if (this.seen.has(event.id)) continue;
       this.seen.set(event.id, event);
       for (const listener of this.listeners) listener(event);
     }

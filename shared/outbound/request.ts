@@ -59,6 +59,11 @@ export const SendBodySchema = z.strictObject({
   eventKey: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   origin: z._default(z.enum(MESSAGE_ORIGINS), 'api'),
   agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /**
+   * Free-form content that promotes (an automation's coupon inside the window): Meta prices it as
+   * service, but the policy treats it as marketing — CP-7 (opted out) and CP-4 (once a week) apply.
+   */
+  promotional: z.optional(z.boolean()),
   /** The automation rule that sends it (origin automation). */
   rule: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   /** The business number to send from (its phone_number_id); default the one the customer last wrote to. */
@@ -74,6 +79,8 @@ export interface SendRequestInput {
   readonly origin: MessageOrigin;
   readonly agentId?: string | undefined;
   readonly rule?: string | undefined;
+  /** Free-form promotional content: the policy reads it as marketing (CP-4, CP-7). */
+  readonly promotional?: boolean | undefined;
   readonly content: OutboundContent;
   readonly eventKey?: string | undefined;
   readonly from?: string | undefined;
@@ -110,6 +117,7 @@ export function parseSendBody(body: unknown): SendRequestInput {
     origin: b.origin,
     agentId: b.agentId,
     rule: b.rule,
+    ...(b.promotional && { promotional: true }),
     content: contentOf(b),
     eventKey: b.eventKey,
     from: b.from,

@@ -40,6 +40,11 @@ export interface SubmitDeps {
   readonly onDenied?: (rule: string) => void;
 }
 
+/** The stores the send path reads and writes, from the one table's stores. */
+export function submitStores(store: Pick<SubmitDeps, 'contacts' | 'identities' | 'outbox' | 'limits' | 'templates'>): Pick<SubmitDeps, 'contacts' | 'identities' | 'outbox' | 'limits' | 'templates'> {
+  return { contacts: store.contacts, identities: store.identities, outbox: store.outbox, limits: store.limits, templates: store.templates };
+}
+
 /** The API's answer to an accepted request. */
 export interface SubmitAnswer {
   readonly id: string;
@@ -128,7 +133,8 @@ export function createSubmit(deps: SubmitDeps) {
       const decision = await passGate(
         { contacts: deps.contacts, limits: deps.limits, settings: { dailyLimit: deps.config.sending.dailyLimit } },
         contact.contactId,
-        { category, kind: input.content.type === 'template' ? 'template' : 'free_form', origin: input.origin, contentHash: hashOf(input.content), eventKey: input.eventKey },
+        // Promotional free-form content is marketing to the policy (opt-out, once a week), service to Meta.
+        { category: input.promotional && input.content.type !== 'template' ? 'marketing' : category, kind: input.content.type === 'template' ? 'template' : 'free_form', origin: input.origin, contentHash: hashOf(input.content), eventKey: input.eventKey },
         at,
         numberState.pausedUntil,
       );

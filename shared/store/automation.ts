@@ -37,23 +37,42 @@ export interface Parcel {
 export class AutomationStore {
   constructor(private readonly table: TableClient) {}
 
-  /** Runs `effect` (a SET … expression on the contact) once per `mark`; false when it had run. */
-  async once(contactId: string, mark: string, at: number, effect: { update?: string; names?: Record<string, string>; values?: Record<string, unknown> } = {}): Promise<boolean> {
-    const { applied } = await this.table.update(keys.contact(contactId), {
-      update: `SET #marks.#mark = :at${effect.update ? `, ${effect.update}` : ''}`,
-      condition: 'attribute_exists(pk) AND attribute_exists(#marks) AND attribute_not_exists(#marks.#mark)',
-      names: { '#marks': 'automationMarks', '#mark': mark, ...effect.names },
-      values: { ':at': at, ...effect.values },
-    });
-    if (applied) return true;
-    // The marks map may not exist yet: create it with this mark (only if it still does not exist).
-    const created = await this.table.update(keys.contact(contactId), {
-      update: `SET #marks = :first${effect.update ? `, ${effect.update}` : ''}`,
-      condition: 'attribute_exists(pk) AND attribute_not_exists(#marks)',
-      names: { '#marks': 'automationMarks', ...effect.names },
-      values: { ':first': { [mark]: at }, ...(effect.update?.includes(':at') && { ':at': at }), ...effect.values },
-    });
-    return created.applied;
+  /**
+   * Runs `effect` (a SET … expression on the contact) once per `mark`, in the same conditional
+   * write as the mark; false when the mark was there (it had run) or the contact does not exist.
+   * The first mark of a contact creates the marks map: two writers racing for it both end in a
+   * definite answer (the loser writes into the map the winner made).
+   */
+  async once(contactId: string, mark: string, at: number, effect: { update?: string; names?: Record<string, string>; values?: Record<string, unknown>; condition?: string } = {}): Promise<boolean> {
+    const names = { '#marks': 'automationMarks', ...effect.names };
+    const extra = effect.condition ? ` AND (${effect.condition})` : '';
+    for (let round = 0; round < 5; round++) {
+      const into = await this.table.update(keys.contact(contactId), {
+        update: `SET #marks.#mark = :at${effect.update ? `, ${effect.update}` : ''}`,
+        condition: `attribute_exists(pk) AND attribute_exists(#marks) AND attribute_not_exists(#marks.#mark)${extra}`,
+        names: { ...names, '#mark': mark },
+        values: { ':at': at, ...effect.values },
+      });
+      if (into.applied) return true;
+      const created = await this.table.update(keys.contact(contactId), {
+        update: `SET #marks = :first${effect.update ? `, ${effect.update}` : ''}`,
+        condition: `attribute_exists(pk) AND attribute_not_exists(#marks)${extra}`,
+        names,
+        values: { ':first': { [mark]: at }, ...(effect.update?.includes(':at') && { ':at': at }), ...effect.values },
+      });
+      if (created.applied) return true;
+      // Neither: the mark is there, the contact is not, or the map appeared meanwhile (go again).
+      const item = await this.table.get<{ automationMarks?: Record<string, number> }>(keys.contact(contactId), ['automationMarks', 'contactId']);
+      if (!item || item.automationMarks?.[mark] !== undefined) return false;
+      if (effect.condition) return false; // the caller's own condition did not hold
+    }
+    throw new Error(`automation mark ${mark} of ${contactId} could not be written`);
+  }
+
+  /** Whether an effect's mark is there. */
+  async done(contactId: string, mark: string): Promise<boolean> {
+    const item = await this.table.get<{ automationMarks?: Record<string, number> }>(keys.contact(contactId), ['automationMarks']);
+    return item?.automationMarks?.[mark] !== undefined;
   }
 
   /** Drops marks older than their retention (called now and then; a mark only prevents repeats of recent events). */
@@ -91,37 +110,54 @@ export class AutomationStore {
     return applied;
   }
 
-  /** An order (once per order id and update time): the last order and the recent order times. */
-  async recordOrder(contactId: string, order: ContactOrder, current: readonly number[] | undefined, eventId: string): Promise<boolean> {
-    const times = [...new Set([...(current ?? []), order.placedAt])].sort((a, b) => a - b).slice(-RECENT_TIMES);
-    return this.once(contactId, eventId, order.placedAt, {
-      update: 'lastOrder = if_not_exists(lastOrder, :o), orderTimes = :times',
-      values: { ':o': { ...order }, ':times': times },
-    }).then(async (applied) => {
-      if (applied) {
-        // The newest order wins as the last one.
-        await this.table.update(keys.contact(contactId), {
-          update: 'SET lastOrder = :o',
-          condition: 'lastOrder.placedAt <= :t',
-          values: { ':o': { ...order }, ':t': order.placedAt },
-        });
-      }
-      return applied;
+  /**
+   * An order (once per event id): appended to the recent orders (atomic `list_append`, so two
+   * orders at the same moment both stay), its time to the order times; the newest is the last order.
+   */
+  async recordOrder(contactId: string, order: ContactOrder, eventId: string): Promise<boolean> {
+    const recent = { orderId: order.orderId, placedAt: order.placedAt, skus: order.skus ?? [] };
+    const applied = await this.once(contactId, eventId, order.placedAt, {
+      update: 'lastOrder = if_not_exists(lastOrder, :o), recentOrders = list_append(if_not_exists(recentOrders, :none), :recent), orderTimes = list_append(if_not_exists(orderTimes, :none), :time)',
+      values: { ':o': { ...order }, ':recent': [recent], ':time': [order.placedAt], ':none': [] },
     });
+    if (!applied) return false;
+    await this.table.update(keys.contact(contactId), {
+      update: 'SET lastOrder = :o',
+      condition: 'lastOrder.placedAt < :t',
+      values: { ':o': { ...order }, ':t': order.placedAt },
+    });
+    await this.trim(contactId, ['recentOrders', 'orderTimes']);
+    return true;
   }
 
-  /** A store visit (once per event id). */
-  async recordStoreVisit(contactId: string, at: number, current: readonly number[] | undefined, eventId: string): Promise<boolean> {
-    const times = [...new Set([...(current ?? []), at])].sort((a, b) => a - b).slice(-RECENT_TIMES);
-    const applied = await this.once(contactId, eventId, at, { update: 'storeVisitTimes = :times', values: { ':times': times } });
-    if (applied) {
+  /** A store visit (once per event id), appended like an order. */
+  async recordStoreVisit(contactId: string, at: number, eventId: string): Promise<boolean> {
+    const applied = await this.once(contactId, eventId, at, { update: 'storeVisitTimes = list_append(if_not_exists(storeVisitTimes, :none), :time)', values: { ':time': [at], ':none': [] } });
+    if (!applied) return false;
+    await this.table.update(keys.contact(contactId), {
+      update: 'SET lastStoreVisitAt = :t',
+      condition: 'attribute_not_exists(lastStoreVisitAt) OR lastStoreVisitAt < :t',
+      values: { ':t': at },
+    });
+    await this.trim(contactId, ['storeVisitTimes']);
+    return true;
+  }
+
+  /** Keeps the newest {@link RECENT_TIMES} of each list (the oldest removed; a no-op while short). */
+  private async trim(contactId: string, lists: readonly string[]): Promise<void> {
+    const item = await this.table.get<Record<string, unknown[] | undefined>>(keys.contact(contactId), [...lists]);
+    for (const list of lists) {
+      const length = item?.[list]?.length ?? 0;
+      if (length <= RECENT_TIMES * 2) continue;
+      const drop = length - RECENT_TIMES;
+      // Conditional on the length read: an append in between makes this a no-op, trimmed next time.
       await this.table.update(keys.contact(contactId), {
-        update: 'SET lastStoreVisitAt = :t',
-        condition: 'attribute_not_exists(lastStoreVisitAt) OR lastStoreVisitAt < :t',
-        values: { ':t': at },
+        update: `REMOVE ${Array.from({ length: drop }, (_, i) => `#l[${i}]`).join(', ')}`,
+        condition: 'size(#l) = :n',
+        names: { '#l': list },
+        values: { ':n': length },
       });
     }
-    return applied;
   }
 
   /** The coupon a rule gave (once per grant key): recorded on the contact. */
@@ -129,17 +165,23 @@ export class AutomationStore {
     return this.once(contactId, `coupon:${key}`, coupon.issuedAt, { update: 'lastCoupon = :c', values: { ':c': coupon } });
   }
 
-  /** A rating 1–5 for a conversation (once per conversation): on the contact and its conversation. */
+  /**
+   * A rating 1–5 for a conversation (once per conversation): on the contact, and on the
+   * conversation when it is still the contact's current one (a rating of an older one stays on
+   * the contact only). False when it was recorded before.
+   */
   async recordRating(contactId: string, conversationId: string, score: number, at: number): Promise<boolean> {
-    return this.once(contactId, `rating:${conversationId}`, at, {
-      update: 'satisfaction = :s, #conv.#rating = if_not_exists(#conv.#rating, :score)',
-      names: { '#conv': 'conversation', '#rating': 'rating' },
-      values: { ':s': { score, at, conversationId }, ':score': score },
-    }).catch(async (error: unknown) => {
-      // No conversation on the contact (a rating for an old one): the contact's rating alone.
-      if (!String(error).includes('document path')) throw error;
-      return this.once(contactId, `rating:${conversationId}`, at, { update: 'satisfaction = :s', values: { ':s': { score, at, conversationId } } });
+    const mark = `rating:${conversationId}`;
+    const satisfaction = { ':s': { score, at, conversationId } };
+    const onConversation = await this.once(contactId, mark, at, {
+      update: 'satisfaction = :s, #conv.#rating = :score',
+      condition: '#conv.#id = :cid',
+      names: { '#conv': 'conversation', '#rating': 'rating', '#id': 'id' },
+      values: { ...satisfaction, ':score': score, ':cid': conversationId },
     });
+    if (onConversation) return true;
+    if (await this.done(contactId, mark)) return false;
+    return this.once(contactId, mark, at, { update: 'satisfaction = :s', values: satisfaction });
   }
 
   /**
@@ -154,7 +196,8 @@ export class AutomationStore {
     if (current && open) return { conversation: current, started: false };
     const next: Conversation = { id: `${contactId}:${at}`, startedAt: at };
     const { applied } = await this.table.update(keys.contact(contactId), {
-      update: 'SET conversation = :c',
+      // A new conversation waits for an answer from its first message.
+      update: 'SET conversation = :c, waitingSince = :at',
       condition: 'attribute_exists(pk) AND (attribute_not_exists(conversation) OR conversation.startedAt < :at)',
       values: { ':c': next, ':at': at },
     });
@@ -164,7 +207,7 @@ export class AutomationStore {
   /** Ends the conversation (idempotent): its resolved time, or the one recorded before. */
   async resolveConversation(contactId: string, at: number): Promise<Conversation | undefined> {
     const { applied, attributes } = await this.table.update(keys.contact(contactId), {
-      update: 'SET conversation.resolvedAt = :at',
+      update: 'SET conversation.resolvedAt = :at REMOVE waitingSince',
       condition: 'attribute_exists(conversation) AND attribute_not_exists(conversation.resolvedAt)',
       values: { ':at': at },
       returnValues: 'ALL_NEW',

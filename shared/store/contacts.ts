@@ -351,7 +351,8 @@ function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed
     values[`:m${i}`] = appliedMark(e.wamid, e.receivedAt);
     return `NOT contains(#applied, :m${i})`;
   });
-  const always = [...Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`), 'firstInboundAt = if_not_exists(firstInboundAt, :first)'];
+  // waitingSince: the customer's first message no agent has answered yet (AG-1's response time).
+  const always = [...Object.keys(base).map((field) => `#${field} = if_not_exists(#${field}, :${field})`), 'firstInboundAt = if_not_exists(firstInboundAt, :first)', 'waitingSince = if_not_exists(waitingSince, :first)'];
   const adds = ['inboundCount :count', 'accounts :accounts', '#applied :marks'];
   const newer: string[] = [];
   const newerValues: Record<string, unknown> = { ':last': newest.sentAt };

@@ -222,7 +222,7 @@ describe('automations through the local stack', () => {
   it('a store question and no visit within 7 days → the store coupon when the timer fires; a visit in time cancels it', async () => {
     const [a, b] = [newCustomer(), newCustomer()];
     const timers: { name: string; at: number; payload: object }[] = [];
-    const asked = Date.now();
+    const asked = Date.now() - 3 * 86_400_000;
     for (const c of [a, b]) await say(c, 'what are your opening hours at the Central store?', asked);
     const [ida, idb] = [await contactIdOf(a), await contactIdOf(b)];
     const app = appAt(() => asked, timers);
@@ -231,7 +231,7 @@ describe('automations through the local stack', () => {
       await app.handleEvent(messageReceived(row.wamid, id, row.sentAt));
       void c;
     }
-    const visit = await api(`/api/contacts/${idb}/store-visits`, { method: 'POST', body: JSON.stringify({ at: asked + 2 * 86_400_000, storeId: 'hk-central' }) });
+    const visit = await api(`/api/contacts/${idb}/store-visits`, { method: 'POST', body: JSON.stringify({ at: asked + 86_400_000, storeId: 'hk-central' }) });
     expect(visit.status).toBe(200);
     const storeTimers = timers.filter((t) => (t.payload as TimerFired).rule === 'offer-store-visit');
     expect(storeTimers).toHaveLength(2);
@@ -258,3 +258,128 @@ describe('automations through the local stack', () => {
     expect(body.agents.find((a) => a.id === 'ag-grace')?.role).toBe('supervisor');
   });
 });
+
+describe('automations under redelivery and concurrency (review findings)', () => {
+  it('concurrent first effects on a contact all land: four store visits and four orders at once', async () => {
+    const customer = newCustomer();
+    await say(customer, 'hello');
+    const contactId = await contactIdOf(customer);
+    const base = Date.now() - 60_000;
+    const visits = await Promise.all([0, 1, 2, 3].map((i) => api(`/api/contacts/${contactId}/store-visits`, { method: 'POST', body: JSON.stringify({ at: base + i }) })));
+    const orders = await Promise.all([0, 1, 2, 3].map((i) => api('/api/orders', { method: 'POST', body: JSON.stringify({ customer: { contactId }, orderId: `c-${seq}-${i}`, placedAt: base + i, skus: ['CET-GSC500'] }) })));
+    expect([...visits, ...orders].map((r) => r.status)).toEqual(Array(8).fill(200));
+    const contact = await stack.runtime.store.contacts.get(contactId);
+    expect([...(contact?.storeVisitTimes ?? [])].sort()).toEqual([0, 1, 2, 3].map((i) => base + i));
+    expect(contact?.orderTimes).toHaveLength(4);
+    expect(contact?.recentOrders?.map((o) => o.orderId).sort()).toEqual([0, 1, 2, 3].map((i) => `c-${seq}-${i}`));
+    expect(contact?.lastOrder?.orderId).toBe(`c-${seq}-3`);
+  });
+
+  it('a coupon inside the window is still a promotion: a customer who wrote STOP gets none (CP-7) and none is recorded', async () => {
+    const customer = newCustomer();
+    await say(customer, 'STOP');
+    const contactId = await contactIdOf(customer);
+    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.consent?.marketing?.state === 'opted_out', 5_000);
+    await stack.automation.app.handleEvent({ type: 'SegmentChanged', id: `segment:${contactId}:t`, contactId, from: 'active', to: 'high_intent', at: Date.now() } as AutomationEvent);
+    const [offer] = await byRule(contactId, 'offer-high-intent');
+    expect(offer).toMatchObject({ state: 'denied', policyRule: 'CP-7' });
+    expect((await stack.runtime.store.contacts.get(contactId))?.lastCoupon).toBeUndefined();
+  });
+
+  it('two deliveries of one hand-over at once: one message, naming the agent the conversation was given to', async () => {
+    const customer = newCustomer();
+    const wamid = await quietMessageFor(customer, 'I want to talk to a real person');
+    const contactId = await contactIdOf(customer);
+    const event = messageReceived(wamid, contactId, Date.now());
+    await Promise.all([stack.automation.app.handleEvent(event), stack.automation.app.handleEvent(event), stack.automation.app.handleEvent(event)]);
+    const rows = await byRule(contactId, 'handover');
+    expect(rows).toHaveLength(1);
+    const contact = await stack.runtime.store.contacts.get(contactId);
+    const agent = (await (await api('/api/agents')).json() as { agents: { id: string; name: string }[] }).agents.find((a) => a.id === contact?.agentId);
+    expect(rows[0]!.content.type === 'text' && rows[0]!.content.text).toContain(agent!.name);
+  });
+
+  it('a hand-over delivered again after the conversation was resolved does not pause automation again', async () => {
+    const customer = newCustomer();
+    const wamid = await say(customer, 'can I speak to a human?');
+    const contactId = await contactIdOf(customer);
+    await until(async () => (await byRule(contactId, 'handover')).length === 1, 5_000);
+    await stack.automation.idle();
+    expect((await api(`/api/conversations/${contactId}/resolve`, { method: 'POST' })).status).toBe(200);
+    await stack.automation.app.handleEvent(messageReceived(wamid, contactId, Date.now()));
+    const view = (await (await api(`/api/contacts/${contactId}`)).json()) as { counters: { automationPausedUntil?: number } };
+    expect(view.counters.automationPausedUntil).toBeUndefined();
+  });
+
+  it('a rating is stored on the conversation it rates; tapping it starts no new conversation', async () => {
+    const customer = newCustomer();
+    await say(customer, 'hello there, good morning');
+    const contactId = await contactIdOf(customer);
+    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.conversation, 5_000);
+    await stack.automation.idle();
+    const resolved = (await (await api(`/api/conversations/${contactId}/resolve`, { method: 'POST' })).json()) as { conversationId: string };
+    const [prompt] = await until(async () => {
+      const rows = await byRule(contactId, 'satisfaction');
+      return rows[0]?.wamid ? rows : undefined;
+    }, 10_000, { what: 'the rating prompt sent' });
+    const started = stack.metrics.snapshot()['ConversationsStarted'];
+    const tap = inboundMessage(customer, { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: `rating:${resolved.conversationId}:3`, title: '3 Good' } }, context: { id: prompt!.wamid } });
+    await deliver(stack.webhookUrl, tap, APP_SECRET);
+    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.satisfaction, 5_000);
+    await stack.automation.idle();
+    const contact = await stack.runtime.store.contacts.get(contactId);
+    expect(contact?.conversation).toMatchObject({ id: resolved.conversationId, rating: 3 });
+    expect(stack.metrics.snapshot()['ConversationsStarted']).toEqual(started);
+  });
+
+  it('a Chinese message that does not show its script keeps the customer\'s traditional Chinese', async () => {
+    const customer = newCustomer('陳小姐');
+    await say(customer, '運費幾錢？');
+    const contactId = await contactIdOf(customer);
+    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.language === 'zh-Hant', 5_000);
+    await say(customer, '我要真人');
+    const [handover] = await until(async () => (await byRule(contactId, 'handover')).at(0) && byRule(contactId, 'handover'), 5_000);
+    expect(handover!.content.type === 'text' && handover!.content.text).toMatch(/我會將你轉交/u);
+    expect((await stack.runtime.store.contacts.get(contactId))?.language).toBe('zh-Hant');
+  });
+
+  it('an agent\'s response time runs from the first message nobody answered', async () => {
+    const customer = newCustomer();
+    const first = Date.now() - 30 * 60_000;
+    await say(customer, 'hello?', first);
+    await say(customer, 'anyone there?', first + 10 * 60_000);
+    const contactId = await contactIdOf(customer);
+    const answer = await api('/api/messages', { method: 'POST', headers: { 'idempotency-key': `rt-${seq}` }, body: JSON.stringify({ to: { contactId }, category: 'service', text: 'Sorry for the wait!', origin: 'agent', agentId: 'ag-mei' }) });
+    const { id } = (await answer.json()) as { id: string };
+    const row = (await stack.runtime.store.outbox.get(id)) as OutboundRow & { responseMs?: number };
+    expect(row.responseMs).toBeGreaterThanOrEqual(30 * 60_000 - 1_000);
+    expect(row.responseMs).toBeLessThan(31 * 60_000);
+  });
+
+  it('bad input gets the right status, naming the field', async () => {
+    const contactId = await contactIdOf(newCustomerSaid ?? (newCustomerSaid = await (async () => { const c = newCustomer(); await say(c, 'hi'); return c; })()));
+    const notJson = await api('/api/messages', { method: 'POST', headers: { 'idempotency-key': `bad-${seq}` }, body: '{"to":' });
+    expect(notJson.status).toBe(400);
+    const visitNotJson = await api(`/api/contacts/${contactId}/store-visits`, { method: 'POST', body: '{' });
+    expect(visitNotJson.status).toBe(400);
+    const seconds = await api('/api/orders', { method: 'POST', body: JSON.stringify({ customer: { contactId }, orderId: 'x', placedAt: 1_796_000_000 }) });
+    expect(seconds.status).toBe(400);
+    expect(((await seconds.json()) as { error: string }).error).toMatch(/placedAt/u);
+    const future = await api(`/api/contacts/${contactId}/store-visits`, { method: 'POST', body: JSON.stringify({ at: Date.now() + 86_400_000 }) });
+    expect(future.status).toBe(400);
+    const unknownStore = await api(`/api/contacts/${contactId}/store-visits`, { method: 'POST', body: JSON.stringify({ at: Date.now(), storeId: 'nowhere' }) });
+    expect(((await unknownStore.json()) as { error: string }).error).toMatch(/storeId/u);
+    const ghost = await api(`/api/conversations/${contactId}/resolve`, { method: 'POST', body: JSON.stringify({ agentId: 'ghost' }) });
+    expect(ghost.status).toBe(400);
+  });
+});
+
+let newCustomerSaid: Customer | undefined;
+
+/** A customer's first message stored and counted as the webhook would, but announced to nobody. */
+async function quietMessageFor(customer: Customer, text: string): Promise<string> {
+  await say(customer, 'hi');
+  const contactId = await contactIdOf(customer);
+  await stack.automation.idle();
+  return quietMessage(contactId, text, Date.now());
+}

@@ -21,7 +21,7 @@ const SETTLE = 5_000;
 const contact = (over: Partial<Contact> = {}): Contact => ({ contactId: 'ct_1', phone: '+85291234567', customerLevel: 'new customer', leadSource: 'whatsapp', createdAt: T0 - 30 * DAY, updatedAt: T0, lastInboundAt: T0, language: 'en', ...over });
 
 function message(text: string, at = T0, over: Partial<InboundView> = {}): InboundView {
-  return { wamid: `wamid.${at}.${text.length}`, at, type: 'text', text, analysis: analyseMessage(text), language: detectLanguage(text, automation.folding) ?? 'en', ...over };
+  return { wamid: `wamid.${at}.${text.length}`, at, type: 'text', text, analysis: analyseMessage(text), language: detectLanguage(text, automation.scripts) ?? 'en', ...over };
 }
 const received = (m: InboundView): AutomationEvent => ({ type: 'MessageReceived', id: `message:${m.wamid}`, contactId: 'ct_1', wamid: m.wamid, at: m.at });
 const history = (items: { at: number; text?: string }[]): HistoryItem[] => items.map((h, i) => ({ wamid: `wamid.h${i}`, sentAt: h.at, analysis: analyseMessage(h.text ?? 'hello') }));
@@ -122,13 +122,15 @@ describe('AU-4 offers', () => {
     expect(rules(stillTwoThisWeek)).not.toContain('send:offer-win-back');
   });
 
-  it('a store question schedules the 7-day check, 5 s after the window', () => {
+  it('a store question schedules the 7-day check, 5 s after the window; a second question of the week gets its own check', () => {
     const m = message('what are your opening hours at the Central store?');
+    const later = message('is the Causeway Bay store open on Sunday?', T0 + 2 * DAY);
     const timer = onMessage(m).find((a) => a.kind === 'schedule');
-    expect(timer).toMatchObject({ rule: 'offer-store-visit', fireAt: m.at + 7 * DAY + SETTLE });
+    expect(timer).toMatchObject({ rule: 'offer-store-visit', fireAt: m.at + 7 * DAY + SETTLE, key: `timer:offer-store-visit:ct_1:${m.wamid}` });
+    expect(onMessage(later).find((a) => a.kind === 'schedule')?.key).toBe(`timer:offer-store-visit:ct_1:${later.wamid}`);
   });
 
-  const storeTimer: TimerFired = { type: 'TimerFired', id: 'timer:offer-store-visit:ct_1:2026-W49', rule: 'offer-store-visit', key: 'offer-store-visit:ct_1:2026-W49', contactId: 'ct_1', windowStart: T0, windowEnd: T0 + 7 * DAY, data: {} };
+  const storeTimer: TimerFired = { type: 'TimerFired', id: 'timer:offer-store-visit:ct_1:wamid.q', rule: 'offer-store-visit', key: 'offer-store-visit:ct_1:wamid.q', contactId: 'ct_1', windowStart: T0, windowEnd: T0 + 7 * DAY, data: {} };
   it.each([
     ['a visit 1 ms before the 7 days are over', T0 + 7 * DAY - 1, 0],
     ['a visit exactly at the end (not within 7 days)', T0 + 7 * DAY, 1],
@@ -137,12 +139,12 @@ describe('AU-4 offers', () => {
   ])('no visit within 7 days → the 15-dollar coupon: %s', (_, visit, coupons) => {
     const actions = decideAutomation(storeTimer, { automation, contact: contact({ storeVisitTimes: [visit], lastInboundAt: T0 }), now: T0 + 7 * DAY + SETTLE });
     expect(actions.filter((a) => a.rule === 'offer-store-visit')).toHaveLength(coupons);
-    if (coupons) expect(actions[0]).toMatchObject({ kind: 'send', content: { type: 'template', name: 'store_visit_offer' }, coupon: { value: '$15' } });
+    if (coupons) expect(actions[0]).toMatchObject({ kind: 'send', key: 'offer-store-visit:ct_1:2026-W49', content: { type: 'template', name: 'store_visit_offer' }, coupon: { value: '$15' } });
   });
 });
 
 describe('AU-5 follow-ups', () => {
-  const sampleTimer: TimerFired = { type: 'TimerFired', id: 'timer:sample-link:ct_1:2026-W49', rule: 'sample-link', key: 'sample-link:ct_1:2026-W49', contactId: 'ct_1', windowStart: T0, windowEnd: T0 + 48 * HOUR, data: { sku: 'CET-GSC500' } };
+  const sampleTimer: TimerFired = { type: 'TimerFired', id: 'timer:sample-link:ct_1:wamid.q', rule: 'sample-link', key: 'sample-link:ct_1:wamid.q', contactId: 'ct_1', windowStart: T0, windowEnd: T0 + 48 * HOUR, data: { sku: 'CET-GSC500' } };
   it('a product question schedules the sample link 48 h (+ the settle) later', () => {
     const m = message('is the Cetaphil cleanser suitable for sensitive skin?');
     expect(m.analysis!.intent).toBe('product_question');
@@ -170,6 +172,10 @@ describe('AU-3 replenishment and AU-2b logistics', () => {
     expect(actions).toEqual([expect.objectContaining({ kind: 'schedule', rule: 'replenishment', key: 'timer:replenishment:o-1:CET-GSC500', fireAt: T0 + 30 * DAY + SETTLE })]);
   });
   const fired: TimerFired = { type: 'TimerFired', id: 'timer:replenishment:o-1:CET-GSC500', rule: 'replenishment', key: 'replenishment:o-1:CET-GSC500', contactId: 'ct_1', windowStart: T0, windowEnd: T0 + 30 * DAY, data: { orderId: 'o-1', sku: 'CET-GSC500' } };
+  it('a reminder is not sent when the SKU was bought again since, even when another order came after that', () => {
+    const orders = [order, { orderId: 'o-2', placedAt: T0 + 20 * DAY, skus: ['CET-GSC500'] }, { orderId: 'o-3', placedAt: T0 + 25 * DAY, skus: ['APL-IP15'] }];
+    expect(decideAutomation(fired, { automation, contact: contact({ recentOrders: orders, lastOrder: orders[2] }), now: T0 + 30 * DAY })).toEqual([]);
+  });
   it('the reminder goes when due, not when the customer bought the SKU again since', () => {
     expect(decideAutomation(fired, { automation, contact: contact({ lastOrder: order }), now: T0 + 30 * DAY })).toEqual([expect.objectContaining({ rule: 'replenishment', content: expect.objectContaining({ name: 'replenishment_reminder' }) })]);
     expect(decideAutomation(fired, { automation, contact: contact({ lastOrder: { orderId: 'o-2', placedAt: T0 + 20 * DAY, skus: ['CET-GSC500'] } }), now: T0 + 30 * DAY })).toEqual([]);
@@ -177,7 +183,7 @@ describe('AU-3 replenishment and AU-2b logistics', () => {
   it('a courier status change sends the update template, at most once per parcel per 6 h (CP-5 event key)', () => {
     const parcel = { trackingNumber: 'SF1', state: 'out_for_delivery', stateText: 'is out for delivery' };
     const event: AutomationEvent = { type: 'ParcelUpdated', id: 'as-1', contactId: 'ct_1', trackingNumber: 'SF1', state: 'out_for_delivery', at: T0 };
-    expect(decideAutomation(event, { automation, contact: contact(), now: T0, parcel })).toEqual([expect.objectContaining({ rule: 'logistics-update', category: 'utility', eventKey: 'parcel:SF1', key: 'logistics-update:SF1:out_for_delivery' })]);
+    expect(decideAutomation(event, { automation, contact: contact(), now: T0, parcel })).toEqual([expect.objectContaining({ rule: 'logistics-update', category: 'utility', eventKey: 'parcel:SF1', key: 'logistics-update:SF1:as-1' })]);
     expect(decideAutomation({ ...event, state: 'in_transit' }, { automation, contact: contact(), now: T0, parcel: { ...parcel, state: 'in_transit' } })).toEqual([]);
   });
 });
@@ -228,7 +234,12 @@ describe('languages, agents and time', () => {
     ['請問這個有貨嗎', 'zh-Hant'],
     ['请问这个有货吗', 'zh-Hans'],
     ['Где моя посылка?', 'ru'],
-  ])('"%s" is %s', (text, language) => expect(detectLanguage(text, automation.folding)).toBe(language));
+    ['运费多少钱', 'zh-Hans'],
+    ['ok', undefined],
+    ['SF1234567890', undefined],
+    ['你好', undefined],
+    ['我要真人', undefined],
+  ])('"%s" is %s (undefined: the message does not tell, the customer\'s language stays)', (text, language) => expect(detectLanguage(text, automation.scripts)).toBe(language));
 
   const roster = automation.roster;
   it('assignment is sticky, then round robin among available agents of the language, supervisors last', () => {

@@ -9,6 +9,7 @@ import '../../zod.ts';
 import { compileRuleMatcher, type RuleMatcher, type RulePhrase } from '../intelligence/matcher.ts';
 import type { ChineseFolding } from '../intelligence/normalise.ts';
 import { LANGUAGES, type Language } from '../intelligence/config.ts';
+import { scriptHints, type ScriptHints } from './language.ts';
 
 export { LANGUAGES, type Language };
 
@@ -53,6 +54,8 @@ export const automationConfigSchema = z.strictObject({
   timeZone: nonEmpty,
   /** The settle before a time-window rule re-checks its condition (the article's 5 s). */
   settleSeconds: z.int().check(z.gte(0), z.lte(300)),
+  /** The language of a Chinese message that does not show its script (characters both share), for a customer of unknown language. */
+  chineseDefault: z.enum(['zh-Hant', 'zh-Hans']),
   /** Our language → the template language code at Meta. */
   templateLanguages: z.strictObject({ en: nonEmpty, 'zh-Hant': nonEmpty, 'zh-Hans': nonEmpty, ru: nonEmpty }),
   supportHours: z.strictObject({
@@ -117,6 +120,13 @@ export const rosterSchema = z.strictObject({
 export type Roster = z.infer<typeof rosterSchema>;
 export type Agent = Roster['agents'][number];
 
+/** The variables the automation fills in (functions/automation/app.ts, render.ts). */
+export const VARIABLES: ReadonlySet<string> = new Set([
+  'first_name', 'product_name', 'last_purchase', 'store_name', 'store_address', 'store_hours', 'store_list', 'distance',
+  'coupon_code', 'coupon_value', 'coupon_expires', 'order_name', 'tracking_number', 'tracking_url', 'parcel_status', 'parcel_eta',
+  'sku', 'sample_link', 'agent_name', 'when', 'minutes', 'opens', 'display_name', 'segment', 'last_message',
+]);
+
 export class AutomationConfigError extends Error {
   override readonly name = 'AutomationConfigError';
   constructor(readonly problems: readonly string[]) {
@@ -131,6 +141,8 @@ export interface Automation {
   /** Finds quick-reply topics in a normalised text (key: the topic). */
   readonly topics: RuleMatcher;
   readonly folding: ChineseFolding;
+  /** What tells traditional from simplified Chinese (language.ts). */
+  readonly scripts: ScriptHints;
   /** The catalogue's products by SKU (names, replenishment intervals). */
   readonly catalogue: ReadonlyMap<string, { readonly name: string; readonly replenishDays?: number | undefined }>;
 }
@@ -142,7 +154,12 @@ function issues(file: string, error: z.core.$ZodError): string[] {
 /** Validates both files and compiles the phrases; throws AutomationConfigError naming every problem. */
 export function buildAutomation(
   raw: { automation: unknown; agents: unknown },
-  intelligence: { readonly folding: ChineseFolding; readonly products: readonly { sku: string; name: string; replenishDays?: number | undefined }[] },
+  intelligence: {
+    readonly folding: ChineseFolding;
+    readonly products: readonly { sku: string; name: string; replenishDays?: number | undefined }[];
+    /** The intelligence rules' phrases per script (more evidence of which characters are simplified-only). */
+    readonly phrases?: { readonly simplified: readonly string[]; readonly traditional: readonly string[] };
+  },
 ): Automation {
   const { folding } = intelligence;
   const problems: string[] = [];
@@ -163,6 +180,16 @@ export function buildAutomation(
     if (ids.has(agent.id)) problems.push(`agents.json: agents.${i}.id: duplicate agent id ${agent.id}`);
     ids.add(agent.id);
   });
+  if (c.supportHours.from >= c.supportHours.to) problems.push(`automation.json: supportHours: from (${c.supportHours.from}) must be before to (${c.supportHours.to})`);
+  const winBack = c.rules['offer-win-back'];
+  if (winBack.toPerWeek >= winBack.fromPerWeek) problems.push('automation.json: rules.offer-win-back: toPerWeek must be below fromPerWeek (interactions fall)');
+  // Every {placeholder} must be one the automation fills in.
+  const visit = (value: unknown, path: string) => {
+    if (typeof value === 'string') {
+      for (const [, name] of value.matchAll(/\{([a-z_]+)\}/gu)) if (!VARIABLES.has(name!)) problems.push(`automation.json: ${path}: {${name}} is not a variable (${[...VARIABLES].join(', ')})`);
+    } else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
+  };
+  visit(c.rules, 'rules');
   const phrases: RulePhrase[] = [];
   for (const [name, t] of Object.entries(c.rules['quick-reply'].topics)) {
     if (!t.when.phrases && !t.when.tagsWithHotWords && !t.when.location) problems.push(`automation.json: rules.quick-reply.topics.${name}.when: names no phrases, tags or location`);
@@ -173,5 +200,19 @@ export function buildAutomation(
   const compiled = compileRuleMatcher(phrases, folding);
   problems.push(...compiled.problems);
   if (problems.length) throw new AutomationConfigError(problems);
-  return { config: c, roster: roster.data, topics: compiled.matcher, folding, catalogue: new Map(intelligence.products.map((p) => [p.sku, p])) };
+  const texts = { simplified: [...textsOf(c, 'zh-Hans'), ...(intelligence.phrases?.simplified ?? [])], traditional: [...textsOf(c, 'zh-Hant'), ...(intelligence.phrases?.traditional ?? [])] };
+  return { config: c, roster: roster.data, topics: compiled.matcher, folding, scripts: scriptHints(folding, texts), catalogue: new Map(intelligence.products.map((p) => [p.sku, p])) };
+}
+
+/** Every text and phrase of the rules in one language. */
+function textsOf(config: AutomationConfig, language: Language): string[] {
+  const out: string[] = [];
+  const visit = (value: unknown, inLanguage: boolean) => {
+    if (typeof value === 'string') {
+      if (inLanguage) out.push(value);
+    } else if (Array.isArray(value)) for (const v of value) visit(v, inLanguage);
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, inLanguage || k === language);
+  };
+  visit(config.rules, false);
+  return out;
 }

@@ -284,7 +284,8 @@ function offersFor(input: DecisionInput, m: InboundView): Action[] {
   // A store question, then no visit within 7 days → the store coupon (checked when the 7 days are over).
   const storeVisit = rules['offer-store-visit'];
   if (storeVisit.enabled && m.analysis?.tags.includes('store_inquiry')) {
-    const key = `offer-store-visit:${contact.contactId}:${week}`;
+    // One timer per question (a second question of the week is checked too); one coupon a week (the send's key).
+    const key = `offer-store-visit:${contact.contactId}:${m.wamid}`;
     const windowEnd = m.at + storeVisit.afterDays * DAY_MS;
     actions.push(timer('offer-store-visit', key, contact, m.at, windowEnd, settle, { wamid: m.wamid }, m.language));
   }
@@ -292,7 +293,7 @@ function offersFor(input: DecisionInput, m: InboundView): Action[] {
   // Asked about a product, then no order within 48 h → the sample link.
   const sample = rules['sample-link'];
   if (sample.enabled && intent && sample.intents.includes(intent)) {
-    const key = `sample-link:${contact.contactId}:${week}`;
+    const key = `sample-link:${contact.contactId}:${m.wamid}`;
     const windowEnd = m.at + sample.afterHours * HOUR_MS;
     actions.push(timer('sample-link', key, contact, m.at, windowEnd, settle, { wamid: m.wamid, ...(m.analysis?.sku && { sku: m.analysis.sku }) }, m.language));
   }
@@ -321,20 +322,24 @@ function timerFired(input: DecisionInput, t: TimerFired): Action[] {
     if (!rule.enabled) return [];
     const visits = [...(contact.storeVisitTimes ?? []), ...(contact.lastStoreVisitAt !== undefined ? [contact.lastStoreVisitAt] : [])];
     if (inWindow(visits, t.windowStart, t.windowEnd)) return [];
-    return [offer(input, 'offer-store-visit', t.key, undefined, rule.template, { coupon: grant(rule.coupon, t.key, t.windowEnd) })];
+    const key = `offer-store-visit:${contact.contactId}:${isoWeek(t.windowStart, automation.config.timeZone)}`;
+    return [offer(input, 'offer-store-visit', key, undefined, rule.template, { coupon: grant(rule.coupon, key, t.windowEnd) })];
   }
   if (t.rule === 'sample-link') {
     const rule = rules['sample-link'];
     if (!rule.enabled || inWindow(contact.orderTimes, t.windowStart, t.windowEnd)) return [];
     const sku = t.data['sku'] ?? '';
-    return [offer(input, 'sample-link', t.key, undefined, rule.template, { vars: { sku, sample_link: rule.link.replace('{sku}', encodeURIComponent(sku)) } })];
+    const key = `sample-link:${contact.contactId}:${isoWeek(t.windowStart, automation.config.timeZone)}`;
+    return [offer(input, 'sample-link', key, undefined, rule.template, { vars: { sku, sample_link: rule.link.replace('{sku}', encodeURIComponent(sku)) } })];
   }
   // Replenishment: no newer order of the SKU since the one the timer was set for.
   const rule = rules.replenishment;
   const sku = t.data['sku'] ?? '';
   const last = contact.lastOrder;
   if (!rule.enabled) return [];
-  if (last && last.orderId !== t.data['orderId'] && last.placedAt > t.windowStart && (last.skus ?? []).includes(sku)) return [];
+  // Bought again since (any recent order of the SKU after the one this timer is for).
+  const again = [...(contact.recentOrders ?? []), ...(last ? [{ orderId: last.orderId, placedAt: last.placedAt, skus: last.skus ?? [] }] : [])];
+  if (again.some((o) => o.orderId !== t.data['orderId'] && o.placedAt > t.windowStart && o.skus.includes(sku))) return [];
   return [offer(input, 'replenishment', t.key, undefined, rule.template, { vars: { sku, last_purchase_at: String(t.windowStart) } })];
 }
 
@@ -365,7 +370,8 @@ export function decideAutomation(event: AutomationEvent, input: DecisionInput): 
       const products = automation.catalogue;
       return (event.order.skus ?? []).flatMap((sku) => {
         const days = products.get(sku)?.replenishDays;
-        if (!days) return [];
+        // An old order reported late (a back-fill) whose window is long over reminds nobody.
+        if (!days || event.order.placedAt + (days + 1) * DAY_MS < input.now) return [];
         const key = `replenishment:${event.order.orderId}:${sku}`;
         return [timer('replenishment', key, contact, event.order.placedAt, event.order.placedAt + days * DAY_MS, settle, { orderId: event.order.orderId, sku }, languageOf(contact))];
       });
@@ -378,7 +384,8 @@ export function decideAutomation(event: AutomationEvent, input: DecisionInput): 
         {
           kind: 'send',
           rule: 'logistics-update',
-          key: `logistics-update:${event.trackingNumber}:${event.state}`,
+          // Per courier event: a parcel back in a state it was in before is news again.
+          key: `logistics-update:${event.trackingNumber}:${event.id}`,
           language: languageOf(contact),
           content: { type: 'template', name: rule.template.name, parameters: rule.template.parameters },
           category: 'utility',
@@ -409,8 +416,8 @@ export function followUpTask(automation: Automation, contact: Contact, at: numbe
   const rule = automation.config.rules['follow-up'];
   if (!rule.enabled || contact.segment !== rule.segment || contact.mergedInto) return undefined;
   const name = contact.firstName ?? contact.profileName ?? contact.username ?? contact.phone ?? contact.contactId;
-  const fill = (s: string) =>
-    s.replaceAll('{display_name}', name).replaceAll('{segment}', contact.segment ?? '').replaceAll('{last_message}', contact.lastInboundAt ? new Date(contact.lastInboundAt).toISOString().slice(0, 10) : '-');
+  const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone: automation.config.timeZone }).format(t); // YYYY-MM-DD, the business's day
+  const fill = (s: string) => s.replaceAll('{display_name}', name).replaceAll('{segment}', contact.segment ?? '').replaceAll('{last_message}', contact.lastInboundAt ? day(contact.lastInboundAt) : '-');
   return {
     kind: 'task',
     rule: 'follow-up',

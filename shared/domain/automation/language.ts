@@ -1,7 +1,12 @@
 /**
  * The language of a customer's message, for the language an automated reply is written in:
- * Cyrillic → ru; Chinese → traditional or simplified by the folding table (a character the table
- * folds is a traditional one) and Cantonese particles; otherwise English. Pure, microseconds.
+ * Cyrillic → ru; Chinese → traditional or simplified by the characters only one script uses —
+ * traditional ones are those the folding table folds, simplified ones those the shipped
+ * simplified texts use and the traditional texts never do (ScriptHints) — and Cantonese
+ * particles; Latin → English when there are at least two words. Undefined when the text does not
+ * tell: "ok", a tracking number, or Chinese written only with characters both scripts share
+ * ("你好", "我要真人") — the caller keeps the customer's language then, so one short message does
+ * not flip it. Pure, microseconds.
  */
 import type { Language } from './config.ts';
 import type { ChineseFolding } from '../intelligence/normalise.ts';
@@ -11,31 +16,35 @@ const HAN = /\p{Script=Han}/gu;
 /** Written Cantonese: Hong Kong customers write traditional Chinese. */
 const CANTONESE = /[嘅咗喺冇唔啲嚟咩佢哋]/u;
 
-export function detectLanguage(text: string | undefined, folding: ChineseFolding): Language | undefined {
+export interface ScriptHints {
+  /** traditional → simplified (a key that folds to another character is traditional-only). */
+  readonly folding: ChineseFolding;
+  /** Characters only simplified Chinese uses. */
+  readonly simplified: ReadonlySet<string>;
+}
+
+/** Simplified-only characters: in the simplified texts, never in the traditional ones. */
+export function scriptHints(folding: ChineseFolding, texts: { readonly simplified: readonly string[]; readonly traditional: readonly string[] }): ScriptHints {
+  const traditional = new Set(texts.traditional.join('').match(HAN) ?? []);
+  const simplified = new Set((texts.simplified.join('').match(HAN) ?? []).filter((c) => !traditional.has(c) && !(folding.has(c) && folding.get(c) !== c)));
+  return { folding, simplified };
+}
+
+export function detectLanguage(text: string | undefined, hints: ScriptHints): Language | undefined {
   if (!text) return undefined;
   const han = text.match(HAN) ?? [];
-  const cyrillic = CYRILLIC.test(text);
-  if (han.length === 0) return cyrillic ? 'ru' : /\p{L}/u.test(text) ? 'en' : undefined;
+  if (han.length === 0) {
+    if (CYRILLIC.test(text)) return 'ru';
+    const words = text.match(/\p{Script=Latin}{2,}/gu) ?? [];
+    return words.length >= 2 ? 'en' : undefined;
+  }
   if (CANTONESE.test(text)) return 'zh-Hant';
   let traditional = 0;
   let simplified = 0;
-  const simplifiedChars = simplifiedSet(folding);
   for (const char of han) {
-    if (folding.has(char) && folding.get(char) !== char) traditional++;
-    else if (simplifiedChars.has(char)) simplified++;
+    if (hints.folding.has(char) && hints.folding.get(char) !== char) traditional++;
+    else if (hints.simplified.has(char)) simplified++;
   }
+  if (traditional === simplified) return undefined;
   return traditional > simplified ? 'zh-Hant' : 'zh-Hans';
-}
-
-const simplifiedSets = new WeakMap<ChineseFolding, ReadonlySet<string>>();
-/** Characters that are the simplified form of some traditional one (and not traditional themselves). */
-function simplifiedSet(folding: ChineseFolding): ReadonlySet<string> {
-  let set = simplifiedSets.get(folding);
-  if (!set) {
-    const targets = new Set<string>();
-    for (const [from, to] of folding) if (from !== to && !folding.has(to)) targets.add(to);
-    set = targets;
-    simplifiedSets.set(folding, set);
-  }
-  return set;
 }
