@@ -24,6 +24,12 @@ export interface WebhookBenchOptions {
   readonly customers: number;
   readonly concurrency: number;
   readonly throughputSeconds: number;
+  /**
+   * The automations answering the load too (default off). On AWS the automation, send and sync
+   * functions run apart from the webhook; locally they share its two cores, so the ingest path is
+   * measured alone and once more with the automations on (bench/run.ts says which).
+   */
+  readonly automations?: boolean;
 }
 
 export interface WebhookBenchResult {
@@ -42,7 +48,7 @@ export interface WebhookBenchResult {
 
 export async function benchWebhook(options: WebhookBenchOptions, alsoOnThisStack?: (stack: StackProcess) => Promise<void>): Promise<WebhookBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'scrm-bench-'));
-  const stack = await startStackProcess(dataDir);
+  const stack = await startStackProcess(dataDir, options.automations ?? false);
   try {
     const { webhookUrl, secret } = stack;
     const customers: Customer[] = Array.from({ length: options.customers }, (_, i) => ({
@@ -125,7 +131,7 @@ export interface StackProcess {
 }
 
 /** The local stack as `npm start` builds it, in its own process (Meta is not in ours). */
-async function startStackProcess(dataDir: string): Promise<StackProcess> {
+async function startStackProcess(dataDir: string, automations: boolean): Promise<StackProcess> {
   const port = await freePort();
   // The CRM stand-in in a process of its own: HubSpot does not share our functions' event loop.
   const crm = spawn(process.execPath, ['--import', 'tsx', 'local/hubspot/start.ts'], {
@@ -139,7 +145,7 @@ async function startStackProcess(dataDir: string): Promise<StackProcess> {
   // BENCH_CPU_PROF=<dir> writes a CPU profile of the stack process there (open it in Chrome DevTools).
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/stack-worker.ts'], {
-    env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir, WHATSAPP_APP_SECRET: 'bench-app-secret', POWERTOOLS_LOG_LEVEL: 'SILENT', HUBSPOT_API_BASE: crmUrl, HUBSPOT_ACCESS_TOKEN: 'bench-hubspot-token' },
+    env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir, WHATSAPP_APP_SECRET: 'bench-app-secret', POWERTOOLS_LOG_LEVEL: 'SILENT', HUBSPOT_API_BASE: crmUrl, HUBSPOT_ACCESS_TOKEN: 'bench-hubspot-token', SCRM_LOCAL_AUTOMATIONS: automations ? 'on' : 'off' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const next = <T>(kind: string) =>

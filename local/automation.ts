@@ -41,6 +41,8 @@ export function startLocalAutomation(options: {
   retryMs?: number;
   /** False: the app is built but hears no events (a stack whose tests drive the functions). */
   listen?: boolean;
+  /** Events handled at the same time (Lambda's concurrent invocations); default 4. */
+  concurrency?: number;
 }): LocalAutomation {
   const { runtime, logger } = options;
   const deadLetters: DomainEvent[] = [];
@@ -53,6 +55,20 @@ export function startLocalAutomation(options: {
     }
   };
   const timers = new Set<NodeJS.Timeout>();
+  let running = 0;
+  const waiting: (() => Promise<unknown>)[] = [];
+  const startWhenFree = (task: () => Promise<unknown>) => {
+    const run = (next: () => Promise<unknown>) => {
+      running++;
+      setImmediate(() => void next().finally(() => {
+        running--;
+        const queued = waiting.shift();
+        if (queued) run(queued);
+      }));
+    };
+    if (running < (options.concurrency ?? 4)) run(task);
+    else waiting.push(task);
+  };
   let stopped = false;
 
   // A timer counts as fired once the function handled it; a failure is tried again by the scheduler.
@@ -88,9 +104,10 @@ export function startLocalAutomation(options: {
       return;
     }
     inFlight++;
-    // Off the caller's stack: the webhook answers Meta first, as it would on AWS.
-    setImmediate(() => {
-      app
+    // Off the caller's stack (the webhook answers Meta first, as on AWS), a few at a time, as
+    // Lambda's concurrent batches: a 1,000-message delivery does not flood the store at once.
+    startWhenFree(() => {
+      return app
         .handleEvent(event, { deadline: Date.now() + 10_000 })
         .catch((error: unknown) => {
           if (attempt >= AUTOMATION_QUEUE.maxReceiveCount) {

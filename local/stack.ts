@@ -207,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
       metrics,
     });
-    const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false });
+    const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false && given['SCRM_LOCAL_AUTOMATIONS'] !== 'off' });
     stoppers.push(async () => automation.stop());
     const sender = createSendApp({
       store: runtime.store,

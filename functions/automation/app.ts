@@ -22,7 +22,7 @@ import { formatParcelEta, formatParcelReply, parcelStateWords } from '#shared/co
 import { eligibleAgents, roundRobin, stickyAgent } from '#shared/domain/automation/agents';
 import type { Automation, Language } from '#shared/domain/automation/config';
 import { LANGUAGES } from '#shared/domain/automation/config';
-import { decideAutomation, followUpTask, type Action, type AutomationEvent, type HistoryItem, type InboundView } from '#shared/domain/automation/decide';
+import { decideAutomation, followUpTask, historyNeeded, type Action, type AutomationEvent, type HistoryItem, type InboundView } from '#shared/domain/automation/decide';
 import { detectLanguage } from '#shared/domain/automation/language';
 import { distanceInWords, fill, renderContent, whenAnswered, type Variables } from '#shared/domain/automation/render';
 import { dateInWords, relativeAgo } from '#shared/domain/automation/time';
@@ -148,8 +148,9 @@ export function createAutomationApp(deps: AutomationDeps) {
       const read = await readMessage(event.wamid, contact);
       if (!read) return outcome;
       message = read;
-      history = await historyOf(contact.contactId, message.at);
-      context = await noteMessage(contact, message, history, outcome);
+      // The history only when a rule reads it (an index query per message is what DynamoDB bills most).
+      history = historyNeeded(automation, message) ? await historyOf(contact.contactId, message.at) : [{ wamid: message.wamid, sentAt: message.at, receivedAt: message.receivedAt, analysis: message.analysis }];
+      context = await noteMessage(contact, message, outcome);
     }
     const parcel = event.type === 'ParcelUpdated' ? parcelView(event, contact) : undefined;
     const actions = decideAutomation(event, { automation, contact: context, now: now(), history, message, parcel });
@@ -183,14 +184,13 @@ export function createAutomationApp(deps: AutomationDeps) {
   }
 
   /** The message's language and conversation on the contact (a new conversation is counted). */
-  async function noteMessage(contact: Contact, m: InboundView, history: readonly HistoryItem[], outcome: Outcome): Promise<Contact> {
+  async function noteMessage(contact: Contact, m: InboundView, outcome: Outcome): Promise<Contact> {
     void outcome;
     if (detectLanguage(m.text, automation.scripts)) await store.automation.setLanguage(contact.contactId, m.language, m.at);
     // A tapped rating answers the conversation just resolved: it does not start a new one.
     if (m.replyId?.startsWith('rating:')) return { ...contact, language: m.language };
-    const previous = history.filter((h) => h.sentAt < m.at).at(-1)?.sentAt;
     const current = contact.conversation;
-    const { conversation, started } = await store.automation.openConversation(contact.contactId, m.at, current, previous, CONVERSATION_IDLE_MS);
+    const { conversation, started } = await store.automation.openConversation(contact.contactId, m.at, current, CONVERSATION_IDLE_MS);
     if (started && current?.id !== conversation.id) metrics.add('conversationsStarted');
     return { ...contact, language: m.language, conversation };
   }

@@ -67,7 +67,7 @@ export interface Contact {
   readonly agentId?: string;
   readonly assignedAt?: number;
   /** The current conversation (AG-1, RP-13): from a customer's message until resolved or 24 h quiet. */
-  readonly conversation?: { id: string; startedAt: number; agentId?: string; handoverAt?: number; resolvedAt?: number; rating?: number };
+  readonly conversation?: { id: string; startedAt: number; lastMessageAt?: number; agentId?: string; handoverAt?: number; resolvedAt?: number; rating?: number };
   /** CRM tasks created for this contact (task id → CRM id), the done marks of task jobs. */
   readonly crmTasks?: Readonly<Record<string, string>>;
   /** Marks of automation effects done once (by key, with their time). */

@@ -19,6 +19,8 @@ export interface Conversation {
   /** `<contactId>:<startedAt>` */
   readonly id: string;
   readonly startedAt: number;
+  /** The conversation's last customer message (it ends after 24 h without one). */
+  readonly lastMessageAt?: number;
   readonly agentId?: string;
   readonly handoverAt?: number;
   readonly resolvedAt?: number;
@@ -185,16 +187,24 @@ export class AutomationStore {
   }
 
   /**
-   * The conversation a customer's message belongs to: the open one (not resolved, and the
-   * customer's previous message less than `idleMs` before), else a new one from `at`. Returns
-   * whether this message started it.
+   * The conversation a customer's message belongs to: the open one (not resolved, and its last
+   * customer message less than `idleMs` before), else a new one from `at`. Returns whether this
+   * message started it. The open conversation's last message time moves forward (one write; no
+   * history read).
    */
-  async openConversation(contactId: string, at: number, current: Conversation | undefined, previousInboundAt: number | undefined, idleMs: number): Promise<{ conversation: Conversation; started: boolean }> {
+  async openConversation(contactId: string, at: number, current: Conversation | undefined, idleMs: number): Promise<{ conversation: Conversation; started: boolean }> {
     if (current && current.startedAt === at) return { conversation: current, started: true }; // a repeat of the message that started it
     if (current && current.startedAt > at) return { conversation: current, started: false }; // a late message of an earlier conversation
-    const open = current && current.resolvedAt === undefined && previousInboundAt !== undefined && at - previousInboundAt < idleMs;
-    if (current && open) return { conversation: current, started: false };
-    const next: Conversation = { id: `${contactId}:${at}`, startedAt: at };
+    const last = current?.lastMessageAt ?? current?.startedAt;
+    if (current && current.resolvedAt === undefined && last !== undefined && at - last < idleMs) {
+      await this.table.update(keys.contact(contactId), {
+        update: 'SET conversation.lastMessageAt = :at',
+        condition: 'conversation.id = :id AND (attribute_not_exists(conversation.lastMessageAt) OR conversation.lastMessageAt < :at)',
+        values: { ':at': at, ':id': current.id },
+      });
+      return { conversation: current, started: false };
+    }
+    const next: Conversation = { id: `${contactId}:${at}`, startedAt: at, lastMessageAt: at };
     const { applied } = await this.table.update(keys.contact(contactId), {
       // A new conversation waits for an answer from its first message.
       update: 'SET conversation = :c, waitingSince = :at',

@@ -343,6 +343,17 @@ function timerFired(input: DecisionInput, t: TimerFired): Action[] {
   return [offer(input, 'replenishment', t.key, undefined, rule.template, { vars: { sku, last_purchase_at: String(t.windowStart) } })];
 }
 
+/**
+ * Whether the rules need the customer's recent messages to decide on this one: only for "too
+ * expensive" twice (the previous message) and the win-back (two weeks of counts). Most messages
+ * are decided without reading the history.
+ */
+export function historyNeeded(automation: Automation, m: Pick<InboundView, 'analysis'>): boolean {
+  const rules = automation.config.rules;
+  if (rules['offer-instalments'].enabled && has(m.analysis, rules['offer-instalments'].hotWords)) return true;
+  return rules['offer-win-back'].enabled && m.analysis !== undefined && m.analysis.sentiment < rules['offer-win-back'].sentimentBelow;
+}
+
 /** The rules' answer to one event. */
 export function decideAutomation(event: AutomationEvent, input: DecisionInput): Action[] {
   const { automation, contact } = input;
