@@ -39,6 +39,7 @@ import * as z from 'zod/mini';
 import '#shared/zod';
 import { parseAfterShipWebhook } from '#shared/courier/aftership';
 import type { Roster } from '#shared/domain/automation/config';
+import type { ConversationResolved, OrderUpdated, ParcelUpdated } from '#shared/domain/automation/decide';
 import type { DomainEventBus } from '#shared/events/bus';
 import { contactSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 
@@ -183,7 +184,8 @@ export function createApiApp(deps: ApiDeps) {
     const eventId = `order:${b.orderId}:${placedAt}:${b.trackingNumber ?? ''}`;
     await store.automation.recordOrder(contact.contactId, order, eventId);
     if (b.trackingNumber) await store.automation.watchParcel({ trackingNumber: b.trackingNumber, contactId: contact.contactId, orderId: b.orderId, ...(b.carrier && { carrier: b.carrier }), watchedAt: now() });
-    await deps.events?.publish([{ type: 'OrderUpdated', id: eventId, contactId: contact.contactId, order, at: now() } as never]);
+    const updated: OrderUpdated = { type: 'OrderUpdated', id: eventId, contactId: contact.contactId, order, at: now() };
+    await deps.events?.publish([updated]);
     return json(200, { contactId: contact.contactId, order });
   }
 
@@ -231,7 +233,8 @@ export function createApiApp(deps: ApiDeps) {
       async (id) => countersOf((await store.contacts.get(id)) as unknown as Record<string, unknown>),
     );
     // Published on every call (the id is the conversation's): a publish that failed is made again by a retry.
-    await deps.events?.publish([{ type: 'ConversationResolved', id: `resolved:${conversation.id}`, contactId: contact.contactId, conversationId: conversation.id, agentId: b.agentId ?? conversation.agentId, at: conversation.resolvedAt } as never]);
+    const ended: ConversationResolved = { type: 'ConversationResolved', id: `resolved:${conversation.id}`, contactId: contact.contactId, conversationId: conversation.id, agentId: b.agentId ?? conversation.agentId, at: conversation.resolvedAt! };
+    await deps.events?.publish([ended]);
     return json(200, { contactId: contact.contactId, conversationId: conversation.id, resolvedAt: conversation.resolvedAt, ...(conversation.agentId && { agentId: conversation.agentId }) });
   }
 
@@ -253,7 +256,8 @@ export function createApiApp(deps: ApiDeps) {
     const now_ = await store.automation.parcel(p.trackingNumber);
     // Only the parcel's current state is told (an older update arriving late is not).
     if (now_?.state === p.state && now_.updatedAt === p.updatedAt) {
-      await deps.events?.publish([{ type: 'ParcelUpdated', id: parsed.eventId, contactId: watched.contactId, trackingNumber: p.trackingNumber, state: p.state, at: p.updatedAt, ...(p.eta && { eta: p.eta }), ...(p.trackingUrl && { trackingUrl: p.trackingUrl }) } as never]);
+      const update: ParcelUpdated = { type: 'ParcelUpdated', id: parsed.eventId, contactId: watched.contactId, trackingNumber: p.trackingNumber, state: p.state, at: p.updatedAt, eta: p.eta, trackingUrl: p.trackingUrl };
+      await deps.events?.publish([update]);
     }
     return json(200, { accepted: parsed.eventId });
   }

@@ -150,7 +150,7 @@ export function createAutomationApp(deps: AutomationDeps) {
       message = read;
       // The history only when a rule reads it (an index query per message is what DynamoDB bills most).
       history = historyNeeded(automation, message) ? await historyOf(contact.contactId, message.at) : [{ wamid: message.wamid, sentAt: message.at, receivedAt: message.receivedAt, analysis: message.analysis }];
-      context = await noteMessage(contact, message, outcome);
+      context = await noteMessage(contact, message);
     }
     const parcel = event.type === 'ParcelUpdated' ? parcelView(event, contact) : undefined;
     const actions = decideAutomation(event, { automation, contact: context, now: now(), history, message, parcel });
@@ -184,8 +184,7 @@ export function createAutomationApp(deps: AutomationDeps) {
   }
 
   /** The message's language and conversation on the contact (a new conversation is counted). */
-  async function noteMessage(contact: Contact, m: InboundView, outcome: Outcome): Promise<Contact> {
-    void outcome;
+  async function noteMessage(contact: Contact, m: InboundView): Promise<Contact> {
     if (detectLanguage(m.text, automation.scripts)) await store.automation.setLanguage(contact.contactId, m.language, m.at);
     // A tapped rating answers the conversation just resolved: it does not start a new one.
     if (m.replyId?.startsWith('rating:')) return { ...contact, language: m.language };
@@ -197,9 +196,8 @@ export function createAutomationApp(deps: AutomationDeps) {
 
   function parcelView(event: Extract<AutomationEvent, { type: 'ParcelUpdated' }>, contact: Contact) {
     const language = (contact.language as Language | undefined) ?? 'en';
-    const status = { state: event.state as ParcelStatus['state'] };
-    const etaText = event.eta ? etaWords(event.eta, language) : undefined;
-    return { trackingNumber: event.trackingNumber, state: event.state, stateText: parcelStateWords(status.state, language), eta: etaText, trackingUrl: event.trackingUrl };
+    const eta = event.eta ? etaWords(event.eta, language) : undefined;
+    return { trackingNumber: event.trackingNumber, state: event.state, stateText: parcelStateWords(event.state as ParcelStatus['state'], language), eta, trackingUrl: event.trackingUrl };
   }
 
   function etaWords(eta: { from: number; to: number; precision: 'day' | 'time' }, language: Language): string {
@@ -222,7 +220,7 @@ export function createAutomationApp(deps: AutomationDeps) {
         }
         // The coupon is the customer's once its message is on its way (not when the policy refused it).
         if (action.coupon && state && state !== 'denied') {
-          await store.automation.grantCoupon(contact.contactId, action.key, { code: action.coupon.code, rule: action.rule, value: action.coupon.value, issuedAt: action.coupon.expiresAt - couponDays(action.rule) * DAY_MS });
+          await store.automation.grantCoupon(contact.contactId, action.key, { code: action.coupon.code, rule: action.rule, value: action.coupon.value, issuedAt: action.coupon.issuedAt });
           await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `coupon-${action.coupon.code}`)]);
         }
         return;
@@ -256,11 +254,6 @@ export function createAutomationApp(deps: AutomationDeps) {
         await locate(action, contact);
         return;
     }
-  }
-
-  function couponDays(rule: string): number {
-    const r = config.rules[rule as 'offer-high-intent'] as { coupon?: { validDays: number } } | undefined;
-    return r?.coupon?.validDays ?? 0;
   }
 
   /** The send path of `POST /api/messages`, origin automation, the rule recorded. */
@@ -465,7 +458,7 @@ export function createAutomationApp(deps: AutomationDeps) {
   async function followUps(tick: Extract<AutomationEvent, { type: 'AutomationTick' }>, outcome: Outcome, deadline: number): Promise<Outcome> {
     const segment = config.rules['follow-up'].segment;
     let start = tick.cursor ? (JSON.parse(Buffer.from(tick.cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined;
-    for await (const page of store.table.scanPages({ FilterExpression: 'sk = :profile AND #segment = :segment AND attribute_not_exists(mergedInto)', ExpressionAttributeNames: { '#segment': 'segment' }, ExpressionAttributeValues: { ':profile': 'PROFILE', ':segment': segment } }, start)) {
+    for await (const page of store.automation.contactsInSegment(segment, start)) {
       const jobs = page.items.flatMap((item) => {
         const contact = item as unknown as Contact;
         const task = followUpTask(automation, contact, tick.at);

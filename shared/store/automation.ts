@@ -252,6 +252,14 @@ export class AutomationStore {
       .catch(() => undefined);
   }
 
+  /** Pages of the (unmerged) contacts in a segment, from `start` (a page's `next`): the weekly follow-up's scan. */
+  contactsInSegment(segment: string, start?: Record<string, unknown>): AsyncGenerator<{ items: Record<string, unknown>[]; next: Record<string, unknown> | undefined }> {
+    return this.table.scanPages(
+      { FilterExpression: 'sk = :profile AND #segment = :segment AND attribute_not_exists(mergedInto)', ExpressionAttributeNames: { '#segment': 'segment' }, ExpressionAttributeValues: { ':profile': 'PROFILE', ':segment': segment } },
+      start,
+    );
+  }
+
   /** The next round-robin turn of a language (atomic ADD). */
   async nextTurn(language: string): Promise<number> {
     const { attributes } = await this.table.update(keys.roundRobin(language), { update: 'ADD turn :one', values: { ':one': 1 }, returnValues: 'UPDATED_NEW' });

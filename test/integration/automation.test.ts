@@ -252,6 +252,27 @@ describe('automations through the local stack', () => {
     expect(reply!.content.type === 'text' && reply!.content.text).toMatch(/nearest store to you is .*Xinyi/iu);
   });
 
+  it('the weekly follow-up makes one CRM task for a potential customer, however often it runs', async () => {
+    const customer = newCustomer();
+    await say(customer, 'hello');
+    const contactId = await contactIdOf(customer);
+    const crmId = await until(async () => {
+      const c = await stack.runtime.store.contacts.get(contactId);
+      return c?.segment === 'potential' ? c.crm?.id : undefined;
+    }, 10_000, { what: 'a potential customer in the CRM' });
+    const context = { getRemainingTimeInMillis: () => 60_000 };
+    await stack.automation.app.task('follow-up', context);
+    await stack.automation.app.task('follow-up', context); // the schedule firing twice
+    const tasksOf = async () => {
+      const state = stack.localCrm!.state() as { tasks: { properties: Record<string, string>; contactIds: string[] }[] };
+      return state.tasks.filter((t) => t.contactIds.includes(crmId));
+    };
+    const [task] = await until(async () => ((await tasksOf()).length ? tasksOf() : undefined), 10_000, { what: 'the follow-up task in the CRM' });
+    expect(task!.properties['hs_task_subject']).toContain('WhatsApp follow-up');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await tasksOf()).toHaveLength(1);
+  });
+
   it('GET /api/agents lists the roster', async () => {
     const body = (await (await api('/api/agents')).json()) as { agents: { id: string; role: string }[] };
     expect(body.agents.map((a) => a.id)).toContain('ag-mei');

@@ -133,6 +133,7 @@ export interface DecisionInput {
 export interface CouponGrant {
   readonly code: string;
   readonly value: string;
+  readonly issuedAt: number;
   readonly expiresAt: number;
 }
 
@@ -183,7 +184,7 @@ export function couponCode(prefix: string, key: string): string {
 }
 
 function grant(rule: CouponRule, key: string, at: number): CouponGrant {
-  return { code: couponCode(rule.prefix, key), value: rule.value, expiresAt: at + rule.validDays * DAY_MS };
+  return { code: couponCode(rule.prefix, key), value: rule.value, issuedAt: at, expiresAt: at + rule.validDays * DAY_MS };
 }
 
 /** An offer: free-form inside the customer's window, the approved template outside it. */
@@ -205,7 +206,7 @@ const has = (analysis: MessageAnalysis | undefined, hotWords: readonly string[])
 
 /** The reply rule a customer's message triggers, if any. */
 function replyTo(input: DecisionInput, m: InboundView): Action[] {
-  const { automation, contact } = input;
+  const { automation } = input;
   const rules = automation.config.rules;
   const base = { language: m.language, replyTo: m.wamid };
 
@@ -227,10 +228,9 @@ function replyTo(input: DecisionInput, m: InboundView): Action[] {
   if (!rules['quick-reply'].enabled) return [];
   const topic = quickReplyTopic(automation, m);
   if (!topic) return [];
-  if (topic === 'nearest_store' || rules['quick-reply'].topics[topic]?.when.location && m.location) {
+  if (topic === 'nearest_store' || (rules['quick-reply'].topics[topic]?.when.location && m.location)) {
     return [{ kind: 'nearest-store', rule: 'quick-reply', key: `quick-reply:${m.wamid}`, position: m.location && { lat: m.location.lat, lon: m.location.lon }, sku: m.analysis?.sku ?? undefined, ...base }];
   }
-  void contact;
   return [{ kind: 'send', rule: 'quick-reply', key: `quick-reply:${m.wamid}`, content: { type: 'text', text: rules['quick-reply'].topics[topic]!.answer[m.language] }, category: 'service', vars: { topic }, ...base }];
 }
 
