@@ -123,10 +123,14 @@ describe('automations through the local stack', () => {
     for (const q of ['is the iPhone 15 Pro in stock?', 'what colours does it come in?', 'does it have a warranty?', 'what is the battery life?']) await say(customer, q);
     const contactId = await contactIdOf(customer);
     const [coupon] = await until(async () => (await byRule(contactId, 'offer-high-intent')).at(0) && byRule(contactId, 'offer-high-intent'), 15_000, { what: 'the high-intent coupon' });
-    const contact = await stack.runtime.store.contacts.get(contactId);
-    expect(contact?.segment).toBe('high_intent');
-    expect(contact?.lastCoupon?.code).toMatch(/^HI10-/u);
-    expect(coupon!.content.type === 'text' && coupon!.content.text).toContain(contact!.lastCoupon!.code);
+    // The coupon is the customer's once its message is queued: recorded just after the row.
+    const contact = await until(async () => {
+      const c = await stack.runtime.store.contacts.get(contactId);
+      return c?.lastCoupon ? c : undefined;
+    }, 5_000, { what: 'the coupon on the contact' });
+    expect(contact.segment).toBe('high_intent');
+    expect(contact.lastCoupon?.code).toMatch(/^HI10-/u);
+    expect(coupon!.content.type === 'text' && coupon!.content.text).toContain(contact.lastCoupon!.code);
     // The same event again (EventBridge delivers at least once), straight to the function:
     const change = stack.events.events().find((e) => e.type === 'SegmentChanged' && (e as { contactId?: string }).contactId === contactId && (e as { to?: string }).to === 'high_intent');
     await stack.automation.app.handleEvent(change as AutomationEvent);
