@@ -9,7 +9,7 @@
  * 2. AU-2: customers with an order in the CRM ask "where is my parcel?": the reply's latency the
  *    same way, and the CRM lookup of the last order on its own (`findLastOrder`, target ≤ 0.8 s).
  */
-import { createCrmAdapter } from '#shared/crm/factory';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
 import { startLocalStack } from '#local/stack';
 import { deliver, textMessage, type Customer } from '#local/webhooks';
 import { percentile, sleep } from './load.ts';
@@ -57,7 +57,7 @@ export async function benchAutomation(options: AutomationBenchOptions): Promise<
     for (const c of orderCustomers) {
       const contactId = (await stack.runtime.store.identities.owners([{ kind: 'bsuid', value: c.bsuid }])).get(`bsuid#${c.bsuid}`)!;
       for (let tries = 0; tries < 200; tries++) {
-        const id = (await stack.runtime.store.contacts.get(contactId))?.crm?.id;
+        const id = (await stack.runtime.store.contacts.get(contactId))?.crmIds?.['hubspot']?.id;
         if (id) {
           crmIds.push(id);
           break;
@@ -66,7 +66,7 @@ export async function benchAutomation(options: AutomationBenchOptions): Promise<
       }
       stack.localCrm!.addOrder({ whatsappPhone: `+${c.waId}`, name: `#B-${c.waId}`, trackingNumber: 'SF1234567890', carrier: 'sf-express', skus: ['APL-APP2'] });
     }
-    const crm = createCrmAdapter(stack.runtime.config, stack.runtime.secretSource);
+    const crm = runtimeCrmAdapter(stack.runtime);
     const lookups: number[] = [];
     for (const id of crmIds) {
       const t = performance.now();

@@ -171,6 +171,17 @@ export const StackConfigSchema = z.object({
   hubspotApiBase: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://api.hubapi.com'),
   /** HubSpot date-based API version (shared/config.ts validates the same form at cold start). */
   hubspotApiVersion: z.string().regex(/^\d{4}-\d{2}$/, { error: (i) => `${quoted(i.input)} is not a HubSpot API version such as 2026-09` }).default('2026-09'),
+  /** Salesforce: the org's My Domain base (https://<domain>.my.salesforce.com), where the token is asked; required when crm is salesforce. */
+  salesforceLoginUrl: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).optional(),
+  salesforceApiVersion: z.string().regex(/^v?\d{2,3}\.0$/, { error: (i) => `${quoted(i.input)} is not a Salesforce API version such as 68.0 or v68.0` }).default('68.0'),
+  /** Zoho: the accounts server of the org's data centre (https://accounts.zoho.com, .eu, .in, .com.au, .jp …). */
+  zohoAccountsUrl: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://accounts.zoho.com'),
+  zohoApiVersion: z.string().regex(/^v?\d+$/, { error: (i) => `${quoted(i.input)} is not a Zoho CRM API version such as v8 or 8` }).default('v8'),
+  /** The generic webhook's catch hook URL (Zapier / Make / Pabbly); required when crm is webhook. */
+  crmWebhookUrl: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).optional(),
+  /** Requests per window the bulk sync may send the CRM (its plan's limit); default the CRM's documented one. */
+  crmRateLimit: numberFrom().pipe(z.number().int().positive({ error: (i) => `${quoted(i.input)} must be a whole number of requests` })).optional(),
+  crmRateWindowSeconds: numberFrom().pipe(z.number().int().min(1).max(86_400, { error: (i) => `${quoted(i.input)} must be 1 to 86400 seconds` })).optional(),
   /** Attempts of a CRM sync job before it goes to the DLQ (1 + retries; SY-4: 4). Drives the queue and the function. */
   syncMaxAttempts: numberFrom()
     .pipe(
@@ -234,6 +245,9 @@ export const StackConfigSchema = z.object({
     .regex(SNS_TOPIC_ARN, { error: (i) => `${quoted(i.input)} is not an SNS topic ARN such as arn:aws:sns:ap-east-1:123456789012:whatsapp-events` })
     .optional(),
 }).superRefine((config, ctx) => {
+  // The CRM the sync writes to needs its address.
+  if (config.crm === 'salesforce' && !config.salesforceLoginUrl) ctx.addIssue({ code: 'custom', path: ['salesforceLoginUrl'], message: "must be set when crm is salesforce: the org's My Domain, https://<domain>.my.salesforce.com" });
+  if (config.crm === 'webhook' && !config.crmWebhookUrl) ctx.addIssue({ code: 'custom', path: ['crmWebhookUrl'], message: 'must be set when crm is webhook: the catch hook URL of the Zap or scenario' });
   // An account linked to AWS gets its webhooks (messages and the statuses that settle our sends) from the topic only.
   const accounts = parseAccounts(config.whatsappAccounts);
   if (typeof accounts === 'string') return; // already reported on whatsappAccounts
@@ -268,6 +282,13 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   graphApiVersion: ENV.graphApiVersion,
   hubspotApiBase: ENV.hubspotApiBase,
   hubspotApiVersion: ENV.hubspotApiVersion,
+  salesforceLoginUrl: ENV.salesforceLoginUrl,
+  salesforceApiVersion: ENV.salesforceApiVersion,
+  zohoAccountsUrl: ENV.zohoAccountsUrl,
+  zohoApiVersion: ENV.zohoApiVersion,
+  crmWebhookUrl: ENV.crmWebhookUrl,
+  crmRateLimit: ENV.crmRateLimit,
+  crmRateWindowSeconds: ENV.crmRateWindowSeconds,
   syncMaxAttempts: ENV.syncMaxAttempts,
   syncRetryDelaySeconds: ENV.syncRetryDelaySeconds,
   whatsappAccounts: ENV.accounts,

@@ -53,7 +53,7 @@ export class ScrmStack extends Stack {
     const names = resourceNames(config.stage);
 
     this.storage = new ConversationStorage(this, 'Storage', { names });
-    this.secrets = new AppSecrets(this, 'Secrets', { stage: config.stage });
+    this.secrets = new AppSecrets(this, 'Secrets', { stage: config.stage, crm: config.crm });
     const syncRetry = { maxAttempts: config.syncMaxAttempts, retryDelaySeconds: config.syncRetryDelaySeconds };
     this.syncJobs = new JobQueue(this, 'SyncJobs', { definition: syncQueueDefinition(syncRetry), queueName: names.syncQueue, deadLetterQueueName: names.syncDlq });
     this.mediaJobs = new JobQueue(this, 'MediaJobs', { definition: MEDIA_QUEUE, queueName: names.mediaQueue, deadLetterQueueName: names.mediaDlq });
@@ -81,6 +81,13 @@ export class ScrmStack extends Stack {
         [ENV.graphApiVersion]: config.graphApiVersion,
         [ENV.hubspotApiBase]: config.hubspotApiBase,
         [ENV.hubspotApiVersion]: config.hubspotApiVersion,
+        [ENV.salesforceApiVersion]: config.salesforceApiVersion,
+        [ENV.zohoAccountsUrl]: config.zohoAccountsUrl,
+        [ENV.zohoApiVersion]: config.zohoApiVersion,
+        ...(config.salesforceLoginUrl && { [ENV.salesforceLoginUrl]: config.salesforceLoginUrl }),
+        ...(config.crmWebhookUrl && { [ENV.crmWebhookUrl]: config.crmWebhookUrl }),
+        ...(config.crmRateLimit !== undefined && { [ENV.crmRateLimit]: String(config.crmRateLimit) }),
+        ...(config.crmRateWindowSeconds !== undefined && { [ENV.crmRateWindowSeconds]: String(config.crmRateWindowSeconds) }),
         // The same values as the sync queue's redrive and visibility above.
         [ENV.syncMaxAttempts]: String(syncRetry.maxAttempts),
         [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
@@ -149,6 +156,7 @@ export class ScrmStack extends Stack {
     this.operations.watchApi(this.ingest.api);
     this.operations.watchMessageFlow();
     this.operations.watchCredentials(config.crm);
+    this.operations.watchCrmHealth(config.crm);
     this.operations.watchOutbound();
     this.operations.watchAutomation();
     for (const fn of this.functions) this.operations.watchFunction(fn);

@@ -12,11 +12,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { LocalEventBus } from '#shared/events/bus';
 import { MetricTotals } from './metrics.ts';
-import { logger as defaultLogger } from '#shared/observability';
-import { ENV, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type SyncRetryPolicy } from '#shared/resources';
+import { describeError, logger as defaultLogger } from '#shared/observability';
+import { BUCKET_LAYOUT, CRM_KINDS, ENV, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
 import { requeuePendingSync } from '#shared/sync/sweep';
@@ -24,7 +23,14 @@ import { createRedriveApp } from '#functions/retry/app';
 import type { SyncDeps } from '#functions/sync/app';
 import { createWebhookApp } from '#functions/webhook/app';
 import { startApiGateway } from './api-gateway.ts';
-import { startLocalHubSpot, type LocalHubSpot } from './hubspot/server.ts';
+import { CRM_ADDRESS_SETTING, startCrmStandIn } from './crm/stand-ins.ts';
+import type { CrmStandIn } from './crm/stand-in.ts';
+import { BATCH_TASKS, createBatchApp } from '#functions/batch-export/app';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
+import type { CrmAdapter } from '#shared/crm/port';
+import { ContactInsightsKeeper } from '#shared/sync/insights';
+import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
+import type { LocalHubSpot } from './hubspot/server.ts';
 import { contactsView, rawEventsView } from './inspect.ts';
 import { startGraphStandIn, type GraphStandIn } from './graph/server.ts';
 import { DEFAULT_BUSINESS } from './webhooks.ts';
@@ -88,6 +94,9 @@ export interface LocalStack {
   readonly url: string;
   readonly webhookUrl: string;
   readonly crmUrl: string;
+  /** The local stand-in of the CRM SCRM_CRM names (unless its address setting points at a real one). */
+  readonly crmStandIn: CrmStandIn | undefined;
+  /** The HubSpot stand-in itself, when that is the CRM (HubSpot-specific tests). */
   readonly localCrm: LocalHubSpot | undefined;
   /** The Graph API the send path calls (the stand-in's URL unless WHATSAPP_GRAPH_API_BASE is set). */
   readonly graphUrl: string;
@@ -111,6 +120,12 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** SCRM_CRM as given (hubspot by default); a wrong one is left for the configuration to name. */
+function parseCrmKind(value: string | undefined): CrmKind | 'none' {
+  if (value === undefined || value === '') return 'hubspot';
+  return value === 'none' || (CRM_KINDS as readonly string[]).includes(value) ? (value as CrmKind | 'none') : 'hubspot';
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const given = options.env ?? {};
   const logger = options.logger ?? defaultLogger;
@@ -129,18 +144,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    let localCrm: LocalHubSpot | undefined;
-    let crmUrl = given['HUBSPOT_API_BASE'];
-    if (!crmUrl) {
-      localCrm = await startLocalHubSpot({
-        port: options.crmPort ?? 0,
-        token: setting('HUBSPOT_ACCESS_TOKEN'),
-        searchLagMs: options.crmSearchLagMs ?? 2000,
-        ...(dataDir && { dataFile: join(dataDir, 'hubspot.json') }),
-      });
-      stoppers.push(() => localCrm!.stop());
-      crmUrl = localCrm.url;
+    // The CRM SCRM_CRM names: its local stand-in, unless the setting that points at a real one is given.
+    const crmKind = parseCrmKind(given[ENV.crmKind]);
+    let crmStandIn: CrmStandIn | undefined;
+    let crmUrl = crmKind === 'none' ? '' : (given[CRM_ADDRESS_SETTING[crmKind]] ?? '');
+    if (crmKind !== 'none' && !crmUrl) {
+      crmStandIn = await startCrmStandIn(crmKind, { port: options.crmPort ?? 0, dataDir, searchLagMs: options.crmSearchLagMs ?? 2000, hubspotToken: setting('HUBSPOT_ACCESS_TOKEN') });
+      stoppers.push(() => crmStandIn!.stop());
+      crmUrl = crmStandIn.url;
     }
+    const localCrm = crmStandIn && 'hub' in crmStandIn ? (crmStandIn as CrmStandIn & { hub: LocalHubSpot }).hub : undefined;
 
     let graph: GraphStandIn | undefined;
     let graphUrl = given[ENV.graphApiBase];
@@ -176,16 +189,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...Object.fromEntries(Object.entries(LOCAL_DEFAULTS)),
       ...given,
       ...services.env,
-      HUBSPOT_API_BASE: crmUrl,
+      // The stand-in's address and credentials (a setting given explicitly wins).
+      ...Object.fromEntries(Object.entries(crmStandIn?.env ?? {}).filter(([name]) => given[name] === undefined)),
       [ENV.graphApiBase]: graphUrl,
       [ENV.courierApiBase]: courierUrl,
       ...(geoEndpoint && { [ENV.geoPlacesEndpoint]: geoEndpoint }),
     };
     const runtime = await createRuntime(env, services.overrides);
     stoppers.push(async () => runtime.bucket?.destroy());
-    if (localCrm) {
-      await setupHubSpot({ baseUrl: crmUrl, accessToken: runtime.secrets.hubspotAccessToken!, apiVersion: runtime.config.crm.hubspot.apiVersion });
-    }
 
     const metrics = new MetricTotals();
     const events = new LocalEventBus();
@@ -279,6 +290,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }, options.sweepIntervalMs ?? 60_000);
     stoppers.push(async () => clearInterval(sweeper));
 
+    // The batch function's tasks, run on demand (`npm run batch -- <task>`); on AWS the schedules run them.
+    let batchCrm: CrmAdapter | undefined;
+    const batch = createBatchApp({
+      store: runtime.store,
+      syncJobs: runtime.syncQueue,
+      insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events }),
+      crm: () => (batchCrm ??= runtimeCrmAdapter(runtime)),
+      logger,
+      metrics,
+      secrets: runtime.secretSource,
+      exports: runtime.bucket,
+      timeZone: runtime.config.automation.timeZone,
+      hotWordFamily: shippedIntelligence().hotWordFamily,
+    });
+    const runBatch = async (_req: unknown, url: URL) => {
+      const task = url.searchParams.get('task') ?? '';
+      if (!(BATCH_TASKS as readonly string[]).includes(task)) return { status: 400, body: JSON.stringify({ message: `unknown task "${task}": one of ${BATCH_TASKS.join(', ')}` }) };
+      try {
+        return { status: 200, body: JSON.stringify(await batch.run(task, { remainingMs: () => 14 * 60_000, fresh: url.searchParams.get('fresh') === 'true' }), null, 2) };
+      } catch (error) {
+        return { status: 500, body: JSON.stringify({ task, message: describeError(error) }) };
+      }
+    };
+    const listExports = async (_req: unknown, url: URL) => {
+      if (!runtime.bucket) return { status: 404, body: JSON.stringify({ message: 'no bucket' }) };
+      const key = url.searchParams.get('key');
+      if (key) {
+        if (!key.startsWith(BUCKET_LAYOUT.exports)) return { status: 400, body: JSON.stringify({ message: `only keys under ${BUCKET_LAYOUT.exports}` }) };
+        const body = await runtime.bucket.get(key).catch(() => undefined);
+        return body === undefined ? { status: 404, body: JSON.stringify({ message: `no export ${key}` }) } : { status: 200, type: 'text/csv; charset=utf-8', body };
+      }
+      return { status: 200, body: JSON.stringify(await runtime.bucket.list(BUCKET_LAYOUT.exports), null, 2) };
+    };
+
     const tableName = runtime.config.tableName;
     const gateway = await startApiGateway(
       {
@@ -298,6 +343,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           'GET /local/contacts': async () => ({ status: 200, body: JSON.stringify(await contactsView(runtime.clients.documents, tableName), null, 2) }),
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
           'POST /local/automation/follow-up': async () => ({ status: 200, body: JSON.stringify(await automation.app.task('follow-up', { getRemainingTimeInMillis: () => 60_000 })) }),
+          'POST /local/batch': runBatch,
+          'GET /local/exports': listExports,
           'GET /local/timers': async () => ({ status: 200, body: JSON.stringify(automation.scheduler.pending(), null, 2) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },
@@ -313,6 +360,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: gateway.url,
       webhookUrl: `${gateway.url}/webhook`,
       crmUrl,
+      crmStandIn,
       localCrm,
       graphUrl,
       graph,

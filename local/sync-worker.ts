@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSyncApp, type SyncDeps } from '#functions/sync/app';
-import { createCrmAdapter } from '#shared/crm/factory';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import type { DomainEvent } from '#shared/events/bus';
 import type { MetricKey } from '#shared/metric-names';
@@ -53,7 +53,7 @@ try {
     : defaultLogger;
   const sync = createSyncApp({
     store: runtime.store,
-    crm: createCrmAdapter(runtime.config, runtime.secretSource),
+    crm: runtimeCrmAdapter(runtime),
     sqs: runtime.clients.sqs,
     jobs: runtime.syncQueue,
     queueUrl: data.queueUrl,

@@ -187,10 +187,38 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
   },
   {
     id: 'segment-refresh',
-    cron: 'cron(0/15 3-4 * * ? *)',
+    cron: 'cron(0/15 1-4 * * ? *)',
     target: 'batch-export',
     task: 'segment-refresh',
-    description: 'From 3:00, every 15 min to 4:45: segments and scores from history for customers who went quiet (TG-3 churn); each run carries on the night\'s refresh where the last stopped',
+    description: 'The night batch sync (SY-5), every 15 min from 1:00 to 4:45: segments and scores from history (TG-3 churn), the changed contacts written through the CRM\'s batch API inside its limit; each run carries on where the last stopped',
+  },
+  {
+    id: 'reconcile',
+    cron: 'cron(30 5 * * ? *)',
+    target: 'batch-export',
+    task: 'reconcile',
+    description: 'Daily 5:30, after the night batch: 100 random synced contacts read back from the CRM and compared field by field (SY-7), the sample as CSV for a person to sign',
+  },
+  {
+    id: 'service-report',
+    cron: 'cron(30 2 ? * MON *)',
+    target: 'batch-export',
+    task: 'service-report',
+    description: 'Mondays 2:30: the week\'s median first-response time, per agent, as CSV and into the CRM (SY-6)',
+  },
+  {
+    id: 'keyword-report',
+    cron: 'cron(45 2 1 * ? *)',
+    target: 'batch-export',
+    task: 'keyword-report',
+    description: 'The 1st of each month, 2:45: how often each tracked keyword came up last month, as CSV (SY-6)',
+  },
+  {
+    id: 'mapping-check',
+    cron: 'cron(0 6 ? * MON *)',
+    target: 'batch-export',
+    task: 'mapping-check',
+    description: 'Mondays 6:00: the share of the week\'s synced records whose mapped fields failed or fell back to defaults (SY-9, alarm above 2 %)',
   },
   {
     id: 'credential-check',
@@ -271,8 +299,8 @@ export type ResourceNames = ReturnType<typeof resourceNames>;
 export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api', 'automation'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
-/** CRMs this release has an adapter for (SY-2); Salesforce, Zoho and the generic webhook follow. */
-export const CRM_KINDS = ['hubspot'] as const;
+/** CRMs with an adapter (SY-2): `SCRM_CRM` picks one. */
+export const CRM_KINDS = ['hubspot', 'salesforce', 'zoho', 'webhook'] as const;
 export type CrmKind = (typeof CRM_KINDS)[number];
 
 /** Environment variable names the functions read (values set by the stack or the local stack). */
@@ -293,6 +321,21 @@ export const ENV = {
   crmKind: 'SCRM_CRM',
   hubspotApiBase: 'HUBSPOT_API_BASE',
   hubspotApiVersion: 'HUBSPOT_API_VERSION',
+  /** The org's My Domain base the Salesforce token is asked from (https://acme.my.salesforce.com). */
+  salesforceLoginUrl: 'SALESFORCE_LOGIN_URL',
+  /** Salesforce REST version: `68.0` or `v68.0`. */
+  salesforceApiVersion: 'SALESFORCE_API_VERSION',
+  /** Zoho accounts server of the data centre (https://accounts.zoho.com, .eu, .in, .com.au …). */
+  zohoAccountsUrl: 'ZOHO_ACCOUNTS_URL',
+  /** Zoho CRM API version: `v8` or `8`. */
+  zohoApiVersion: 'ZOHO_API_VERSION',
+  /** Where the generic CRM webhook POSTs its events (a Zapier / Make / Pabbly catch hook). */
+  crmWebhookUrl: 'CRM_WEBHOOK_URL',
+  /** Requests per window the bulk work may send the CRM (default: the CRM's documented limit). */
+  crmRateLimit: 'CRM_RATE_LIMIT',
+  crmRateWindowSeconds: 'CRM_RATE_WINDOW_SECONDS',
+  /** How long one CRM request may take before it counts as failed (its outcome unknown for a write). */
+  crmTimeoutMs: 'CRM_TIMEOUT_MS',
   syncMaxAttempts: 'SYNC_MAX_ATTEMPTS',
   syncRetryDelaySeconds: 'SYNC_RETRY_DELAY_SECONDS',
   accounts: 'WHATSAPP_ACCOUNTS',
@@ -317,6 +360,15 @@ export const SECRET_KEYS = {
   verifyToken: 'WHATSAPP_VERIFY_TOKEN',
   accessToken: 'WHATSAPP_ACCESS_TOKEN',
   hubspotAccessToken: 'HUBSPOT_ACCESS_TOKEN',
+  /** Salesforce External Client App (client credentials flow). */
+  salesforceClientId: 'SALESFORCE_CLIENT_ID',
+  salesforceClientSecret: 'SALESFORCE_CLIENT_SECRET',
+  /** Zoho self-client / server-based client and its refresh token. */
+  zohoClientId: 'ZOHO_CLIENT_ID',
+  zohoClientSecret: 'ZOHO_CLIENT_SECRET',
+  zohoRefreshToken: 'ZOHO_REFRESH_TOKEN',
+  /** The generic webhook's signing secret (`whsec_…`, Standard Webhooks). */
+  crmWebhookSecret: 'CRM_WEBHOOK_SECRET',
   /** The bearer token of the SCRM's own API (`Authorization: Bearer …`). */
   apiToken: 'SCRM_API_TOKEN',
   /** The courier tracking API's key (AfterShip `as-api-key`) and its webhook signing secret. */

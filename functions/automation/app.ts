@@ -26,7 +26,7 @@ import { decideAutomation, followUpTask, historyNeeded, type Action, type Automa
 import { detectLanguage } from '#shared/domain/automation/language';
 import { distanceInWords, fill, renderContent, whenAnswered, type Variables } from '#shared/domain/automation/render';
 import { dateInWords, relativeAgo } from '#shared/domain/automation/time';
-import type { Contact, MessageAnalysis } from '#shared/domain/records';
+import { contactCrmId, type Contact, type MessageAnalysis } from '#shared/domain/records';
 import { nearestStore, type Store as ShopStore } from '#shared/domain/stores';
 import type { Geocoder } from '#shared/geo/port';
 import { completeAddress, isPostalCodeMissing } from '#shared/geo/address';
@@ -322,9 +322,10 @@ export function createAutomationApp(deps: AutomationDeps) {
   /** The CRM's first name (read once and kept on the contact), else the first word of the WhatsApp profile name. */
   async function firstNameOf(contact: Contact): Promise<string | undefined> {
     if (contact.firstName) return contact.firstName;
-    if (deps.crm && contact.crm?.id) {
+    const crmId = deps.crm && contactCrmId(contact, deps.crm.kind);
+    if (deps.crm && crmId) {
       try {
-        const profile = await deps.crm.readProfile(contact.crm.id);
+        const profile = await deps.crm.readProfile(crmId);
         if (profile.firstName) {
           await store.automation.setFirstName(contact.contactId, profile.firstName);
           return profile.firstName;
@@ -341,7 +342,8 @@ export function createAutomationApp(deps: AutomationDeps) {
     const rule = config.rules['order-status'];
     const started = now();
     // Bounded: a CRM that does not answer in 3 s fails the event, which comes back (the key keeps it one reply).
-    const order = deps.crm && contact.crm?.id ? (await deps.crm.findLastOrder(contact.crm.id, { deadline: now() + 3_000 })).order : undefined;
+    const crmId = deps.crm && contactCrmId(contact, deps.crm.kind);
+    const order = deps.crm && crmId ? (await deps.crm.findLastOrder(crmId, { deadline: now() + 3_000 })).order : undefined;
     logger.info('last order looked up in the CRM', { ms: now() - started, found: order !== undefined });
     const known = order ?? (contact.lastOrder && { crmId: contact.lastOrder.orderId, placedAt: contact.lastOrder.placedAt, trackingNumber: contact.lastOrder.trackingNumber, carrier: contact.lastOrder.carrier, name: contact.lastOrder.orderId, trackingUrl: undefined });
     if (!known) return rule.notFound[language];

@@ -8,7 +8,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ConfigError } from '#shared/config';
 import { createCourier } from '#shared/courier/factory';
-import { createCrmAdapter } from '#shared/crm/factory';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
 import { inTimeZone, shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
 import type { Automation } from '#shared/domain/automation/config';
 import { AmazonLocationGeocoder } from '#shared/geo/amazon-location';
@@ -61,7 +61,7 @@ export function automationDeps(w: AutomationWiring): AutomationDeps {
     store,
     automation,
     submit: submit.submit,
-    crm: config.crm.kind === 'none' ? undefined : createCrmAdapter(config, runtime.secretSource),
+    crm: config.crm.kind === 'none' ? undefined : runtimeCrmAdapter(runtime),
     courier: createCourier({ ...config.courier, timeZone: a.timeZone ?? automation.config.timeZone }, async () => (await runtime.secretSource.current()).courierApiKey ?? ''),
     geocoder,
     shops: shippedStores(),

@@ -14,12 +14,15 @@ import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';
 import { REFRESH_DEFAULTS, runSegmentRefresh, type RefreshSettings } from '#shared/sync/segment-refresh';
 import { requeuePendingSync } from '#shared/sync/sweep';
+import type { BatchTaskDeps } from '#shared/batch/deps';
+import { exportUnanswered, keywordReport, serviceReport } from '#shared/batch/exports';
+import { mappingCheck, reconcile } from '#shared/batch/health';
 
 /** Messages younger than this are still on their first way to the CRM. */
 const SWEEP_MIN_AGE_MS = 5 * 60_000;
 const SWEEP_LIMIT = 5_000;
 
-export interface BatchDeps {
+export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'random' | 'hotWordFamily'>> {
   readonly store: Store;
   readonly syncJobs: SyncJobSink;
   readonly insights: ContactInsightsKeeper;
@@ -32,6 +35,8 @@ export interface BatchDeps {
   /** How the segment refresh scans (segments, page size, concurrency). */
   readonly refresh?: Partial<RefreshSettings>;
   readonly now?: () => number;
+  /** The business's time zone (SCRM_TIME_ZONE) for the reports' days, weeks and months. */
+  readonly timeZone?: string;
 }
 
 export interface RunOptions {
@@ -50,18 +55,25 @@ export interface BatchResult {
   readonly failed?: number;
   readonly skipped?: string;
   readonly credentials?: readonly CredentialAge[];
+  /** What an export or a health check found (its CSV key, rows, accuracy …). */
+  readonly [detail: string]: unknown;
 }
+
+/** The tasks `npm run batch -- <task>` and the schedules run. */
+export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check'] as const;
 
 export function createBatchApp(deps: BatchDeps) {
   const now = deps.now ?? Date.now;
 
   async function refreshSegments(options: RunOptions): Promise<BatchResult> {
     const outcome = await runSegmentRefresh(
-      { store: deps.store, insights: deps.insights, crm: deps.crm, logger: deps.logger, now },
+      { store: deps.store, insights: deps.insights, crm: deps.crm, logger: deps.logger, now, jobs: deps.syncJobs },
       { ...REFRESH_DEFAULTS, ...deps.refresh },
       { remainingMs: options.remainingMs ?? (() => 14 * 60_000), ...(options.fresh && { fresh: true }) },
     );
     (deps.metrics ?? NO_METRICS).add('contactsRefreshed', outcome.contacts);
+    if (outcome.written !== undefined) (deps.metrics ?? NO_METRICS).add('batchContactsWritten', outcome.written);
+    if (outcome.failed) (deps.metrics ?? NO_METRICS).add('batchContactsFailed', outcome.failed);
     return { task: 'segment-refresh', ...outcome };
   }
 
@@ -81,6 +93,19 @@ export function createBatchApp(deps: BatchDeps) {
     return { task: 'credential-check', credentials };
   }
 
+  const tasks: BatchTaskDeps = {
+    store: deps.store,
+    exports: deps.exports,
+    crm: deps.crm,
+    syncJobs: deps.syncJobs,
+    logger: deps.logger,
+    metrics: deps.metrics ?? NO_METRICS,
+    now,
+    timeZone: deps.timeZone ?? 'UTC',
+    ...(deps.random && { random: deps.random }),
+    ...(deps.hotWordFamily && { hotWordFamily: deps.hotWordFamily }),
+  };
+
   return {
     async run(task: string, options: RunOptions = {}): Promise<BatchResult> {
       switch (task) {
@@ -91,12 +116,23 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, requeued };
         }
         case 'segment-refresh':
+        case 'night-sync':
           return refreshSegments(options);
+        case 'unread-export':
+          return { task, ...(await exportUnanswered(tasks)) };
+        case 'service-report':
+          return { task, ...(await serviceReport(tasks)) };
+        case 'keyword-report':
+          return { task, ...(await keywordReport(tasks)) };
+        case 'reconcile':
+          return { task, ...(await reconcile(tasks)) };
+        case 'mapping-check':
+          return { task, ...(await mappingCheck(tasks)) };
         case 'credential-check':
           return checkCredentials();
         default:
-          // Tasks of later releases (unread export, archive, reconciliation) land here until built.
-          deps.logger.warn('scheduled task not available in this release', { task });
+          // A schedule of a later release (the archive) lands here until it is built.
+          deps.logger.warn('scheduled task not available in this release', { task, available: BATCH_TASKS });
           return { task, skipped: 'not available in this release' };
       }
     },

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { createCrmAdapter } from '#shared/crm/factory';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
 import type { CrmAdapter } from '#shared/crm/port';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
@@ -23,10 +23,13 @@ const app = once(async () => {
     store: runtime.store,
     syncJobs: runtime.syncQueue,
     insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events: runtime.events }),
-    crm: () => (crm ??= createCrmAdapter(runtime.config, runtime.secretSource)),
+    crm: () => (crm ??= runtimeCrmAdapter(runtime)),
     logger,
     metrics: cloudWatchMetrics,
     secrets: runtime.secretSource,
+    exports: runtime.bucket,
+    timeZone: runtime.config.automation.timeZone,
+    hotWordFamily: shippedIntelligence().hotWordFamily,
   });
 });
 

@@ -31,7 +31,7 @@ import { CrmError, type CrmAdapter, type CrmContactResult } from '#shared/crm/po
 import { opportunityFrom } from '#shared/domain/intelligence/catalogue';
 import type { Intelligence } from '#shared/domain/intelligence/intelligence';
 import type { ContactInsights } from '#shared/domain/insights';
-import type { Contact, MessageRecord } from '#shared/domain/records';
+import { contactCrmId, messageCrmId, opportunityCrmId, type Contact, type MessageRecord } from '#shared/domain/records';
 import type { DomainEventBus } from '#shared/events/bus';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
@@ -50,6 +50,8 @@ import type { StoredMessage } from '#shared/store/messages';
 import type { Store } from '#shared/store/store';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { TaskMarkStore } from '#shared/sync/task-marks';
+import { BURST_DEFAULTS, createBurst, type BurstSettings } from './burst.ts';
+import { conversationOf } from './conversation.ts';
 
 export interface SyncDeps {
   readonly store: Store;
@@ -72,6 +74,8 @@ export interface SyncDeps {
   readonly budget?: Partial<TimeBudget>;
   /** Synced messages, failed attempts, latency, CRM calls, auth failures (alarms read them). */
   readonly metrics?: MetricsSink;
+  /** Burst batching when the queue backs up (burst.ts); false: always one job at a time. */
+  readonly burst?: Partial<BurstSettings> | false;
 }
 
 export interface TimeBudget {
@@ -123,7 +127,7 @@ export function createSyncApp(deps: SyncDeps) {
 
   /** Stores the contact's CRM id when it is new (or of another CRM). */
   async function keepCrmId(contact: Contact, crmId: string): Promise<void> {
-    if (contact.crm?.id !== crmId || contact.crm?.kind !== crm.kind) {
+    if (contactCrmId(contact, crm.kind) !== crmId) {
       await store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: crmId }, now());
     }
   }
@@ -144,7 +148,8 @@ export function createSyncApp(deps: SyncDeps) {
         direction: message.direction,
         body: message.summary,
         timestamp: message.sentAt,
-        knownCrmId: message.crmId,
+        knownCrmId: messageCrmId(message, crm.kind),
+        conversation: conversationOf(contact, message),
       },
       options,
     );
@@ -152,12 +157,14 @@ export function createSyncApp(deps: SyncDeps) {
     await keeper.record(contact, insights, message.sentAt, now());
 
     const syncedAt = now();
-    await store.syncState.markSynced(message.wamid, logged.crmId, syncedAt);
+    await store.syncState.markSynced(message, { kind: crm.kind, id: logged.crmId }, syncedAt);
     const calls = crmContact.calls + logged.calls + (opportunity?.calls ?? 0);
     logger.info('message synced', { wamid: message.wamid, calls, latencyMs: syncedAt - message.receivedAt });
     metrics.add('messagesSynced');
     metrics.add('syncLatency', syncedAt - message.receivedAt);
     metrics.add('crmCallsPerMessage', calls);
+    const usage = crm.usage?.();
+    if (usage && usage.max > 0) metrics.add('crmApiUsage', Math.round((usage.used / usage.max) * 1000) / 10, { crm: crm.kind });
     deps.onSynced?.({ wamid: message.wamid, calls, receivedAt: message.receivedAt, syncedAt });
   }
 
@@ -195,16 +202,16 @@ export function createSyncApp(deps: SyncDeps) {
       logger.info('CRM task already created; nothing to do', { ...jobSubject(job), crmId: done.crmId });
       return;
     }
-    let contactCrmId = contact.crm?.kind === crm.kind ? contact.crm.id : undefined;
+    let knownCrmId = contactCrmId(contact, crm.kind);
     let calls = 0;
     let newCrmId: string | undefined;
-    if (!contactCrmId) {
+    if (!knownCrmId) {
       const { crmContact } = await upsertContact(contact, deadline);
-      contactCrmId = newCrmId = crmContact.crmId;
+      knownCrmId = newCrmId = crmContact.crmId;
       calls += crmContact.calls;
     }
     const task = await crm.createTask(
-      { taskId: job.taskId, contactCrmId, subject: job.subject, body: job.body, dueAt: job.dueAt, ownerId: job.ownerId },
+      { taskId: job.taskId, contactCrmId: knownCrmId, subject: job.subject, body: job.body, dueAt: job.dueAt, ownerId: job.ownerId },
       { deadline },
     );
     calls += task.calls;
@@ -232,11 +239,11 @@ export function createSyncApp(deps: SyncDeps) {
         amount: opportunity.amount,
         currency: opportunity.currency,
         createdAt: message.sentAt,
-        knownCrmId: message.opportunityCrmId,
+        knownCrmId: opportunityCrmId(message, crm.kind),
       },
       { deadline },
     );
-    if (created.crmId !== message.opportunityCrmId) await store.messages.recordOpportunity(message.wamid, created.crmId);
+    if (created.crmId !== opportunityCrmId(message, crm.kind)) await store.messages.recordOpportunity(message, { kind: crm.kind, id: created.crmId });
     logger.info('opportunity opened', { wamid: message.wamid, sku: opportunity.sku, created: created.created });
     return created;
   }
@@ -270,6 +277,8 @@ export function createSyncApp(deps: SyncDeps) {
   function countFailure(error: unknown): void {
     metrics.add('syncAttemptsFailed');
     if (error instanceof CrmError && error.kind === 'auth') metrics.add('crmAuthFailures', 1, { crm: crm.kind });
+    if (error instanceof CrmError && error.kind === 'rate_limited') metrics.add('crmRateLimited', 1, { crm: crm.kind });
+    if (error instanceof CrmError && error.details.category === 'WEBHOOK_GONE') metrics.add('crmWebhookGone', 1);
   }
 
   /** Decides what a failed message attempt means: retry later (throw) or park in the DLQ now (return). */
@@ -339,9 +348,33 @@ export function createSyncApp(deps: SyncDeps) {
     }
   }
 
+  const burst = deps.burst === false || !crm.logMessages ? undefined : createBurst({ store, crm, keeper, sqs: deps.sqs, queueUrl: deps.queueUrl, maxAttempts: deps.config.maxAttempts, intelligence: deps.intelligence, logger, metrics, now, onSynced: deps.onSynced });
+  const burstSettings: BurstSettings = { ...BURST_DEFAULTS, ...(deps.burst || {}) };
+
+  /** A full batch of message jobs means a backlog: more jobs are taken from the queue and synced in bulk. */
+  async function inBurst(records: readonly SQSRecord[], deadline: number): Promise<{ extra: SQSRecord[]; done: Set<string> }> {
+    const messageJobs = (rs: readonly SQSRecord[]) =>
+      rs.flatMap((record) => {
+        const parsed = SyncJobSchema.safeParse(safeJson(record.body));
+        return parsed.success && parsed.data.kind === 'message' ? [{ record, job: parsed.data }] : [];
+      });
+    const delivered = messageJobs(records);
+    if (!burst || delivered.length < burstSettings.threshold || deadline - now() < budget.minStartMs * 2) return { extra: [], done: new Set() };
+    const room = Math.min(burstSettings.maxJobs, crm.limits.batchSize) - records.length;
+    const extra = room > 0 ? await burst.drain(room, Math.ceil((deadline - now() + budget.reserveMs) / 1000) + 5).catch(() => []) : [];
+    const done = await burst.sync([...delivered, ...messageJobs(extra)], deadline).catch((error: unknown) => {
+      logger.warn('burst failed; every job goes the usual way', { reason: describeError(error) });
+      return new Set<string>();
+    });
+    return { extra, done };
+  }
+
   async function handle(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
     const deadline = now() + (context?.getRemainingTimeInMillis() ?? 50_000) - budget.reserveMs;
     const started = new Set<string>();
+    const { extra, done } = await inBurst(event.Records, deadline);
+    const own = new Set(event.Records.map((r) => r.messageId));
+    const rest = [...event.Records, ...extra].filter((r) => !done.has(r.messageId));
 
     async function recordHandler(record: SQSRecord): Promise<void> {
       const parsed = SyncJobSchema.safeParse(safeJson(record.body));
@@ -361,9 +394,12 @@ export function createSyncApp(deps: SyncDeps) {
 
     const processor = new SqsFifoPartialProcessorAsync();
     // skipGroupOnError: a failed job holds back only the later jobs of the same customer.
-    const response = await processPartialResponse(event, recordHandler, processor, { skipGroupOnError: true, throwOnFullBatchFailure: false });
+    const response = rest.length
+      ? await processPartialResponse({ Records: rest }, recordHandler, processor, { skipGroupOnError: true, throwOnFullBatchFailure: false })
+      : { batchItemFailures: [] };
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     // Given back without an attempt (no time, or behind a failed job of the same customer): soon.
-    const unstarted = event.Records.filter((r) => !started.has(r.messageId) && response.batchItemFailures.some((f) => f.itemIdentifier === r.messageId));
+    const unstarted = rest.filter((r) => !started.has(r.messageId) && failed.has(r.messageId));
     for (let i = 0; i < unstarted.length; i += 10) {
       await deps.sqs
         .send(
@@ -378,7 +414,10 @@ export function createSyncApp(deps: SyncDeps) {
       logger.info('sync jobs given back unstarted', { count: unstarted.length });
       metrics.add('syncJobsUnstarted', unstarted.length);
     }
-    return response;
+    // Jobs this invocation took from the queue itself are deleted here once done (Lambda deletes its own).
+    const extraDone = extra.filter((r) => !failed.has(r.messageId));
+    if (extraDone.length) await burst!.remove(extraDone).catch((e: unknown) => logger.warn('could not delete burst jobs; they come back and are found done', { reason: describeError(e) }));
+    return { batchItemFailures: response.batchItemFailures.filter((f) => own.has(f.itemIdentifier)) };
   }
 
   return { handle };

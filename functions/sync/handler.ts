@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createCrmAdapter, requireCrmSecrets } from '#shared/crm/factory';
+import { requireCrmSecrets, runtimeCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
@@ -13,7 +13,7 @@ const app = once(async () => {
   requireCrmSecrets(runtime.config, runtime.secrets);
   return createSyncApp({
     store: runtime.store,
-    crm: createCrmAdapter(runtime.config, runtime.secretSource),
+    crm: runtimeCrmAdapter(runtime),
     sqs: runtime.clients.sqs,
     jobs: runtime.syncQueue,
     queueUrl: runtime.config.syncQueueUrl,

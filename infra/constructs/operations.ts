@@ -69,6 +69,18 @@ export const ALARM_THRESHOLDS = {
   numberSwitched: 1,
   /** Slow (> 1.5 s) or failed hourly health checks in 3 hours (OP-2: three in a row switch to the backup). */
   numberSlowChecks: 3,
+  /** Share of the CRM's daily API budget used, in percent (Salesforce Sforce-Limit-Info, Zoho credits): above it alarms. */
+  crmApiUsagePercent: 80,
+  /** CRM rate-limit answers in 15 minutes that alarm: the pacing should keep them at 0, a few real-time ones are waited out. */
+  crmRateLimited: 5,
+  /** Any 410 Gone from the generic CRM webhook: its receiver was switched off. */
+  crmWebhookGone: 1,
+  /** SY-7: share of the reconciled fields equal to the CRM's, in percent (below it alarms). */
+  reconciliationAccuracyPercent: 99,
+  /** SY-7: share of the night batch's contact updates that succeeded, in percent (below it alarms). */
+  batchSuccessPercent: 95,
+  /** SY-9: share of the week's records whose mapped fields failed or fell back to defaults, in percent (above it alarms). */
+  mappingErrorPercent: 2,
   /** AU-6: the share of a day's conversations whose customer asked for a person (above it a flow is broken). */
   handoverRate: 0.15,
   /** Fewer conversations than this in a day never alarm on the hand-over rate: 2 of 5 is not a broken flow. */
@@ -90,6 +102,10 @@ export const METRIC_DIMENSIONS = {
   messagesDenied: 'rule',
   automatedMessages: 'rule',
   agentResponseTime: 'agentId',
+  crmRateLimited: 'crm',
+  crmApiUsage: 'crm',
+  reconciliationAccuracy: 'crm',
+  mappingErrorRate: 'crm',
 } as const satisfies Partial<Record<MetricKey, string>>;
 
 /** The failure kinds that pause instead of ending a message: the send function does not count them in SendFailures. */
@@ -387,6 +403,68 @@ export class Operations extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Credentials: CRM auth failures', left: [authFailures], width: 12 }),
       new GraphWidget({ title: 'Credentials: days since the last rotation', left: ages, width: 12 }),
+    );
+  }
+
+  /**
+   * CRM health (SY-5, SY-7, SY-9, SY-2): the CRM's daily API budget above 80 %, rate-limit
+   * answers, a generic webhook gone (410), the daily reconciliation below 99 %, the night batch's
+   * success below 95 %, and the weekly mapping check above 2 %.
+   */
+  watchCrmHealth(crmKind: string): void {
+    const day = Duration.days(1);
+    const crm = { crm: crmKind };
+    const usage = this.businessMetric('crmApiUsage', { statistic: 'Maximum', period: Duration.minutes(15), dimensions: crm });
+    this.alarm('crm-api-usage-above-80-percent', {
+      metric: usage,
+      threshold: ALARM_THRESHOLDS.crmApiUsagePercent,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The CRM (${crmKind}) reports more than ${ALARM_THRESHOLDS.crmApiUsagePercent} % of its daily API budget used; the bulk sync has slowed to half pace. Raise the CRM's limit or move work to the night.`,
+    });
+    const limited = this.businessMetric('crmRateLimited', { period: Duration.minutes(15), dimensions: crm });
+    this.alarm('crm-rate-limited', {
+      metric: limited,
+      threshold: ALARM_THRESHOLDS.crmRateLimited,
+      description: `The CRM (${crmKind}) answered ${ALARM_THRESHOLDS.crmRateLimited} or more rate-limit errors in 15 minutes: the sync waits them out, but the configured limit (CRM_RATE_LIMIT) is above the account's.`,
+    });
+    if (crmKind === 'webhook') {
+      this.alarm('crm-webhook-gone', {
+        metric: this.businessMetric('crmWebhookGone'),
+        threshold: ALARM_THRESHOLDS.crmWebhookGone,
+        description: 'The CRM webhook answered 410 Gone: the Zap / scenario behind CRM_WEBHOOK_URL was switched off or deleted. Jobs are parked in the sync DLQ; fix the URL and redrive.',
+      });
+    }
+    const accuracy = this.businessMetric('reconciliationAccuracy', { statistic: 'Minimum', period: day, dimensions: crm });
+    this.alarm('reconciliation-below-99-percent', {
+      metric: accuracy,
+      threshold: ALARM_THRESHOLDS.reconciliationAccuracyPercent,
+      operator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      description: `Fewer than ${ALARM_THRESHOLDS.reconciliationAccuracyPercent} % of the fields of the daily sample of 100 synced contacts equal the CRM's (SY-7): read the sample in exports/reconciliation/.`,
+    });
+    const written = this.businessMetric('batchContactsWritten', { period: day });
+    const failed = this.businessMetric('batchContactsFailed', { period: day });
+    const batchSuccess = new MathExpression({
+      expression: 'IF(written + failed > 0, 100 * written / (written + failed), 100)',
+      usingMetrics: { written, failed },
+      period: day,
+      label: 'night batch success %',
+    });
+    this.alarm('batch-sync-success-below-95-percent', {
+      metric: batchSuccess,
+      threshold: ALARM_THRESHOLDS.batchSuccessPercent,
+      operator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      description: `Fewer than ${ALARM_THRESHOLDS.batchSuccessPercent} % of the night batch's contact updates succeeded (SY-7); the failed ones are retried by the next run.`,
+    });
+    const mapping = this.businessMetric('mappingErrorRate', { statistic: 'Maximum', period: day, dimensions: crm });
+    this.alarm('mapping-errors-above-2-percent', {
+      metric: mapping,
+      threshold: ALARM_THRESHOLDS.mappingErrorPercent,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `More than ${ALARM_THRESHOLDS.mappingErrorPercent} % of the week's synced records had a mapped field fail or fall back to its default (SY-9): read exports/mapping-check/ and config/crm/${crmKind}.json.`,
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'CRM: API budget used % (max), rate-limit answers', left: [usage], right: [limited], width: 12 }),
+      new GraphWidget({ title: 'CRM: reconciliation %, night batch success %, mapping errors %', left: [accuracy, batchSuccess], right: [mapping], width: 12 }),
     );
   }
 

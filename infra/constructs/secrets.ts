@@ -15,7 +15,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SECRET_KEYS, SECRET_PLACEHOLDER } from '#shared/resources';
+import { SECRET_KEYS, SECRET_PLACEHOLDER, type CrmKind } from '#shared/resources';
 import { acknowledge } from '../compliance.ts';
 import type { AppFunction } from './app-function.ts';
 
@@ -29,7 +29,17 @@ export const PLACEHOLDER_KEYS: readonly string[] = DEPLOYED_KEYS.filter((key) =>
 
 export interface AppSecretsProps {
   readonly stage: string;
+  /** The CRM the sync writes to: its credential keys are named in the description. */
+  readonly crm?: CrmKind;
 }
+
+/** The keys an operator writes into the secret for each CRM (the description names them). */
+export const CRM_SECRET_KEYS: Readonly<Record<CrmKind, readonly string[]>> = {
+  hubspot: [SECRET_KEYS.hubspotAccessToken],
+  salesforce: [SECRET_KEYS.salesforceClientId, SECRET_KEYS.salesforceClientSecret],
+  zoho: [SECRET_KEYS.zohoClientId, SECRET_KEYS.zohoClientSecret, SECRET_KEYS.zohoRefreshToken],
+  webhook: [SECRET_KEYS.crmWebhookSecret],
+};
 
 export class AppSecrets extends Construct {
   readonly secret: Secret;
@@ -39,7 +49,8 @@ export class AppSecrets extends Construct {
     const placeholders = Object.fromEntries(PLACEHOLDER_KEYS.map((key) => [key, SECRET_PLACEHOLDER]));
     this.secret = new Secret(this, 'Secret', {
       secretName: `scrm/${props.stage}/app`,
-      description: `WhatsApp SCRM (${props.stage}): ${DEPLOYED_KEYS.join(', ')}. Fill in with put-secret-value (docs/deploy.md).`,
+      // The description may change (the value does not): it names the CRM's keys to add.
+      description: `WhatsApp SCRM (${props.stage}): ${DEPLOYED_KEYS.join(', ')}${props.crm && props.crm !== 'hubspot' ? `; for SCRM_CRM=${props.crm} also ${CRM_SECRET_KEYS[props.crm].join(', ')}` : ''}. Fill in with put-secret-value (docs/deploy.md).`,
       generateSecretString: {
         secretStringTemplate: JSON.stringify(placeholders),
         generateStringKey: SECRET_KEYS.verifyToken,

@@ -7,6 +7,7 @@
  *   GET  /_local/stats   requests by route, for calls-per-message benchmarks
  *   POST /_local/orders  an order for a contact, as a shop connector would make it (LocalOrderInput)
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { renderHomePage } from './page.ts';
 import {
@@ -20,6 +21,8 @@ import {
   type SearchFilter,
 } from './store.ts';
 import { closeServer, listen } from '../http.ts';
+import { RollingLimit } from '../crm/rate-limit.ts';
+import type { StandInRateLimit } from '../crm/stand-in.ts';
 
 export type { LocalOrderInput } from './store.ts';
 
@@ -32,6 +35,8 @@ export interface LocalHubSpotFault {
   readonly method?: string;
   /** Only requests whose path matches. */
   readonly path?: RegExp;
+  /** Only requests this says yes to (beside method and path). */
+  readonly match?: (method: string, path: string) => boolean;
   /** Wait this long before answering (to provoke client timeouts). */
   readonly delayMs?: number;
   /** Close the connection without an answer (a network error). */
@@ -58,6 +63,8 @@ export interface LocalHubSpotOptions {
   readonly uniqueValuesOnDeals?: boolean;
   /** Honour `hasUniqueValue` on tasks properties. Default true; false is how `timeline-scan` for tasks is tested. */
   readonly uniqueValuesOnTasks?: boolean;
+  /** Requests allowed per rolling window; more are answered 429 as HubSpot does. */
+  readonly rateLimit?: StandInRateLimit | undefined;
 }
 
 export interface LocalHubSpot {
@@ -75,6 +82,8 @@ export interface LocalHubSpot {
    * returns the order's id. Not an API request: not in the stats, no faults.
    */
   addOrder(input: LocalOrderInput): { id: string; lineItemIds: string[] };
+  /** Enforces a request limit from now on (undefined: none). */
+  setRateLimit(limit: StandInRateLimit | undefined): void;
 }
 
 interface Route {
@@ -102,6 +111,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
   await store.load();
   let faults = [...(options.faults ?? [])];
   let token = options.token;
+  const limit = new RollingLimit(options.rateLimit);
   const stats = new Map<string, number>();
 
   const server = createServer((req, res) => {
@@ -133,6 +143,11 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     stats.set(name, (stats.get(name) ?? 0) + 1);
     stats.set('total', (stats.get('total') ?? 0) + 1);
 
+    if (!limit.take()) {
+      stats.set('rateLimited', (stats.get('rateLimited') ?? 0) + 1);
+      // HubSpot's answer to a private app over its ten-secondly limit (no Retry-After).
+      return send(res, 429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING' });
+    }
     if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
       return send(
         res,
@@ -164,7 +179,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
 
   function takeFault(method: string, path: string): LocalHubSpotFault | undefined {
     const index = faults.findIndex(
-      (f) => (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(path)),
+      (f) => (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(path)) && (!f.match || f.match(method, path)),
     );
     if (index < 0) return undefined;
     const [fault] = faults.splice(index, 1);
@@ -197,6 +212,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       await store.flushed();
     },
     state: () => store.snapshot(),
+    setRateLimit: (next) => limit.set(next),
     setFaults(next) {
       faults = [...next];
     },
@@ -256,6 +272,14 @@ function resolveRoute(store: LocalHubSpotStore, method: string, path: string): R
   if (method === 'POST' && (m = objects('/batch/read').exec(path))) {
     const type = m[2] as ObjectType;
     return route(method, `/crm/objects/{version}/${type}/batch/read`, (body) => batchRead(store, type, asObject(body)));
+  }
+  if (method === 'POST' && (m = objects('/batch/create').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}/batch/create`, (body) => batchCreate(store, type, asObject(body)));
+  }
+  if (method === 'POST' && (m = objects('/batch/update').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}/batch/update`, (body) => batchUpdate(store, type, asObject(body)));
   }
   if (method === 'POST' && (m = objects('/search').exec(path))) {
     const type = m[2] as ObjectType;
@@ -317,6 +341,43 @@ function resolveRoute(store: LocalHubSpotStore, method: string, path: string): R
 
 function route(method: string, template: string, handle: Route['handle']): Route {
   return { name: `${method} ${template}`, handle };
+}
+
+/** Creates every input or none (HubSpot refuses the whole batch on one invalid or duplicate input). */
+function batchCreate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+  const startedAt = new Date().toISOString();
+  const inputs = Array.isArray(body.inputs) ? body.inputs.map(asObject) : [];
+  if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
+  store.checkCreates(type, inputs.map((i) => asObject(i.properties)));
+  const results = inputs.map((input) => {
+    const record = store.create(type, asObject(input.properties), input.associations);
+    return store.present(type, record, Object.keys(record.properties));
+  });
+  return { status: 201, body: { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() } };
+}
+
+/** Updates the records that exist; the missing ones are named in a 207's OBJECT_NOT_FOUND error. */
+function batchUpdate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+  const startedAt = new Date().toISOString();
+  const inputs = Array.isArray(body.inputs) ? body.inputs.map(asObject) : [];
+  if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
+  const results = [];
+  const missing: string[] = [];
+  for (const input of inputs) {
+    const id = String(input.id ?? '');
+    if (!store.find(type, id, undefined)) {
+      missing.push(id);
+      continue;
+    }
+    const record = store.update(type, id, undefined, asObject(input.properties));
+    results.push(store.present(type, record, Object.keys(record.properties)));
+  }
+  const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+  if (missing.length === 0) return { status: 200, body: base };
+  return {
+    status: 207,
+    body: { ...base, numErrors: 1, errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not update some objects, they may be deleted or not exist.', context: { ids: missing } }] },
+  };
 }
 
 function batchRead(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {

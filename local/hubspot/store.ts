@@ -285,6 +285,21 @@ export class LocalHubSpotStore {
     return record;
   }
 
+  /** Throws what a create of each would throw, or for two inputs holding the same unique value: nothing is written. */
+  checkCreates(type: ObjectType, inputs: readonly Record<string, unknown>[]): void {
+    const seen = new Set<string>();
+    for (const properties of inputs) {
+      const values = this.validProperties(type, properties);
+      this.assertUnique(type, values, undefined);
+      for (const [name, value] of Object.entries(values)) {
+        if (!this.data.properties[type][name]?.hasUniqueValue || value === '') continue;
+        const key = `${name}=${value}`;
+        if (seen.has(key)) throw new HubSpotFailure(409, errorBody('CONFLICT', `Duplicate value for unique property ${name} within the batch`));
+        seen.add(key);
+      }
+    }
+  }
+
   update(type: ObjectType, key: string, idProperty: string | undefined, properties: Record<string, unknown>): LocalRecord {
     const record = this.find(type, key, idProperty);
     if (!record) throw notFound();

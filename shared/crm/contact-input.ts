@@ -1,10 +1,11 @@
 /**
  * Our contact and its insights as the CRM port takes them: the one place a `CrmContactInput` is
- * built, used by the message sync and the nightly refresh alike, so both write the same customer.
+ * built, used by the message sync, the contact and task jobs and the night batch alike, so all
+ * write the same customer.
  */
 import type { ContactInsights } from '../domain/insights.ts';
-import type { Contact } from '../domain/records.ts';
-import { crmContactProperties } from './mapping.ts';
+import { contactCrmId, type Contact } from '../domain/records.ts';
+import { crmContactFields } from './mapping.ts';
 import type { CrmContactInput } from './port.ts';
 
 export function crmContactInput(contact: Contact, insights: ContactInsights, crmKind: string): CrmContactInput {
@@ -16,9 +17,9 @@ export function crmContactInput(contact: Contact, insights: ContactInsights, crm
     previousPhones: contact.previousPhones,
     username: contact.username,
     profileName: contact.profileName,
-    // A CRM id from another CRM (the business switched) means nothing to this one.
-    knownCrmId: contact.crm?.kind === crmKind ? contact.crm.id : undefined,
+    // Ids are kept per CRM: another CRM's id (the business switched, or runs two) means nothing here.
+    knownCrmId: contactCrmId(contact, crmKind),
     lastInteractionAt: contact.lastInboundAt,
-    properties: crmContactProperties(contact, insights),
+    fields: crmContactFields(contact, insights),
   };
 }

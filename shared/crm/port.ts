@@ -1,28 +1,74 @@
+import type { CrmKind } from '../resources.ts';
+
 /**
  * The CRM port: what the sync function needs from any CRM. HubSpot, Salesforce, Zoho and the
  * generic webhook are adapters behind it. Adapters are idempotent: the same input twice ends in
  * the same CRM state and returns the same CRM id.
  */
 
+/**
+ * What we know about a customer, typed and CRM-neutral (SY-8). Each adapter maps these fields to
+ * its own field names with its mapping in `config/crm/<kind>.json` (shared/crm/field-mapping.ts):
+ * a field can be switched off there, renamed, or given a default (ID-6).
+ */
+export interface CrmContactFields {
+  /** Segment (TG-3): new, active, potential, high_intent, dormant, churned. */
+  readonly segment?: string | undefined;
+  readonly tags: readonly string[];
+  readonly activityScore?: number | undefined;
+  /** Running sentiment 0..1 (TG-5); undefined before the first scored message. */
+  readonly sentiment?: number | undefined;
+  readonly priority?: number | undefined;
+  /** Hot-word counts (TG-2), by hot-word id. */
+  readonly hotWords: Readonly<Record<string, number>>;
+  /** The emoji the customer uses most, most frequent first (SY-8's default mapping carries them). */
+  readonly frequentEmoji: readonly string[];
+  /** Inbound messages so far. */
+  readonly messageCount: number;
+  /** Customer level (ID-6: "new customer" by default). */
+  readonly customerLevel?: string | undefined;
+  /** Last inbound message (ms) (ID-2). */
+  readonly lastInteractionAt?: number | undefined;
+  /** Last satisfaction rating 1–5 (RP-13). */
+  readonly satisfaction?: number | undefined;
+  /** Code of the last coupon an automation gave (AU-4). */
+  readonly lastCoupon?: string | undefined;
+  /** Our id of the agent the conversation is assigned to (AG-1). */
+  readonly agentId?: string | undefined;
+  /** The language of the customer's last words (BCP 47, e.g. zh-Hant). */
+  readonly language?: string | undefined;
+  readonly address?:
+    | {
+        readonly street?: string | undefined;
+        readonly locality?: string | undefined;
+        readonly region?: string | undefined;
+        readonly postalCode?: string | undefined;
+        readonly country?: string | undefined;
+      }
+    | undefined;
+  /** The last purchase intent with a catalogue product (TG-7). */
+  readonly opportunity?: { readonly sku: string; readonly productName?: string | undefined; readonly amount?: number | undefined; readonly currency?: string | undefined; readonly at: number } | undefined;
+}
+
 /** A customer as the CRM sees it. Identities follow whatsapp-identity.md. */
 export interface CrmContactInput {
   /** Our own contact id. */
   readonly contactId: string;
-  /** Current business-scoped user id (BSUID); the CRM's unique `whatsapp_user_id`. */
+  /** Current business-scoped user id (BSUID): the CRM's unique WhatsApp user id field. */
   readonly bsuid?: string | undefined;
-  /** Current phone in E.164; the CRM's unique `whatsapp_phone`. */
+  /** Current phone in E.164: the CRM's unique WhatsApp phone field. */
   readonly phone?: string | undefined;
   /** Identities this customer had before (number or BSUID change): used to find the same CRM record. */
   readonly previousBsuids?: readonly string[] | undefined;
   readonly previousPhones?: readonly string[] | undefined;
   readonly username?: string | undefined;
   readonly profileName?: string | undefined;
-  /** The CRM id stored on our contact by an earlier sync, if any. */
+  /** The CRM id this CRM's earlier sync stored on our contact (ids are kept per CRM kind). */
   readonly knownCrmId?: string | undefined;
-  /** Last interaction time (ms) written to the CRM (ID-2). */
+  /** Last interaction time (ms) written to the CRM (ID-2); the same as `fields.lastInteractionAt`. */
   readonly lastInteractionAt?: number | undefined;
-  /** Further mapped properties (tags, segment, scores …), already in the CRM's property names. */
-  readonly properties?: Readonly<Record<string, string | number | boolean | null>> | undefined;
+  /** The typed insights and facts, mapped by the adapter (SY-8); absent: identity only. */
+  readonly fields?: CrmContactFields | undefined;
 }
 
 export interface CrmContactResult {
@@ -46,6 +92,29 @@ export interface CrmMessageInput {
   readonly timestamp: number;
   /** The CRM id stored on our message by an earlier attempt, if any. */
   readonly knownCrmId?: string | undefined;
+  /** The conversation the message belongs to (a Salesforce Case per conversation, SY-2). */
+  readonly conversation?: CrmConversation | undefined;
+}
+
+/** A conversation as a support case: opened by its first message, updated by the later ones. */
+export interface CrmConversation {
+  /** Our conversation id: the idempotency key of its case. */
+  readonly id: string;
+  readonly startedAt: number;
+  /** The analysis tags of the conversation's messages so far (complaint, order_status, price_inquiry …). */
+  readonly tags: readonly string[];
+  /** A short subject from the analysis (the first words of the first message with words). */
+  readonly subject: string;
+  /** low | medium | high, from the analysis (priority score, complaint, sentiment). */
+  readonly priority: 'low' | 'medium' | 'high';
+  /** Set once the conversation is resolved on our side. */
+  readonly resolvedAt?: number | undefined;
+}
+
+/** A burst of messages logged in one go: each one's CRM id, in the order given. */
+export interface CrmMessagesResult {
+  readonly crmIds: readonly string[];
+  readonly calls: number;
 }
 
 export interface CrmMessageResult {
@@ -135,8 +204,89 @@ export interface CrmCallOptions {
   readonly deadline?: number | undefined;
 }
 
+/** A contact already in the CRM whose mapped fields the night batch updates (SY-5). */
+export interface CrmContactUpdate {
+  readonly crmId: string;
+  readonly contactId: string;
+  readonly fields: CrmContactFields;
+}
+
+/** One update's outcome: done, gone from the CRM (deleted or merged there), or failed. */
+export type CrmUpdateOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly missing: true }
+  | { readonly ok: false; readonly missing?: false; readonly error: CrmError };
+
+export interface CrmBulkResult {
+  /** One outcome per update, in the order given. */
+  readonly outcomes: readonly CrmUpdateOutcome[];
+  readonly calls: number;
+}
+
+/** A contact as the CRM holds it now, for reconciliation (SY-7): the fields a person can check. */
+export interface CrmContactReadBack {
+  readonly crmId: string;
+  readonly firstName?: string | undefined;
+  readonly lastName?: string | undefined;
+  /** The WhatsApp phone field (E.164). */
+  readonly phone?: string | undefined;
+  readonly bsuid?: string | undefined;
+  /** The mapped fields as the CRM returns them, by the CRM's field name. */
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * How hard the CRM may be driven: requests per window and records per batch request. The night
+ * batch and the burst sync pace to it (shared/crm/pacing.ts). Values from each CRM's docs,
+ * overridable per deployment (`CRM_RATE_LIMIT` / `CRM_RATE_WINDOW_SECONDS`).
+ */
+export interface CrmLimits {
+  /** Requests allowed per window. */
+  readonly requests: number;
+  readonly windowMs: number;
+  /** Most records one batch update request takes (HubSpot 100, Salesforce 200, Zoho 100). */
+  readonly batchSize: number;
+}
+
+/** The week's service quality (SY-6): written to the CRM's service-quality record once per period. */
+export interface CrmServiceReport {
+  /** Deterministic id, the idempotency key: `service-week:<ISO week>` (e.g. service-week:2026-W48). */
+  readonly reportId: string;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  /** Median time from a customer's first waiting message to the first answer, ms. */
+  readonly medianFirstResponseMs: number | undefined;
+  /** Conversations in the period, and those still unanswered at its end. */
+  readonly conversations: number;
+  readonly unanswered: number;
+}
+
 export interface CrmAdapter {
-  readonly kind: string;
+  readonly kind: CrmKind;
+  /** The limits the bulk work paces to. */
+  readonly limits: CrmLimits;
+  /**
+   * Updates the mapped fields of contacts already in the CRM, `limits.batchSize` at most per call,
+   * through the CRM's batch API (SY-5). No identity lookup, no create: a contact not there is
+   * reported `missing`.
+   */
+  updateContacts(updates: readonly CrmContactUpdate[], options?: CrmCallOptions): Promise<CrmBulkResult>;
+  /** The contacts as the CRM holds them (reads only); a missing one is absent from the answer. */
+  readContacts(crmIds: readonly string[], options?: CrmCallOptions): Promise<{ readonly contacts: readonly CrmContactReadBack[]; readonly calls: number }>;
+  /**
+   * Logs a burst of messages (≤ `limits.batchSize`) through the CRM's batch API, all or nothing,
+   * idempotent by wamid like {@link logMessage}. The sync uses it when its queue backs up (a
+   * campaign reply storm, a CRM outage drained); an adapter without an idempotent batch API has
+   * none, and an error means "log them one by one".
+   */
+  logMessages?(inputs: readonly CrmMessageInput[], options?: CrmCallOptions): Promise<CrmMessagesResult>;
+  /** Writes the period's service-quality figures once per `reportId` (SY-6); false when this CRM has no place for them. */
+  recordServiceReport(report: CrmServiceReport, options?: CrmCallOptions): Promise<{ readonly recorded: boolean; readonly calls: number }>;
+  /**
+   * The CRM's own account of its daily API budget, from the last answer that carried it
+   * (Salesforce `Sforce-Limit-Info`, Zoho's credit headers); undefined when unknown.
+   */
+  usage?(): { readonly used: number; readonly max: number } | undefined;
   upsertContact(input: CrmContactInput, options?: CrmCallOptions): Promise<CrmContactResult>;
   logMessage(input: CrmMessageInput, options?: CrmCallOptions): Promise<CrmMessageResult>;
   createOpportunity(input: CrmOpportunityInput, options?: CrmCallOptions): Promise<CrmOpportunityResult>;

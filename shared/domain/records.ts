@@ -30,6 +30,8 @@ export interface Contact {
   readonly inboundCount?: number;
   /** Running counts of the hot words the customer used (TG-2), by hot-word id. */
   readonly hotWords?: Readonly<Record<string, number>>;
+  /** Running counts of the emoji the customer used (SY-8: the CRM gets the most frequent). */
+  readonly emoji?: Readonly<Record<string, number>>;
   /** Every rule tag the customer's messages carried, plus contact tags earned from hot words. */
   readonly tags?: string[];
   readonly segment?: string;
@@ -43,7 +45,11 @@ export interface Contact {
   readonly customerLevel: string;
   /** Consent per purpose (marketing), as state with when and how (CP-7); absent: unknown. */
   readonly consent?: Consents;
-  readonly crm?: { kind: string; id: string; syncedAt: number };
+  /**
+   * The contact's record in each CRM it was synced to, by CRM kind (stored as `crm_<kind>`
+   * attributes; a second CRM or a migration never overwrites the first's id).
+   */
+  readonly crmIds?: Readonly<Partial<Record<string, CrmLink>>>;
   /** First name from the CRM (`firstname`), for personalised templates (AU-3). */
   readonly firstName?: string;
   /** The language of the customer's last message with words (automated replies use it). */
@@ -77,6 +83,12 @@ export interface Contact {
   readonly mergedFrom?: string[];
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** Where a record of ours is in one CRM. */
+export interface CrmLink {
+  readonly id: string;
+  readonly syncedAt: number;
 }
 
 export interface ContactAddress {
@@ -118,6 +130,8 @@ export interface MessageAnalysis {
   /** 0..1, 0.5 neutral. */
   readonly sentiment: number;
   readonly hotWords: Record<string, number>;
+  /** The emoji the message used, with counts (absent: none). */
+  readonly emoji?: Record<string, number>;
 }
 
 export interface MessageRecord {
@@ -145,12 +159,32 @@ export interface MessageRecord {
   readonly syncState?: SyncState;
   readonly syncAttempts?: number;
   readonly syncError?: string;
+  /** The logged message's id in each CRM, by CRM kind (a second CRM never overwrites the first's). */
+  readonly crmIds?: Readonly<Partial<Record<string, string>>>;
+  /** Rows synced before ids were kept per CRM: HubSpot's id (read through {@link messageCrmId}). */
   readonly crmId?: string;
   readonly syncedAt?: number;
   readonly raw?: string;
   readonly analysis?: MessageAnalysis;
-  /** CRM id of the opportunity this message created (purchase intent with a SKU). */
+  /** The opportunity this message created (purchase intent with a SKU), by CRM kind. */
+  readonly opportunityCrmIds?: Readonly<Partial<Record<string, string>>>;
+  /** Rows written before ids were kept per CRM: HubSpot's deal id. */
   readonly opportunityCrmId?: string;
+}
+
+/** The message's id in the CRM of `kind` (rows from before per-CRM ids hold HubSpot's in `crmId`). */
+export function messageCrmId(message: Pick<MessageRecord, 'crmIds' | 'crmId'>, kind: string): string | undefined {
+  return message.crmIds?.[kind] ?? (kind === 'hubspot' ? message.crmId : undefined);
+}
+
+/** The id of the opportunity the message created in the CRM of `kind`. */
+export function opportunityCrmId(message: Pick<MessageRecord, 'opportunityCrmIds' | 'opportunityCrmId'>, kind: string): string | undefined {
+  return message.opportunityCrmIds?.[kind] ?? (kind === 'hubspot' ? message.opportunityCrmId : undefined);
+}
+
+/** The contact's id in the CRM of `kind`. */
+export function contactCrmId(contact: Pick<Contact, 'crmIds'>, kind: string): string | undefined {
+  return contact.crmIds?.[kind]?.id;
 }
 
 /** Customer level given to a contact until the CRM or a purchase says otherwise (ID-6). */

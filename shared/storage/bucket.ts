@@ -31,6 +31,16 @@ export class DataBucket implements RawArchive {
     return (await object.Body?.transformToString('utf8')) ?? '';
   }
 
+  /** Keys under a prefix (every page), with their size and time. */
+  async list(prefix: string): Promise<{ key: string; size: number; modifiedAt: number | undefined }[]> {
+    const { s3, sdk } = await this.sdk();
+    const objects: { key: string; size: number; modifiedAt: number | undefined }[] = [];
+    for await (const page of sdk.paginateListObjectsV2({ client: s3 }, { Bucket: this.name, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, modifiedAt: o.LastModified?.getTime() });
+    }
+    return objects;
+  }
+
   /** Closes the client's connections, if it was ever made. */
   async destroy(): Promise<void> {
     if (this.client) (await this.client).s3.destroy();

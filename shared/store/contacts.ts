@@ -8,12 +8,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { Consent, ConsentPurpose } from '../domain/consent.ts';
-import { DEFAULT_CUSTOMER_LEVEL, type Contact, type LeadSource, type MessageAnalysis } from '../domain/records.ts';
+import { DEFAULT_CUSTOMER_LEVEL, type Contact, type CrmLink, type LeadSource, type MessageAnalysis } from '../domain/records.ts';
 import { stripKeys, type Item, type TableClient } from './client.ts';
 import { keys } from './keys.ts';
 
 /** Contact attribute holding the running count of one hot word (atomic ADD per message). */
 export const HOT_WORD_PREFIX = 'hw_';
+/** A contact's record in one CRM: `crm_<kind>` = { id, syncedAt } (ids kept per CRM kind). */
+export const CRM_LINK_PREFIX = 'crm_';
+/** Emoji counters, one attribute per emoji (`em_👍`), like the hot words. */
+export const EMOJI_PREFIX = 'em_';
 
 /** What a first delivery knows about a new contact. */
 export interface ContactSeed {
@@ -95,14 +99,28 @@ export const CONSENT_PREFIX = 'consent_';
 export function toContact(item: Item): Contact {
   const plain = stripKeys<Record<string, unknown>>(item);
   const hotWords: Record<string, number> = {};
+  const emoji: Record<string, number> = {};
+  const crmIds: Record<string, CrmLink> = {};
+  // Written before ids were kept per CRM: one `crm` = { kind, id, syncedAt }.
+  let legacyCrm: (CrmLink & { kind: string }) | undefined;
   const consent: Record<string, Consent> = {};
   const contact: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(plain)) {
     if (name.startsWith(HOT_WORD_PREFIX) && typeof value === 'number') hotWords[name.slice(HOT_WORD_PREFIX.length)] = value;
+    else if (name.startsWith(EMOJI_PREFIX) && typeof value === 'number') emoji[name.slice(EMOJI_PREFIX.length)] = value;
+    else if (name.startsWith(CRM_LINK_PREFIX) && value && typeof value === 'object') crmIds[name.slice(CRM_LINK_PREFIX.length)] = value as CrmLink;
+    else if (name === 'crm' && value && typeof value === 'object') legacyCrm = value as CrmLink & { kind: string };
     else if (name.startsWith(CONSENT_PREFIX) && value && typeof value === 'object') consent[name.slice(CONSENT_PREFIX.length)] = value as Consent;
     else contact[name] = value;
   }
-  return { ...(contact as unknown as Contact), hotWords, ...(Object.keys(consent).length && { consent }) };
+  if (legacyCrm && !crmIds[legacyCrm.kind]) crmIds[legacyCrm.kind] = { id: legacyCrm.id, syncedAt: legacyCrm.syncedAt };
+  return {
+    ...(contact as unknown as Contact),
+    hotWords,
+    ...(Object.keys(emoji).length && { emoji }),
+    ...(Object.keys(crmIds).length && { crmIds }),
+    ...(Object.keys(consent).length && { consent }),
+  };
 }
 
 export class ContactStore {
@@ -279,10 +297,13 @@ export class ContactStore {
     });
   }
 
+  /** Stores the contact's id in the CRM of `crm.kind`, beside those of other CRMs. */
   async setCrm(contactId: string, crm: { kind: string; id: string }, at: number): Promise<void> {
     await this.table.update(keys.contact(contactId), {
-      update: 'SET crm = :crm',
-      values: { ':crm': { ...crm, syncedAt: at } },
+      update: 'SET #crm = :crm',
+      condition: 'attribute_exists(pk)',
+      names: { '#crm': `${CRM_LINK_PREFIX}${crm.kind}` },
+      values: { ':crm': { id: crm.id, syncedAt: at } },
     });
   }
 
@@ -374,6 +395,13 @@ function inboundWrite(contactId: string, effects: readonly InboundEffect[], seed
       names[`#hw${i}`] = `${HOT_WORD_PREFIX}${word}`;
       values[`:hw${i}`] = count;
       adds.push(`#hw${i} :hw${i}`);
+    });
+    const emoji = new Map<string, number>();
+    for (const e of analysed) for (const [glyph, count] of Object.entries(e.analysis!.emoji ?? {})) emoji.set(glyph, (emoji.get(glyph) ?? 0) + count);
+    [...emoji].forEach(([glyph, count], i) => {
+      names[`#em${i}`] = `${EMOJI_PREFIX}${glyph}`;
+      values[`:em${i}`] = count;
+      adds.push(`#em${i} :em${i}`);
     });
     if (newest.analysis) {
       newer.push('lastSentiment = :lastSentiment');

@@ -15,6 +15,7 @@
  * | template  | TEMPLATE#<waba id>          | <name>#<language> |                            |                               |
  * | parcel    | PARCEL#<tracking number>    | PARCEL    | (customer, order, last courier state; AU-2b) |                 |
  * | agents    | AGENTS#round-robin          | LANG#<language> | (round-robin turn, AG-1) |                               |
+ * | CRM token | CRMTOKEN#<crm kind>         | TOKEN     | (the OAuth access token shared by all invocations) |     |
  */
 import { createHash } from 'node:crypto';
 
@@ -31,6 +32,7 @@ export type SyncWork = 'PENDING' | 'FAILED';
 
 export const keys = {
   contact: (contactId: string) => ({ pk: `CONTACT#${contactId}`, sk: 'PROFILE' }),
+  crmToken: (kind: string) => ({ pk: `CRMTOKEN#${kind}`, sk: 'TOKEN' }),
   identity: (id: IdentityKey) => ({ pk: `IDENTITY#${id.kind}#${id.value}`, sk: 'IDENTITY' }),
   message: (wamid: string) => ({ pk: `MESSAGE#${wamid}`, sk: 'MESSAGE' }),
   raw: (hash: string) => ({ pk: `RAW#${hash}`, sk: 'RAW' }),

@@ -115,8 +115,9 @@ export class MessageStore {
   }
 
   /** Records the CRM id of the opportunity a message created, so a retry reuses it. */
-  async recordOpportunity(wamid: string, crmId: string): Promise<void> {
-    await this.table.update(keys.message(wamid), { update: 'SET opportunityCrmId = :crm', values: { ':crm': crmId } });
+  async recordOpportunity(message: Pick<MessageRecord, 'wamid' | 'opportunityCrmIds' | 'opportunityCrmId'>, crm: { kind: string; id: string }): Promise<void> {
+    const ids = { ...(message.opportunityCrmId && { hubspot: message.opportunityCrmId }), ...message.opportunityCrmIds, [crm.kind]: crm.id };
+    await this.table.update(keys.message(message.wamid), { update: 'SET opportunityCrmIds = :crm REMOVE opportunityCrmId', values: { ':crm': ids } });
   }
 
   /** A contact's messages in the order they were sent, from `since` (ms) on; merged contacts included by the caller. */

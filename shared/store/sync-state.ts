@@ -53,10 +53,15 @@ export class SyncStateStore {
       .slice(0, limit);
   }
 
-  async markSynced(wamid: string, crmId: string, at: number): Promise<void> {
-    await this.table.update(keys.message(wamid), {
-      update: 'SET syncState = :synced, crmId = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError ADD syncAttempts :one',
-      values: { ':synced': 'synced', ':crm': crmId, ':at': at, ':one': 1 },
+  /**
+   * Marks the message synced with its id in the CRM of `crm.kind`, beside the ids other CRMs gave
+   * it (`message` as read: one customer's jobs run one at a time, so nobody writes the map between).
+   */
+  async markSynced(message: Pick<MessageRecord, 'wamid' | 'crmIds' | 'crmId'>, crm: { kind: string; id: string }, at: number): Promise<void> {
+    const crmIds = { ...(message.crmId && { hubspot: message.crmId }), ...message.crmIds, [crm.kind]: crm.id };
+    await this.table.update(keys.message(message.wamid), {
+      update: 'SET syncState = :synced, crmIds = :crm, syncedAt = :at REMOVE gsi2pk, gsi2sk, syncError, crmId ADD syncAttempts :one',
+      values: { ':synced': 'synced', ':crm': crmIds, ':at': at, ':one': 1 },
     });
   }
 

@@ -15,10 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { crmContactInput } from '../crm/contact-input.ts';
-import type { CrmAdapter } from '../crm/port.ts';
-import { insightsChanged } from '../domain/insights.ts';
-import type { Contact } from '../domain/records.ts';
+import { crmContactFields } from '../crm/mapping.ts';
+import { Pacer } from '../crm/pacing.ts';
+import { CrmError, type CrmAdapter, type CrmUpdateOutcome } from '../crm/port.ts';
+import { insightsChanged, type ContactInsights } from '../domain/insights.ts';
+import { contactSyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
+import { contactCrmId, type Contact } from '../domain/records.ts';
 import { mapLimit } from '../ingest/pipeline.ts';
 import { toContact } from '../store/contacts.ts';
 import type { JobRun } from '../store/jobs.ts';
@@ -60,6 +62,10 @@ export interface RefreshDeps {
   readonly crm: () => CrmAdapter;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now: () => number;
+  /** Where contacts the CRM no longer has go (the real-time sync makes them again). */
+  readonly jobs?: SyncJobSink | undefined;
+  /** Paces the batch requests; default the CRM's own limits. */
+  readonly pacer?: Pacer | undefined;
 }
 
 export interface RefreshOutcome {
@@ -71,6 +77,10 @@ export interface RefreshOutcome {
   /** Contacts that failed and are retried before the run ends. */
   readonly failed: number;
   readonly skipped?: string;
+  /** Contacts written to the CRM through its batch API, the batch requests, and 429s met (0 when paced). */
+  readonly written?: number;
+  readonly batches?: number;
+  readonly rateLimited?: number;
 }
 
 export async function runSegmentRefresh(
@@ -99,6 +109,7 @@ export async function runSegmentRefresh(
 
   const totals = { contacts: 0, changed: 0, failed: 0 };
   const current: JobRun = run;
+  const writer = new BulkWriter(deps);
   try {
     await Promise.all(
       current.progress.map(async (progress, segment) => {
@@ -115,16 +126,27 @@ export async function runSegmentRefresh(
           cursor,
         )) {
           const failed: string[] = [];
+          const toCrm: Changed[] = [];
           const results = await mapLimit(page.items.map(toContact), settings.concurrency, async (contact) => {
             if (contact.mergedInto) return 'skipped' as const; // its history counts in the contact it became
             try {
-              return (await refreshContact(deps, contact, current.at)) ? ('changed' as const) : ('same' as const);
+              const changed = await refreshContact(deps, contact, current.at);
+              if (changed && typeof changed === 'object') {
+                toCrm.push(changed);
+                return 'pending' as const;
+              }
+              return changed ? ('changed' as const) : ('same' as const);
             } catch (error) {
               failed.push(contact.contactId);
               logger.warn('segment refresh failed for a contact; it is tried again before the run ends', { contactId: contact.contactId, reason: String(error) });
               return 'failed' as const;
             }
           });
+          // The page's changed contacts to the CRM in batches before its cursor is saved: a killed
+          // invocation redoes the page and finds them changed again (nothing recorded yet).
+          const written = await writer.write(toCrm, current.at);
+          failed.push(...written.failed);
+          results.push(...Array.from({ length: written.changed }, () => 'changed' as const));
           const went = results.filter((r) => r !== 'skipped').length;
           const now = results.filter((r) => r === 'changed').length;
           contacts += went;
@@ -143,8 +165,8 @@ export async function runSegmentRefresh(
 
     const after = (await store.jobs.current(REFRESH_JOB))!;
     if (!after.progress.every((p) => p.done)) {
-      logger.info('segment refresh paused; the next invocation carries on', { ...totals });
-      return { done: false, ...totals };
+      logger.info('segment refresh paused; the next invocation carries on', { ...totals, ...writer.stats });
+      return { done: false, ...totals, ...writer.stats };
     }
     // Every segment is through: the contacts that failed get one more try each invocation.
     const retried = [...after.failed];
@@ -152,7 +174,13 @@ export async function runSegmentRefresh(
     for (const contactId of retried) {
       const contact = await store.contacts.get(contactId);
       try {
-        if (contact && !contact.mergedInto && (await refreshContact(deps, contact, after.at))) totals.changed++;
+        if (!contact || contact.mergedInto) continue;
+        const changed = await refreshContact(deps, contact, after.at);
+        if (changed && typeof changed === 'object') {
+          const written = await writer.write([changed], after.at);
+          if (written.failed.length) throw new Error('the CRM update failed again');
+        }
+        if (changed) totals.changed++;
       } catch {
         stillFailing.push(contactId);
       }
@@ -163,21 +191,94 @@ export async function runSegmentRefresh(
       // Visible (the scheduled-failures queue and its alarm); the next invocation tries them again.
       throw new Error(`segment refresh failed for ${stillFailing.length} contact(s), kept for the next invocation`);
     }
-    return { done: true, ...totals, failed: 0 };
+    return { done: true, ...totals, ...writer.stats, failed: 0 };
   } finally {
     await store.jobs.release(REFRESH_JOB, current.runId, me).catch(() => undefined);
   }
 }
 
-/** One contact: insights now, and if they changed, the CRM first, then our record. True when changed. */
-async function refreshContact(deps: RefreshDeps, contact: Contact, at: number): Promise<boolean> {
+/** A changed contact whose CRM record gets the new fields before they are recorded here. */
+interface Changed {
+  readonly contact: Contact;
+  readonly crmId: string;
+  readonly insights: ContactInsights;
+}
+
+/**
+ * One contact: its insights now. Unchanged → false. Changed and in the CRM → returned, for the
+ * batch (the CRM first, then our record). Changed and not in the CRM yet → recorded here (true):
+ * its first message's sync creates it with the current fields.
+ */
+async function refreshContact(deps: RefreshDeps, contact: Contact, at: number): Promise<boolean | Changed> {
   const insights = await deps.insights.compute(contact, at);
   if (!insightsChanged(contact, insights)) return false;
-  if (contact.crm) {
-    const crm = deps.crm();
-    const result = await crm.upsertContact(crmContactInput(contact, insights, crm.kind));
-    if (contact.crm.kind !== crm.kind || contact.crm.id !== result.crmId) await deps.store.contacts.setCrm(contact.contactId, { kind: crm.kind, id: result.crmId }, deps.now());
-  }
+  const crmId = contactCrmId(contact, deps.crm().kind);
+  if (crmId) return { contact, crmId, insights };
   await deps.insights.record(contact, insights, at, deps.now());
   return true;
+}
+
+/**
+ * Writes changed contacts to the CRM through its batch API (`limits.batchSize` per request),
+ * paced to its request limit so it never answers 429 (SY-5). A contact the CRM no longer has
+ * (deleted or merged there) is handed to the real-time path (a contact job finds or makes it
+ * again); one whose update failed is reported failed and retried before the run ends.
+ */
+class BulkWriter {
+  private pacer: Pacer | undefined;
+  readonly stats = { written: 0, batches: 0, rateLimited: 0 };
+
+  constructor(private readonly deps: RefreshDeps) {}
+
+  async write(changed: readonly Changed[], at: number): Promise<{ changed: number; failed: string[] }> {
+    if (!changed.length) return { changed: 0, failed: [] };
+    const crm = this.deps.crm();
+    this.pacer ??= this.deps.pacer ?? new Pacer(crm.limits, crm);
+    const batches: Changed[][] = [];
+    for (let i = 0; i < changed.length; i += crm.limits.batchSize) batches.push(changed.slice(i, i + crm.limits.batchSize));
+    const outcomes = await Promise.all(batches.map((batch) => this.send(crm, batch)));
+    const failed: string[] = [];
+    let written = 0;
+    const missing: Changed[] = [];
+    for (const [b, batch] of batches.entries()) {
+      const result = outcomes[b]!;
+      for (const [i, item] of batch.entries()) {
+        const outcome = result instanceof Error ? undefined : result[i];
+        if (!outcome || (!outcome.ok && !outcome.missing)) {
+          failed.push(item.contact.contactId);
+          continue;
+        }
+        if (!outcome.ok) missing.push(item);
+        await this.deps.insights.record(item.contact, item.insights, at, this.deps.now());
+        written++;
+        if (outcome.ok) this.stats.written++;
+      }
+    }
+    if (missing.length) {
+      // Gone from the CRM: the contact job looks the customer up by identity and makes the record again.
+      await this.deps.jobs?.enqueue(missing.map((m) => contactSyncJob(m.contact.contactId, `night-${at}`)), { redrive: `night-${at}` });
+      this.deps.logger.warn('contacts missing in the CRM handed to the real-time sync', { count: missing.length });
+    }
+    return { changed: written, failed };
+  }
+
+  private async send(crm: CrmAdapter, batch: readonly Changed[]): Promise<readonly CrmUpdateOutcome[] | Error> {
+    const updates = batch.map((c) => ({ crmId: c.crmId, contactId: c.contact.contactId, fields: crmContactFields(c.contact, c.insights) }));
+    for (let tries = 0; ; tries++) {
+      await this.pacer!.take();
+      this.stats.batches++;
+      try {
+        return (await crm.updateContacts(updates)).outcomes;
+      } catch (error) {
+        if (error instanceof CrmError && error.kind === 'rate_limited' && tries < 3) {
+          // Should not happen when paced; if the CRM's limit is lower than configured, wait it out.
+          this.stats.rateLimited++;
+          await new Promise((resolve) => setTimeout(resolve, error.details.retryAfterMs ?? 1_000));
+          continue;
+        }
+        this.deps.logger.warn('a batch update failed; its contacts are tried again before the run ends', { size: batch.length, reason: String(error) });
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    }
+  }
 }

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '../store/client.ts';
 import { keys } from '../store/keys.ts';
+import { CRM_LINK_PREFIX } from '../store/contacts.ts';
 
 /** Contact attribute holding the task marks (a map). */
 export const TASK_MARKS_ATTRIBUTE = 'crmTasks';
@@ -67,8 +68,9 @@ export class TaskMarkStore {
     const values: Record<string, unknown> = { ':mark': { ...mark } };
     const extra: string[] = [];
     if (options.crm) {
-      extra.push('crm = :crm');
-      values[':crm'] = { kind: options.crm.kind, id: options.crm.id, syncedAt: mark.at };
+      extra.push('#crm = :crm');
+      names['#crm'] = `${CRM_LINK_PREFIX}${options.crm.kind}`;
+      values[':crm'] = { id: options.crm.id, syncedAt: mark.at };
     }
     const stale = Object.entries(options.existing ?? {})
       .filter(([k]) => k !== key)
@@ -91,7 +93,7 @@ export class TaskMarkStore {
       const made = await this.table.update(keys.contact(contactId), {
         update: `SET ${['#marks = :map', ...extra].join(', ')}`,
         condition: 'attribute_exists(pk) AND attribute_not_exists(#marks)',
-        names: { '#marks': TASK_MARKS_ATTRIBUTE },
+        names: { '#marks': TASK_MARKS_ATTRIBUTE, ...(options.crm && { '#crm': names['#crm']! }) },
         values: { ...Object.fromEntries(Object.entries(values).filter(([name]) => name !== ':mark')), ':map': { [key]: { ...mark } } },
       });
       if (made.applied) return;

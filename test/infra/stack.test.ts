@@ -965,6 +965,59 @@ describe('the metrics the alarms read are emitted with exactly those dimensions'
   });
 });
 
+describe('CRM health (SY-5, SY-7, SY-9)', () => {
+  it('alarms on the CRM API budget above 80 %, rate limits, reconciliation below 99 %, night batch success below 95 % and mapping errors above 2 %', () => {
+    const expectAlarm = (name: string, props: Record<string, unknown>) => template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `scrm-test-${name}`, ...props });
+    expectAlarm('crm-api-usage-above-80-percent', { MetricName: METRICS.crmApiUsage.name, Threshold: 80, ComparisonOperator: 'GreaterThanThreshold', Dimensions: Match.arrayWith([{ Name: 'crm', Value: 'hubspot' }, { Name: 'service', Value: 'sync' }]) });
+    expectAlarm('crm-rate-limited', { MetricName: METRICS.crmRateLimited.name, Threshold: ALARM_THRESHOLDS.crmRateLimited, Period: 900 });
+    expectAlarm('reconciliation-below-99-percent', { MetricName: METRICS.reconciliationAccuracy.name, Threshold: 99, ComparisonOperator: 'LessThanThreshold', Period: 86_400, Dimensions: Match.arrayWith([{ Name: 'service', Value: 'batch-export' }]) });
+    expectAlarm('batch-sync-success-below-95-percent', { Threshold: 95, ComparisonOperator: 'LessThanThreshold', Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('100 \\* written') })]) });
+    expectAlarm('mapping-errors-above-2-percent', { MetricName: METRICS.mappingErrorRate.name, Threshold: 2, ComparisonOperator: 'GreaterThanThreshold' });
+    // The webhook's 410 alarm exists only when the webhook is the CRM.
+    expect(ofType('AWS::CloudWatch::Alarm').some(([, r]) => r.Properties?.AlarmName === 'scrm-test-crm-webhook-gone')).toBe(false);
+  });
+
+  it('the reconciliation, service report, keyword report and mapping check run on their schedules through the batch function', () => {
+    const batch = SCHEDULES.filter((d) => ['reconcile', 'service-report', 'keyword-report', 'mapping-check', 'unread-export', 'segment-refresh'].includes(d.task));
+    expect(batch.map((d) => d.target)).toEqual(Array.from({ length: 6 }, () => 'batch-export'));
+    // The night batch sync runs inside the 1:00-5:00 window (SY-5).
+    expect(SCHEDULES.find((d) => d.id === 'segment-refresh')!.cron).toBe('cron(0/15 1-4 * * ? *)');
+  });
+
+  describe('with Salesforce as the CRM', () => {
+    let variant: { stack: ScrmStack; resources: Record<string, Resource> };
+    beforeAll(() => {
+      const built = buildApp({
+        app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+        config: loadStackConfig({ stage: 'test', crm: 'salesforce', salesforceLoginUrl: 'https://acme.my.salesforce.com', salesforceApiVersion: 'v68.0', crmRateLimit: 50, crmRateWindowSeconds: 20 }),
+      });
+      variant = { stack: built.stack, resources: Template.fromStack(built.stack).toJSON().Resources as Record<string, Resource> };
+    });
+
+    it('gives the functions the Salesforce settings, and the secret names the keys to fill in', () => {
+      const sync = variant.stack.functions.find((f) => f.name === 'sync')!;
+      const variables = (variant.resources[variant.stack.getLogicalId(sync.function.node.defaultChild as CfnElement)]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables).toMatchObject({ SCRM_CRM: 'salesforce', SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com', SALESFORCE_API_VERSION: 'v68.0', CRM_RATE_LIMIT: '50', CRM_RATE_WINDOW_SECONDS: '20' });
+      const secret = Object.values(variant.resources).find((r) => r.Type === 'AWS::SecretsManager::Secret')!;
+      expect(secret.Properties!['Description']).toContain('SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET');
+      // The generated template is unchanged: the values an operator filled in are never replaced.
+      expect(JSON.parse((secret.Properties!['GenerateSecretString'] as { SecretStringTemplate: string }).SecretStringTemplate)).not.toHaveProperty('SALESFORCE_CLIENT_ID');
+      const alarms = Object.values(variant.resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties!['AlarmName']);
+      expect(alarms).toEqual(expect.arrayContaining(['scrm-test-crm-api-usage-above-80-percent', 'scrm-test-reconciliation-below-99-percent']));
+    });
+
+    it('a Salesforce or webhook stack without its address does not synthesize, naming the setting', () => {
+      expect(() => loadStackConfig({ crm: 'salesforce' })).toThrow(/salesforceLoginUrl: must be set when crm is salesforce/);
+      expect(() => loadStackConfig({ crm: 'webhook' })).toThrow(/crmWebhookUrl: must be set when crm is webhook/);
+    });
+
+    it('the webhook as the CRM alarms when its receiver answers 410 Gone', () => {
+      const built = buildApp({ app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config: loadStackConfig({ stage: 'test', crm: 'webhook', crmWebhookUrl: 'https://hooks.zapier.com/hooks/catch/1/abc/' }) });
+      Template.fromStack(built.stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'scrm-test-crm-webhook-gone', MetricName: METRICS.crmWebhookGone.name, Threshold: 1 });
+    });
+  });
+});
+
 describe('IN-7: AWS End User Messaging Social', () => {
   const TOPIC = 'arn:aws:sns:ap-east-1:123456789012:whatsapp-events';
   let linked: { app: App; stack: ScrmStack; resources: Record<string, Resource> };

@@ -107,7 +107,7 @@ describe('automations through the local stack', () => {
     const customer = newCustomer();
     await say(customer, 'hi');
     const contactId = await contactIdOf(customer);
-    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.crm?.id, 10_000, { what: 'the contact in the CRM' });
+    await until(async () => (await stack.runtime.store.contacts.get(contactId))?.crmIds?.hubspot?.id, 10_000, { what: 'the contact in the CRM' });
     stack.localCrm!.addOrder({ whatsappPhone: `+${customer.waId}`, name: '#1001', placedAt: Date.now() - 86_400_000, trackingNumber: 'SF1234567890', carrier: 'sf-express', skus: ['APL-APP2'] });
     await say(customer, 'where is my parcel?');
     const [reply] = await until(async () => (await byRule(contactId, 'order-status')).at(0) && byRule(contactId, 'order-status'), 10_000, { what: 'the order status reply' });
@@ -262,7 +262,7 @@ describe('automations through the local stack', () => {
     const contactId = await contactIdOf(customer);
     const crmId = await until(async () => {
       const c = await stack.runtime.store.contacts.get(contactId);
-      return c?.segment === 'potential' ? c.crm?.id : undefined;
+      return c?.segment === 'potential' ? c.crmIds?.hubspot?.id : undefined;
     }, 10_000, { what: 'a potential customer in the CRM' });
     const context = { getRemainingTimeInMillis: () => 60_000 };
     await stack.automation.app.task('follow-up', context);

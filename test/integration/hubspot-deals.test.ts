@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrmError, type CrmOpportunityInput } from '#shared/crm/port';
-import { INTELLIGENCE_PROPERTIES as P, setupHubSpot } from '#shared/crm/hubspot/adapter';
+import { buildFieldMapping } from '#shared/crm/field-mapping';
+import { CrmError, type CrmContactFields, type CrmOpportunityInput } from '#shared/crm/port';
+import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { startLocalHubSpot, type LocalHubSpot } from '#local/hubspot/server';
 import { TOKEN, testCustomer, useLocalHubSpot } from '../helpers/local-hubspot.ts';
 
@@ -174,23 +175,27 @@ describe('HubSpot opportunities without unique values on deals', () => {
 });
 
 describe('HubSpot contact intelligence properties', () => {
-  it('writes them on create and on a patch of a known contact, and null clears a value', async () => {
+  const fields = (f: Partial<CrmContactFields> = {}): CrmContactFields => ({ tags: [], hotWords: {}, frequentEmoji: [], messageCount: 0, ...f });
+
+  it('writes them on create and on a patch of a known contact through the mapping, and a missing value clears the property', async () => {
     const c = customer();
     const a = adapter();
     const created = await a.upsertContact({
       contactId: c.contactId,
       bsuid: c.bsuid,
-      properties: {
-        [P.segment]: 'new',
-        [P.tags]: 'vip;wholesale',
-        [P.activityScore]: 12,
-        [P.sentiment]: 0.75,
-        [P.priority]: 2,
-        [P.hotWords]: 'discount:4;refund:1',
-        [P.messageCount]: 1,
-        [P.customerLevel]: 'gold',
-      },
-      lastInteractionAt: Date.parse('2026-09-10T10:00:00Z'),
+      fields: fields({
+        segment: 'new',
+        tags: ['vip', 'wholesale'],
+        activityScore: 12,
+        sentiment: 0.75,
+        priority: 2,
+        hotWords: { refund: 1, discount: 4 },
+        frequentEmoji: ['👍', '😂'],
+        messageCount: 1,
+        customerLevel: 'gold',
+        lastInteractionAt: Date.parse('2026-09-10T10:00:00Z'),
+        satisfaction: 5,
+      }),
     });
     expect(created.created).toBe(true);
     expect(contact(created.crmId)?.properties).toMatchObject({
@@ -200,16 +205,18 @@ describe('HubSpot contact intelligence properties', () => {
       whatsapp_sentiment: '0.75',
       whatsapp_priority: '2',
       whatsapp_hot_words: 'discount:4;refund:1',
+      whatsapp_frequent_emoji: '👍;😂',
       whatsapp_message_count: '1',
       whatsapp_customer_level: 'gold',
       whatsapp_last_interaction_at: '2026-09-10T10:00:00.000Z',
+      whatsapp_satisfaction: '5',
     });
 
     const patched = await a.upsertContact({
       contactId: c.contactId,
       bsuid: c.bsuid,
       knownCrmId: created.crmId,
-      properties: { [P.segment]: 'high_intent', [P.activityScore]: 40, [P.tags]: null, [P.messageCount]: 2 },
+      fields: fields({ segment: 'high_intent', activityScore: 40, sentiment: 0.75, messageCount: 2 }),
     });
     expect(patched).toEqual({ crmId: created.crmId, created: false, matchedExisting: false, calls: 1 });
     const after = contact(created.crmId)?.properties;
@@ -218,6 +225,10 @@ describe('HubSpot contact intelligence properties', () => {
       whatsapp_activity_score: '40',
       whatsapp_message_count: '2',
       whatsapp_sentiment: '0.75',
+      // Learnt facts are never cleared by a sync that does not know them.
+      whatsapp_satisfaction: '5',
+      // ID-6: a missing customer level gets the mapping's default.
+      whatsapp_customer_level: 'new customer',
     });
     expect(after).not.toHaveProperty('whatsapp_tags');
   });
@@ -225,28 +236,28 @@ describe('HubSpot contact intelligence properties', () => {
   it('writes them when the contact is found by its identity (no known CRM id)', async () => {
     const c = customer();
     await adapter().upsertContact({ contactId: c.contactId, bsuid: c.bsuid });
-    const found = await adapter().upsertContact({ contactId: c.contactId, bsuid: c.bsuid, properties: { [P.segment]: 'active' } });
+    const found = await adapter().upsertContact({ contactId: c.contactId, bsuid: c.bsuid, fields: fields({ segment: 'active' }) });
     expect(found.created).toBe(false);
     expect(contact(found.crmId)?.properties.whatsapp_segment).toBe('active');
   });
 
-  it('rejects an unknown segment as a permanent error naming the property and HubSpot\'s error code (not the value)', async () => {
+  it('leaves out a segment the property has no option for (the mapping knows the options) instead of failing the sync', async () => {
     const c = customer();
-    const error = await adapter()
-      .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, properties: { [P.segment]: 'vip' } })
+    const created = await adapter().upsertContact({ contactId: c.contactId, bsuid: c.bsuid, fields: fields({ segment: 'active' }) });
+    await adapter().upsertContact({ contactId: c.contactId, bsuid: c.bsuid, knownCrmId: created.crmId, fields: fields({ segment: 'vip' }) });
+    expect(contact(created.crmId)?.properties.whatsapp_segment).toBe('active');
+  });
+
+  it('rejects a property HubSpot does not have as a permanent error naming the property and HubSpot\'s error code (not the value)', async () => {
+    const c = customer();
+    const mapping = buildFieldMapping('hubspot', { contact: { segment: { field: 'whatsapp_segment_typo' } } });
+    const error = await adapter({ mapping })
+      .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, fields: fields({ segment: 'vip' }) })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmError);
     expect((error as CrmError).kind).toBe('permanent');
-    expect((error as CrmError).message).toContain('whatsapp_segment INVALID_OPTION');
-  });
-
-  it('rejects a non-numeric score as a permanent error', async () => {
-    const c = customer();
-    const error = await adapter()
-      .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, properties: { [P.activityScore]: 'high' } })
-      .catch((e: unknown) => e);
-    expect((error as CrmError).kind).toBe('permanent');
-    expect((error as CrmError).message).toContain('whatsapp_activity_score');
+    expect((error as CrmError).message).toContain('whatsapp_segment_typo PROPERTY_DOESNT_EXIST');
+    expect((error as CrmError).message).not.toContain('vip');
   });
 
   it('keeps the steady state at 2 calls per message: PATCH with properties + communication', async () => {
@@ -267,7 +278,7 @@ describe('HubSpot contact intelligence properties', () => {
       phone: c.phone,
       knownCrmId: created.crmId,
       lastInteractionAt: Date.now(),
-      properties: { [P.segment]: 'potential', [P.sentiment]: 0.4, [P.tags]: 'asked-price', [P.messageCount]: 3 },
+      fields: fields({ segment: 'potential', sentiment: 0.4, tags: ['asked-price'], messageCount: 3 }),
     });
     const logged = await sync.logMessage({
       wamid: `wamid.steady.${c.bsuid}`,

@@ -273,14 +273,14 @@ describe('task jobs', () => {
     expect((await app.handle({ Records: [record(job)] })).batchItemFailures).toEqual([]);
 
     const stored = await h.runtime.store.contacts.get(contactId);
-    const crmId = stored?.crm?.id;
+    const crmId = stored?.crmIds?.hubspot?.id;
     expect(crmId).toBeDefined();
     expect(contactIn(crmId!)?.properties['whatsapp_phone']).toBe(phone);
     const [task] = tasksOf(job.taskId);
     expect(task?.contactIds).toEqual([crmId]);
     // The done mark and the contact's CRM id were written together.
     expect(await marks().find(contactId, job.taskId, 'hubspot')).toMatchObject({ crmId: task?.id, crmKind: 'hubspot' });
-    expect(stored?.crm?.syncedAt).toBe((await marks().find(contactId, job.taskId, 'hubspot'))?.at);
+    expect(stored?.crmIds?.hubspot?.syncedAt).toBe((await marks().find(contactId, job.taskId, 'hubspot'))?.at);
 
     hub.resetStats();
     expect((await app.handle({ Records: [record(job, 2)] })).batchItemFailures).toEqual([]);
@@ -291,7 +291,7 @@ describe('task jobs', () => {
   it('uses the stored CRM id of a contact synced before: no contact call, one task', async () => {
     const { contactId } = await ourContact();
     await syncApp().handle({ Records: [record(contactSyncJob(contactId, 'assignment:agent-1'))] });
-    const crmId = (await h.runtime.store.contacts.get(contactId))?.crm?.id;
+    const crmId = (await h.runtime.store.contacts.get(contactId))?.crmIds?.hubspot?.id;
     expect(crmId).toBeDefined();
     const job = taskSyncJob({ taskId: taskId(), contactId, subject: 'Follow up', dueAt: at('2026-09-16T09:00:00Z') });
     hub.resetStats();
@@ -370,7 +370,7 @@ describe('contact jobs', () => {
     });
     const job = contactSyncJob(contactId, 'coupon:COMEBACK15');
     expect((await syncApp().handle({ Records: [record(job)] })).batchItemFailures).toEqual([]);
-    const crmId = (await h.runtime.store.contacts.get(contactId))?.crm?.id;
+    const crmId = (await h.runtime.store.contacts.get(contactId))?.crmIds?.hubspot?.id;
     expect(contactIn(crmId!)?.properties).toMatchObject({
       address: '18 Nathan Road',
       city: 'Tsim Sha Tsui',
@@ -420,7 +420,7 @@ describe('task jobs on the local stack', () => {
     await send(stack, textMessage(person, 'I will think about it', { wamid, at: Date.now() - 1000 }));
     const [row] = await waitSynced(stack, [wamid]);
     const contactId = row!.contactId;
-    const crmId = (await stack.runtime.store.contacts.get(contactId))?.crm?.id;
+    const crmId = (await stack.runtime.store.contacts.get(contactId))?.crmIds?.hubspot?.id;
     const job = taskSyncJob({ taskId: taskId(), contactId, subject: 'Follow up', dueAt: at('2026-09-16T09:00:00Z') });
     await stack.runtime.syncQueue.enqueue([job]);
     await stack.runtime.syncQueue.enqueue([job], { redrive: 'again' });

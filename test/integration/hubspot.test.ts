@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFieldMapping } from '#shared/crm/field-mapping';
 import { CrmError, type CrmContactInput } from '#shared/crm/port';
 import { setupHubSpot } from '#shared/crm/hubspot/adapter';
 import { startLocalHubSpot, type LocalHubSpot } from '#local/hubspot/server';
@@ -161,8 +162,9 @@ describe('HubSpot contacts', () => {
 
   it("rejects a validation error as permanent with HubSpot's message", async () => {
     const c = customer();
-    const error = await adapter()
-      .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, properties: { no_such_property: 'x' } })
+    const mapping = buildFieldMapping('hubspot', { contact: { lastCoupon: { field: 'no_such_property' } } });
+    const error = await adapter({ mapping })
+      .upsertContact({ contactId: c.contactId, bsuid: c.bsuid, fields: { tags: [], hotWords: {}, frequentEmoji: [], messageCount: 0, lastCoupon: 'x' } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmError);
     expect((error as CrmError).kind).toBe('permanent');

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchApp } from '#functions/batch-export/app';
-import type { CrmAdapter, CrmContactInput } from '#shared/crm/port';
+import type { CrmAdapter, CrmContactInput, CrmContactUpdate } from '#shared/crm/port';
+import type { CrmKind } from '#shared/resources';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { normalisePhone } from '#shared/phone';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
@@ -20,10 +21,18 @@ afterAll(async () => {
   await h.stop();
 });
 
-function recordingCrm(kind = 'hubspot') {
+function recordingCrm(kind: CrmKind = 'hubspot') {
   const upserts: CrmContactInput[] = [];
+  const updates: CrmContactUpdate[] = [];
   const crm: CrmAdapter = {
     kind,
+    limits: { requests: 100, windowMs: 10_000, batchSize: 100 },
+    updateContacts: async (batch) => {
+      updates.push(...batch);
+      return { outcomes: batch.map(() => ({ ok: true as const })), calls: 1 };
+    },
+    readContacts: async () => ({ contacts: [], calls: 0 }),
+    recordServiceReport: async () => ({ recorded: false, calls: 0 }),
     upsertContact: async (input) => {
       upserts.push(input);
       return { crmId: 'crm-1', created: false, matchedExisting: false, calls: 1 };
@@ -34,7 +43,7 @@ function recordingCrm(kind = 'hubspot') {
     readProfile: async () => ({ calls: 0 }),
     createTask: async () => ({ crmId: 't', created: false, calls: 0 }),
   };
-  return { crm, upserts };
+  return { crm, upserts, updates };
 }
 
 const refresh = (crm: CrmAdapter, at: number) =>
@@ -56,23 +65,23 @@ describe('what the refresh sends to the CRM', () => {
     const newWaId = `8526${String(n % 10_000_000).padStart(7, '0')}`;
     await h.post(numberChange(old, newWaId, `${old.bsuid}new`, { at: sentAt + 1000 }));
     const contactId = (await h.runtime.store.identities.owners([{ kind: 'bsuid', value: old.bsuid }])).get(`bsuid#${old.bsuid}`)!;
-    // Synced to another CRM before (say the business switched to HubSpot since).
+    // In HubSpot, and in Salesforce before (say the business ran both for a while).
+    await h.runtime.store.contacts.setCrm(contactId, { kind: 'hubspot', id: '9001' }, sentAt);
     await h.runtime.store.contacts.setCrm(contactId, { kind: 'salesforce', id: '003xx000004TmiQ' }, sentAt);
 
-    const { crm, upserts } = recordingCrm('hubspot');
+    const { crm, upserts, updates } = recordingCrm('hubspot');
     await refresh(crm, sentAt + 61 * DAY);
-    const mine = upserts.find((u) => u.contactId === contactId);
-    expect(mine).toMatchObject({
-      contactId,
-      bsuid: `${old.bsuid}new`,
-      phone: normalisePhone(newWaId, 'HK').e164,
-      previousBsuids: [old.bsuid],
-      previousPhones: [`+${old.waId}`],
-      profileName: 'Chan Tai Man',
-      username: 'taiman',
-      properties: expect.objectContaining({ whatsapp_segment: 'churned' }),
-    });
-    expect(mine!.knownCrmId).toBeUndefined();
+    // Through the batch API, by this CRM's id, with the typed fields the adapter maps.
+    expect(upserts.find((u) => u.contactId === contactId)).toBeUndefined();
+    const mine = updates.find((u) => u.contactId === contactId);
+    expect(mine).toMatchObject({ crmId: '9001', fields: expect.objectContaining({ segment: 'churned' }) });
+    // Both CRMs' ids are still there: one CRM never overwrites another's.
+    expect((await h.runtime.store.contacts.get(contactId))?.crmIds).toMatchObject({ hubspot: { id: '9001' }, salesforce: { id: '003xx000004TmiQ' } });
+
+    const other = recordingCrm('zoho');
+    await refresh(other.crm, sentAt + 62 * DAY);
+    // Not in Zoho: nothing for the batch (its first message's sync creates it with the fields).
+    expect(other.updates.find((u) => u.contactId === contactId)).toBeUndefined();
   });
 });
 
@@ -88,7 +97,7 @@ describe('a refresh that does not fit in one invocation (hardening, defect 12)',
       for (let i = 0; i < 60; i++) {
         await runtime.store.contacts.applyInbound(`ct_resume_${i}`, [{ wamid: `wamid.resume${i}`, receivedAt: t0, sentAt: t0, phoneNumberId: '1' }], { leadSource: 'whatsapp', bsuid: `HK.resume${i}` }, { now: t0 });
       }
-      const { crm, upserts } = recordingCrm();
+      const { crm, upserts, updates } = recordingCrm();
       const app = createBatchApp({
         store: runtime.store,
         syncJobs: runtime.syncQueue,
@@ -112,6 +121,7 @@ describe('a refresh that does not fit in one invocation (hardening, defect 12)',
       // A third invocation the same night has nothing left to do.
       expect(await app.run('segment-refresh', { remainingMs: () => 600_000 })).toMatchObject({ done: true, contacts: 0, skipped: expect.stringMatching(/already/) });
       expect(upserts).toEqual([]);
+      expect(updates).toEqual([]);
     } finally {
       await services.stop();
     }

@@ -77,7 +77,7 @@ describe('CRM sync: contact and conversation', () => {
     expect(row!.syncError).toBeUndefined();
     expect(row!.syncedAt! - row!.receivedAt).toBeLessThan(3_000); // SY-1
     const ours = await s.runtime.store.contacts.get(row!.contactId);
-    expect(ours?.crm).toMatchObject({ kind: 'hubspot', id: contact!.id });
+    expect(ours?.crmIds?.hubspot).toMatchObject({ id: contact!.id });
   });
 
   it('makes one CRM contact with three communications when a new customer’s first three messages arrive at once', async () => {
@@ -125,7 +125,7 @@ describe('CRM sync: contact and conversation', () => {
       });
       expect(contact!.properties['whatsapp_lead_source']).toBeUndefined();
       await expectLoggedOnce(s, [wamid], salesId);
-      expect((await s.runtime.store.contacts.get(row!.contactId))?.crm?.id).toBe(salesId);
+      expect((await s.runtime.store.contacts.get(row!.contactId))?.crmIds?.hubspot?.id).toBe(salesId);
     });
   }
 
@@ -147,7 +147,7 @@ describe('CRM sync: contact and conversation', () => {
     await expectLoggedOnce(s, [wamid], contact!.id);
     const ours = await s.runtime.store.contacts.get(row!.contactId);
     expect(ours?.phone).toBeUndefined();
-    expect(ours?.crm?.id).toBe(contact!.id);
+    expect(ours?.crmIds?.hubspot?.id).toBe(contact!.id);
   });
 
   it('keeps the same CRM contact through a number change and moves it to the new phone and BSUID', async () => {
@@ -175,7 +175,7 @@ describe('CRM sync: contact and conversation', () => {
     // The old identities are free in the CRM and still lead to the same customer on our side.
     expect(crmContacts(s, 'whatsapp_user_id', customer.bsuid)).toEqual([]);
     const ours = await s.runtime.store.contacts.get(rows[0]!.contactId);
-    expect(ours).toMatchObject({ phone: next.e164, bsuid: nextBsuid, crm: { id: before!.id } });
+    expect(ours).toMatchObject({ phone: next.e164, bsuid: nextBsuid, crmIds: { hubspot: { id: before!.id } } });
     expect(ours?.previousPhones).toEqual([customer.e164]);
     expect(ours?.previousBsuids).toEqual([customer.bsuid]);
   });

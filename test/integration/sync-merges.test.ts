@@ -59,6 +59,10 @@ describe('jobs of a merged contact', () => {
       findLastOrder: async () => { crmCalls++; throw new Error('not expected'); },
       readProfile: async () => { crmCalls++; throw new Error('not expected'); },
       createTask: async () => { crmCalls++; throw new Error('not expected'); },
+      limits: { requests: 100, windowMs: 10_000, batchSize: 100 },
+      updateContacts: async () => { crmCalls++; throw new Error('not expected'); },
+      readContacts: async () => { crmCalls++; throw new Error('not expected'); },
+      recordServiceReport: async () => { crmCalls++; throw new Error('not expected'); },
     };
     const sync = createSyncApp({
       store: h.runtime.store,

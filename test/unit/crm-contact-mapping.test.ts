@@ -4,14 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { crmContactInput } from '#shared/crm/contact-input';
-import { crmContactProperties } from '#shared/crm/mapping';
+import { mapContactFields } from '#shared/crm/field-mapping';
+import { crmContactFields } from '#shared/crm/mapping';
+import { fieldMapping } from '#shared/crm/mappings';
 import { contactInsights } from '#shared/domain/insights';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import type { Contact, ContactAddress } from '#shared/domain/records';
 
 const now = Date.UTC(2026, 10, 25, 12);
 const contact = (extra: Partial<Contact> = {}): Contact => ({ contactId: 'ct_1', leadSource: 'whatsapp', customerLevel: 'new customer', createdAt: 0, updatedAt: 0, ...extra });
-const properties = (c: Contact) => crmContactProperties(c, contactInsights(c, [], shippedIntelligence(), now));
+/** The contact's fields through the shipped HubSpot mapping (config/crm/hubspot.json). */
+const properties = (c: Contact) => mapContactFields(crmContactFields(c, contactInsights(c, [], shippedIntelligence(), now)), fieldMapping('hubspot')).values;
 const address = (extra: Partial<ContactAddress> = {}): ContactAddress => ({
   label: 'Flat 5, 18 Nathan Road, Tsim Sha Tsui, Kowloon',
   street: 'Flat 5, 18 Nathan Road',
@@ -69,6 +72,6 @@ describe('contact fields to the CRM', () => {
   it('the one CRM input built for every sync carries them', () => {
     const c = contact({ address: address(), agentId: 'agent-1' });
     const input = crmContactInput(c, contactInsights(c, [], shippedIntelligence(), now), 'hubspot');
-    expect(input.properties).toMatchObject({ city: 'Tsim Sha Tsui', whatsapp_agent: 'agent-1' });
+    expect(input.fields).toMatchObject({ address: { locality: 'Tsim Sha Tsui' }, agentId: 'agent-1' });
   });
 });

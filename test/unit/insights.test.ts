@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { crmContactProperties, hotWordsText } from '#shared/crm/mapping';
+import { countsText as hotWordsText, mapContactFields } from '#shared/crm/field-mapping';
+import { crmContactFields } from '#shared/crm/mapping';
+import { fieldMapping } from '#shared/crm/mappings';
 import { contactInsights } from '#shared/domain/insights';
 import { toContact } from '#shared/store/contacts';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
@@ -56,6 +58,8 @@ describe('contact insights from stored history', () => {
 });
 
 describe('CRM properties of a contact (SY-8, ID-6)', () => {
+  const crmContactProperties = (c: Contact, insights: ReturnType<typeof contactInsights>) => mapContactFields(crmContactFields(c, insights), fieldMapping('hubspot')).values;
+
   it('carry segment, tags, scores, sentiment, hot words and message count', () => {
     const c = contact({ inboundCount: 7, hotWords: { discount: 4 } });
     const insights = contactInsights(c, [question(0)], shippedIntelligence(), now);

@@ -5,23 +5,31 @@
 import {
   CrmError,
   type CrmAdapter,
+  type CrmBulkResult,
   type CrmCallOptions,
+  type CrmContactReadBack,
+  type CrmContactUpdate,
+  type CrmLimits,
   type CrmContactInput,
   type CrmContactResult,
   type CrmLastOrderResult,
   type CrmMessageInput,
   type CrmMessageResult,
+  type CrmMessagesResult,
   type CrmOpportunityInput,
   type CrmOpportunityResult,
   type CrmProfileResult,
   type CrmTaskInput,
   type CrmTaskResult,
 } from '#shared/crm/port';
+import type { FieldMapping } from '#shared/crm/field-mapping';
+import { fieldMapping } from '#shared/crm/mappings';
 import { ENV } from '#shared/resources';
 import { HubSpotApi } from './api.ts';
+import { readContacts, updateContacts } from './bulk.ts';
 import { upsertContact } from './contacts.ts';
 import { HubSpotHttp, type AccessToken, type FetchLike } from './http.ts';
-import { logMessage, type DedupStrategy, type MessageDedupStrategy } from './messages.ts';
+import { logMessage, logMessages, type DedupStrategy, type MessageDedupStrategy } from './messages.ts';
 import { createOpportunity, type DealSettings } from './opportunities.ts';
 import { findLastOrder, type OrderSettings } from './orders.ts';
 import { readProfile } from './profile.ts';
@@ -93,14 +101,27 @@ export interface HubSpotAdapterOptions {
    */
   readonly orderCarrierProperty?: string;
   readonly fetch?: FetchLike;
+  /** Field mapping instead of config/crm/hubspot.json (tests, a second portal). */
+  readonly mapping?: FieldMapping | undefined;
+  /** The request limit the bulk work paces to (default {@link HUBSPOT_LIMITS}). */
+  readonly limits?: Partial<CrmLimits> | undefined;
 }
 
 /** The unique idempotency-key property of each object type with run-time dedup detection. */
 const DEDUP_KEY = { communications: COMMUNICATION.messageId, deals: DEAL.opportunityId, tasks: TASK.taskId } as const;
 type DedupObject = keyof typeof DEDUP_KEY;
 
+/**
+ * HubSpot's documented burst limit of a private app: 100 requests per 10 s (Free / Starter;
+ * 190 on Professional / Enterprise, 250 with the API limit increase). The bulk work paces to the
+ * lowest unless `CRM_RATE_LIMIT` says otherwise. Batch endpoints take 100 inputs.
+ */
+export const HUBSPOT_LIMITS: CrmLimits = { requests: 100, windowMs: 10_000, batchSize: 100 };
+
 export class HubSpotAdapter implements CrmAdapter {
-  readonly kind = 'hubspot';
+  readonly kind = 'hubspot' as const;
+  readonly limits: CrmLimits;
+  private readonly mapping: FieldMapping;
   private readonly api: HubSpotApi;
   private readonly dedup: Readonly<Record<DedupObject, DedupStrategy | 'auto'>>;
   private readonly detectedDedup = new Map<DedupObject, Promise<DedupStrategy>>();
@@ -114,6 +135,8 @@ export class HubSpotAdapter implements CrmAdapter {
   private readonly orders: OrderSettings;
 
   constructor(options: HubSpotAdapterOptions) {
+    this.limits = { ...HUBSPOT_LIMITS, ...options.limits };
+    this.mapping = options.mapping ?? fieldMapping('hubspot');
     const http = new HubSpotHttp({
       baseUrl: options.baseUrl ?? process.env[ENV.hubspotApiBase] ?? DEFAULT_API_BASE,
       accessToken: options.accessToken,
@@ -138,7 +161,7 @@ export class HubSpotAdapter implements CrmAdapter {
   }
 
   upsertContact(input: CrmContactInput, options: CrmCallOptions = {}): Promise<CrmContactResult> {
-    return upsertContact(this.api.fork(options.deadline), input);
+    return upsertContact(this.api.fork(options.deadline), input, this.mapping);
   }
 
   async logMessage(input: CrmMessageInput, options: CrmCallOptions = {}): Promise<CrmMessageResult> {
@@ -177,6 +200,13 @@ export class HubSpotAdapter implements CrmAdapter {
     }
   }
 
+  async logMessages(inputs: readonly CrmMessageInput[], options: CrmCallOptions = {}): Promise<CrmMessagesResult> {
+    const api = this.api.fork(options.deadline);
+    // Without HubSpot's unique key a batch create could log a message twice: one at a time then.
+    if ((await this.dedupStrategy(api, 'communications')) !== 'unique-property') throw new CrmError('permanent', 'batch logging needs the unique whatsapp_message_id property', { crm: 'hubspot', category: 'BATCH_UNSUPPORTED' });
+    return logMessages(api, inputs.slice(0, this.limits.batchSize));
+  }
+
   findLastOrder(contactCrmId: string, options: CrmCallOptions = {}): Promise<CrmLastOrderResult> {
     requireId(contactCrmId, 'findLastOrder');
     return findLastOrder(this.api.fork(options.deadline), contactCrmId, this.orders);
@@ -203,6 +233,23 @@ export class HubSpotAdapter implements CrmAdapter {
     } finally {
       this.tasksInFlight.delete(input.taskId);
     }
+  }
+
+  updateContacts(updates: readonly CrmContactUpdate[], options: CrmCallOptions = {}): Promise<CrmBulkResult> {
+    return updateContacts(this.api.fork(options.deadline), updates, this.mapping);
+  }
+
+  readContacts(crmIds: readonly string[], options: CrmCallOptions = {}): Promise<{ contacts: CrmContactReadBack[]; calls: number }> {
+    return readContacts(this.api.fork(options.deadline), crmIds, this.mapping);
+  }
+
+  /**
+   * HubSpot has no object every account can write a weekly figure to (custom objects need
+   * Enterprise, reports are read-only over the API): the service report stays the CSV export
+   * (docs/hubspot.md, "Service quality").
+   */
+  recordServiceReport(): Promise<{ recorded: boolean; calls: number }> {
+    return Promise.resolve({ recorded: false, calls: 0 });
   }
 
   /** The configured strategy, or (auto) what HubSpot reports about the key property, read once. */

@@ -10,6 +10,7 @@ import type { HubSpotObjectType, PropertyDefinition, PropertyGroupDefinition } f
 import {
   associationsBatchResult,
   batchReadResult,
+  batchWriteResult,
   crmRecord,
   existingIdFromConflict,
   isUniqueValueConflict,
@@ -123,6 +124,48 @@ export class HubSpotApi {
       records.push(...parse(batchReadResult, response.body, 'batch read').results);
     }
     return records;
+  }
+
+  /**
+   * Batch update by record id (≤ 100 inputs, one request). Returns the ids HubSpot could not
+   * find (deleted or merged there): its 207 answer names them in an OBJECT_NOT_FOUND error.
+   */
+  async batchUpdate(objectType: HubSpotObjectType, inputs: readonly { readonly id: string; readonly properties: PropertyValues }[]): Promise<{ missing: string[] }> {
+    if (inputs.length > BATCH_LIMIT) throw new CrmError('permanent', `a batch update takes at most ${BATCH_LIMIT} inputs, got ${inputs.length}`, { crm: 'hubspot' });
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}/batch/update`,
+      body: { inputs: inputs.map((i) => ({ id: i.id, properties: i.properties })) },
+    });
+    const parsed = parse(batchWriteResult, response.body, 'batch update');
+    const missing = (parsed.errors ?? []).filter((e) => e.category === 'OBJECT_NOT_FOUND').flatMap((e) => e.context?.ids ?? []);
+    const other = (parsed.errors ?? []).find((e) => e.category !== 'OBJECT_NOT_FOUND');
+    if (other) throw new CrmError('permanent', `HubSpot refused part of a batch update (${other.category})`, { crm: 'hubspot', status: response.status, category: other.category });
+    return { missing };
+  }
+
+  /**
+   * Batch create (≤ 100 inputs, one request), all or nothing: HubSpot refuses the whole batch when
+   * one input is invalid or holds a unique value already taken (the caller then goes one by one).
+   * `creates`: a lost answer leaves the outcome unknown, so it is never retried blindly.
+   */
+  async batchCreate(
+    objectType: HubSpotObjectType,
+    inputs: readonly { readonly properties: PropertyValues; readonly associations: readonly AssociationInput[] }[],
+  ): Promise<CrmRecord[]> {
+    if (inputs.length > BATCH_LIMIT) throw new CrmError('permanent', `a batch create takes at most ${BATCH_LIMIT} inputs, got ${inputs.length}`, { crm: 'hubspot' });
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}/batch/create`,
+      body: {
+        inputs: inputs.map((i) => ({
+          properties: i.properties,
+          associations: i.associations.map((a) => ({ to: { id: a.toId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: a.typeId }] })),
+        })),
+      },
+      creates: true,
+    });
+    return parse(batchWriteResult, response.body, 'batch create').results;
   }
 
   /** Search with OR-ed filter groups of `property EQ value`. Search lags writes: never for dedup. */

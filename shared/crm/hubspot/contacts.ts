@@ -9,19 +9,20 @@
  */
 import { CrmError, type CrmContactInput, type CrmContactResult } from '#shared/crm/port';
 import type { CreateOutcome, HubSpotApi, PropertyValues } from './api.ts';
-import { CONTACT, DATETIME_PROPERTIES, LEAD_SOURCE_WHATSAPP } from './properties.ts';
+import { mapContactFields, type FieldMapping, type MappedFields, type MappedValue } from '#shared/crm/field-mapping';
+import { CONTACT, LEAD_SOURCE_WHATSAPP } from './properties.ts';
 import type { CrmRecord } from './schemas.ts';
 
 const READ_PROPERTIES = [CONTACT.bsuid, CONTACT.phone, 'phone', 'mobilephone', 'firstname', 'lastname'];
 /** Search filter groups are OR-ed; HubSpot allows a handful per request. */
 const MAX_SEARCHED_PHONES = 2;
 
-export async function upsertContact(api: HubSpotApi, input: CrmContactInput): Promise<CrmContactResult> {
+export async function upsertContact(api: HubSpotApi, input: CrmContactInput, mapping: FieldMapping): Promise<CrmContactResult> {
   const identity = identitiesOf(input);
   if (!input.knownCrmId && identity.bsuids.length === 0 && identity.phones.length === 0) {
     throw new CrmError('permanent', 'A contact needs a BSUID, a phone or a known CRM id', { crm: 'hubspot' });
   }
-  const changes = updateProperties(input);
+  const changes = updateProperties(input, mapping);
   const done = (crmId: string, created: boolean, matchedExisting: boolean): CrmContactResult => ({
     crmId,
     created,
@@ -174,7 +175,7 @@ async function updateContact(
 }
 
 /** Properties written on every sync. */
-function updateProperties(input: CrmContactInput): PropertyValues {
+function updateProperties(input: CrmContactInput, mapping: FieldMapping): PropertyValues {
   const values: Record<string, string> = {};
   const set = (name: string, value: string | undefined) => {
     if (value !== undefined && value !== '') values[name] = value;
@@ -187,7 +188,14 @@ function updateProperties(input: CrmContactInput): PropertyValues {
   if (input.lastInteractionAt !== undefined) {
     values[CONTACT.lastInteractionAt] = new Date(input.lastInteractionAt).toISOString();
   }
-  for (const [name, value] of Object.entries(input.properties ?? {})) values[name] = propertyValue(name, value);
+  if (input.fields) Object.assign(values, mappedProperties(mapContactFields(input.fields, mapping)));
+  return values;
+}
+
+/** Mapped fields as HubSpot takes them: null clears (empty string), datetimes ISO 8601, the rest as strings. */
+export function mappedProperties(mapped: MappedFields): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(mapped.values)) values[name] = propertyValue(name, value, mapped.datetimeFields.has(name));
   return values;
 }
 
@@ -195,13 +203,13 @@ function updateProperties(input: CrmContactInput): PropertyValues {
  * A caller's property value as HubSpot takes it: null clears (empty string), numbers of datetime
  * properties are ms and sent as ISO 8601 (HubSpot accepts both), other values as strings.
  */
-function propertyValue(name: string, value: string | number | boolean | null): string {
+function propertyValue(name: string, value: MappedValue, datetime: boolean): string {
   if (value === null) return '';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw new CrmError('permanent', `Property ${name} has the invalid number ${value}`, { crm: 'hubspot' });
     }
-    return DATETIME_PROPERTIES.has(name) ? new Date(value).toISOString() : String(value);
+    return datetime ? new Date(value).toISOString() : String(value);
   }
   return String(value);
 }

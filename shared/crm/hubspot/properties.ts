@@ -41,6 +41,8 @@ export const INTELLIGENCE_PROPERTIES = {
   hotWords: 'whatsapp_hot_words',
   messageCount: 'whatsapp_message_count',
   customerLevel: 'whatsapp_customer_level',
+  /** The customer's most used emoji, semicolon-separated (SY-8). */
+  frequentEmoji: 'whatsapp_frequent_emoji',
 } as const;
 
 /**
@@ -266,6 +268,14 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
     type: 'string',
     fieldType: 'text',
     description: 'Words of interest and how often they came up, e.g. discount:4;refund:1.',
+  },
+  {
+    objectType: 'contacts',
+    name: INTELLIGENCE_PROPERTIES.frequentEmoji,
+    label: 'WhatsApp frequent emoji',
+    type: 'string',
+    fieldType: 'text',
+    description: 'The emoji the customer uses most on WhatsApp, most frequent first, e.g. 👍;😂.',
   },
   {
     objectType: 'contacts',

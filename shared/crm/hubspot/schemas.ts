@@ -28,6 +28,15 @@ export const batchReadResult = z.object({
   results: z.array(crmRecord),
 });
 
+/** Batch update answer: 200, or 207 with `errors` (OBJECT_NOT_FOUND names the ids in `context.ids`). */
+export const batchWriteResult = z.object({
+  status: z.string().optional(),
+  results: z.array(crmRecord).default([]),
+  errors: z
+    .array(z.object({ category: z.string(), context: z.object({ ids: z.array(z.string()).optional() }).partial().optional() }))
+    .optional(),
+});
+
 export const searchResult = z.object({
   total: z.number(),
   results: z.array(crmRecord),
