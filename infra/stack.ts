@@ -22,6 +22,12 @@ import { ScheduledJobs } from './constructs/scheduled-jobs.ts';
 import { AppSecrets } from './constructs/secrets.ts';
 import { ConversationStorage } from './constructs/storage.ts';
 
+/**
+ * Settings the functions get only when the deployment sets them: the address of a CRM other than
+ * HubSpot, the bulk sync's request limit, the CRM request timeout (its default otherwise).
+ */
+export const OPTIONAL_ENV_NAMES = [ENV.salesforceLoginUrl, ENV.crmWebhookUrl, ENV.crmRateLimit, ENV.crmRateWindowSeconds, ENV.crmTimeoutMs] as const;
+
 export interface ScrmStackProps extends StackProps {
   readonly config: StackConfig;
 }

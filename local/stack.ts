@@ -8,7 +8,6 @@
  * bus's events and the local scheduler's timers, against a courier stand-in (local/courier/) and a
  * geocoder stand-in (local/geocoder/). `npm start`, the end-to-end tests and the bench all start this.
  */
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';

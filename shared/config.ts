@@ -152,6 +152,11 @@ function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: 
   return result.data;
 }
 
+/** CRM_RATE_LIMIT requests per CRM_RATE_WINDOW_SECONDS (default 10 s), when set. */
+function rateLimitOf(requests: number | undefined, windowSeconds: number | undefined): { readonly requests: number; readonly windowMs: number } | undefined {
+  return requests === undefined ? undefined : { requests, windowMs: (windowSeconds ?? 10) * 1000 };
+}
+
 export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env) {
   const e = parseOrThrow(RuntimeEnvSchema, env, 'configuration');
   return {
@@ -175,7 +180,7 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
       webhook: { url: e[ENV.crmWebhookUrl] },
       timeoutMs: e[ENV.crmTimeoutMs],
       /** Overrides of the CRM's documented request limit for bulk work (shared/crm/pacing.ts). */
-      rateLimit: e[ENV.crmRateLimit] === undefined ? undefined : { requests: e[ENV.crmRateLimit], windowMs: (e[ENV.crmRateWindowSeconds] ?? 10) * 1000 },
+      rateLimit: rateLimitOf(e[ENV.crmRateLimit], e[ENV.crmRateWindowSeconds]),
     },
     sync: { retryDelaySeconds: e[ENV.syncRetryDelaySeconds], maxAttempts: e[ENV.syncMaxAttempts] },
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,

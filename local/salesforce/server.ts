@@ -157,12 +157,12 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
     send(res, answer.status, answer.body);
   }
 
-  function token(res: ServerResponse, method: string, text: string, query: URLSearchParams): void {
+  async function token(res: ServerResponse, method: string, text: string, query: URLSearchParams): Promise<void> {
     count('token');
     tokens += 1;
     if (method !== 'POST') return send(res, 405, { error: 'invalid_request', error_description: 'must use HTTP POST' }, false);
     const fault = takeFault('token');
-    if (fault) return void answerFault(res, fault, true);
+    if (fault && fault.afterCommitDelayMs === undefined) return answerFault(res, fault, true);
     const form = new URLSearchParams(text);
     const param = (name: string) => form.get(name) ?? query.get(name);
     if (param('grant_type') !== 'client_credentials') return send(res, 400, { error: 'unsupported_grant_type', error_description: 'grant type not supported' }, false);
@@ -171,6 +171,8 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
     const accessToken = `00D5g00000LOCAL!${randomBytes(24).toString('base64url')}`;
     const issuedAt = Date.now();
     sessions.set(accessToken, issuedAt);
+    // The token issued, its answer late (a client with a shorter timeout never hears of it).
+    if (fault?.afterCommitDelayMs !== undefined) await sleep(fault.afterCommitDelayMs);
     send(
       res,
       200,

@@ -5,12 +5,10 @@
  * (ENTITY_IS_DELETED), all-or-none transactions, and SOQL (soql.ts). Real SOQL reads the
  * database and does not lag; `queryLagMs` emulates a late view for conditions on unindexed
  * fields only (the sales phone fields), so that matching a sales-made contact can be tested
- * against latency without breaking lookups by External ID, which are indexed. Persisted to a JSON data file plus a journal of changes (`<file>.log`), compacted at
- * start and every few thousand changes.
+ * against latency without breaking lookups by External ID, which are indexed. Persisted by
+ * journal.ts.
  */
-import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { Journal } from './journal.ts';
 import { entityDeleted, failure, isId, notFound, recordId, SalesforceFailure, sfDateTime } from './failures.ts';
 import { validate, type Lookups, type Values } from './rules.ts';
 import { lookupOf, SYSTEM_FIELDS, type ObjectDef } from './schema.ts';
@@ -24,20 +22,17 @@ export interface StoredRecord {
   LastModifiedDate: string;
 }
 
-interface Data {
+export interface Data {
   seq: number;
   records: Record<string, Record<string, StoredRecord>>;
   /** Deleted record ids → their object (Salesforce answers ENTITY_IS_DELETED for them). */
   deleted: Record<string, string>;
 }
 
-type JournalEntry = { readonly k: 'put'; readonly r: StoredRecord; readonly seq: number } | { readonly k: 'del'; readonly object: string; readonly id: string };
-
 interface Transaction {
   readonly undo: Map<string, { readonly object: string; readonly before: StoredRecord | undefined; readonly wasDeleted: boolean }>;
 }
 
-const COMPACT_AFTER = 20_000;
 const MAX_QUERY_ROWS = 2_000;
 /** Auto-number formats of the objects that have one. */
 const AUTO_NUMBERS: Record<string, { field: string; format: (n: number) => string }> = {
@@ -53,9 +48,7 @@ export class LocalSalesforceStore {
   /** What SOQL sees with a lag: each record's recent versions and when they were committed. */
   private readonly versions = new Map<string, { at: number; fields: Values | null }[]>();
   private tx: Transaction | undefined;
-  private writer: Promise<void> | undefined;
-  private pending: JournalEntry[] = [];
-  private journalled = 0;
+  private readonly journal: Journal | undefined;
   readonly lookups: Lookups = {
     state: (object, id) => this.state(object, id),
     byExternalId: (object, field, value) => this.holders(this.def(object), field, value).map((r) => r.Id),
@@ -66,27 +59,19 @@ export class LocalSalesforceStore {
     private readonly options: { readonly dataFile?: string | undefined; readonly queryLagMs: number },
   ) {
     for (const name of schema.keys()) this.data.records[name] = {};
+    this.journal = options.dataFile ? new Journal(options.dataFile, () => this.data) : undefined;
   }
 
   async load(): Promise<void> {
-    const file = this.options.dataFile;
-    if (!file) return;
-    try {
-      const loaded = JSON.parse(await readFile(file, 'utf8')) as Partial<Data>;
-      this.data = { seq: loaded.seq ?? 0, records: { ...this.data.records, ...loaded.records }, deleted: loaded.deleted ?? {} };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    await this.replay(file);
+    if (!this.journal) return;
+    this.data = await this.journal.load(this.data);
     for (const name of this.schema.keys()) this.data.records[name] ??= {};
-    this.rebuildIndexes();
-    await mkdir(dirname(file), { recursive: true });
-    await this.compact();
+    this.unique.clear();
   }
 
   /** Resolves when every change so far is on disk. */
   flushed(): Promise<void> {
-    return this.writer ?? Promise.resolve();
+    return this.journal?.flushed() ?? Promise.resolve();
   }
 
   def(object: string): ObjectDef {
@@ -396,10 +381,6 @@ export class LocalSalesforceStore {
     }
   }
 
-  private rebuildIndexes(): void {
-    this.unique.clear();
-  }
-
   private apply(record: StoredRecord, values: Values): void {
     for (const [name, value] of Object.entries(values)) {
       if (value === null || value === undefined) delete record.fields[name];
@@ -420,7 +401,7 @@ export class LocalSalesforceStore {
       const versions = this.versions.get(id) ?? [];
       versions.push({ at, fields: record ? { ...record.fields } : null });
       this.versions.set(id, versions.slice(-10));
-      this.persist(record ? { k: 'put', r: structuredClone(record), seq: this.data.seq } : { k: 'del', object, id });
+      this.journal?.append(record ? { k: 'put', r: structuredClone(record), seq: this.data.seq } : { k: 'del', object, id });
     }
   }
 
@@ -439,66 +420,6 @@ export class LocalSalesforceStore {
     }
   }
 
-  // ---- persistence --------------------------------------------------------------------
-
-  private persist(entry: JournalEntry): void {
-    const file = this.options.dataFile;
-    if (!file) return;
-    this.pending.push(entry);
-    this.writer ??= (async () => {
-      try {
-        while (this.pending.length) {
-          const entries = this.pending;
-          this.pending = [];
-          await appendFile(`${file}.log`, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`, 'utf8');
-          this.journalled += entries.length;
-          if (this.journalled >= COMPACT_AFTER) await this.compact();
-        }
-      } finally {
-        this.writer = undefined;
-      }
-    })();
-  }
-
-  /** The data file written anew (tmp + rename), the journal emptied; replaying both again is harmless. */
-  private async compact(): Promise<void> {
-    const file = this.options.dataFile;
-    if (!file) return;
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.data), 'utf8');
-    await rename(tmp, file);
-    const rest = this.pending;
-    this.pending = [];
-    await writeFile(`${file}.log`, rest.length ? `${rest.map((e) => JSON.stringify(e)).join('\n')}\n` : '', 'utf8');
-    this.journalled = rest.length;
-  }
-
-  private async replay(file: string): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(`${file}.log`, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      let entry: JournalEntry;
-      try {
-        entry = JSON.parse(line) as JournalEntry;
-      } catch {
-        continue; // the last change, cut short by a crash before it was answered
-      }
-      if (entry.k === 'put') {
-        (this.data.records[entry.r.object] ??= {})[entry.r.Id] = entry.r;
-        delete this.data.deleted[entry.r.Id];
-        this.data.seq = Math.max(this.data.seq, entry.seq);
-      } else {
-        delete this.data.records[entry.object]?.[entry.id];
-        this.data.deleted[entry.id] = entry.object;
-      }
-    }
-  }
 }
 
 /** Fields Salesforce sets from others: a Case is closed by its Status. */

@@ -56,6 +56,10 @@ export const RELATED_LISTS: Readonly<Record<string, { module: string; lookup: st
 
 export class LocalZohoStore {
   private readonly records = new Map<string, StoredRecord>();
+  /** Records by module, in creation (= id) order. */
+  private readonly byModule = new Map<string, Map<string, StoredRecord>>();
+  /** Unique and duplicate-check field values → the record holding them (the first, for a non-unique one). */
+  private readonly keys = new Map<string, string>();
   /** What the search index holds of each record, with when it was indexed. */
   private readonly indexed = new Map<string, { at: number; fields: Record<string, unknown> }[]>();
   private nextId = 1;
@@ -77,7 +81,7 @@ export class LocalZohoStore {
     const data = JSON.parse(text) as { nextId: number; records: StoredRecord[] };
     this.nextId = data.nextId;
     for (const record of data.records) {
-      this.records.set(record.id, record);
+      this.place(record);
       this.indexed.set(record.id, [{ at: 0, fields: structuredClone(record.fields) }]);
     }
   }
@@ -94,7 +98,7 @@ export class LocalZohoStore {
   }
 
   all(module: string): StoredRecord[] {
-    return [...this.records.values()].filter((r) => r.module === module).sort((a, b) => a.id.localeCompare(b.id));
+    return [...(this.byModule.get(module)?.values() ?? [])];
   }
 
   find(module: string, id: string): StoredRecord | undefined {
@@ -140,7 +144,7 @@ export class LocalZohoStore {
       for (const field of order) {
         const value = values[field];
         if (value === undefined || value === null || value === '') continue;
-        match = this.all(module).find((r) => r.fields[field] === value);
+        match = this.holder(def, field, value);
         if (match) {
           matchedField = field;
           break;
@@ -241,8 +245,8 @@ export class LocalZohoStore {
     for (const field of def.unique) {
       const value = fields[field];
       if (value === undefined || value === null || value === '') continue;
-      const holder = this.all(def.apiName).find((r) => r.id !== existing?.id && r.fields[field] === value);
-      if (holder) {
+      const holder = this.holder(def, field, value);
+      if (holder && holder.id !== existing?.id) {
         return {
           error: recordError('DUPLICATE_DATA', 'duplicate data', {
             api_name: field,
@@ -255,17 +259,49 @@ export class LocalZohoStore {
     return { fields };
   }
 
+  /** The record whose unique or duplicate-check `field` holds `value`. */
+  private holder(def: ModuleDef, field: string, value: unknown): StoredRecord | undefined {
+    const key = keyOf(def.apiName, field, value);
+    const id = key === undefined ? undefined : this.keys.get(key);
+    return id === undefined ? undefined : this.records.get(id);
+  }
+
+  private keyFields(module: string): readonly string[] {
+    const def = MODULES[module];
+    return def ? [...def.unique, ...def.systemDuplicateCheck] : [];
+  }
+
+  private place(record: StoredRecord): void {
+    this.records.set(record.id, record);
+    let inModule = this.byModule.get(record.module);
+    if (!inModule) this.byModule.set(record.module, (inModule = new Map()));
+    inModule.set(record.id, record);
+    for (const field of this.keyFields(record.module)) {
+      const key = keyOf(record.module, field, record.fields[field]);
+      if (key !== undefined && !this.keys.has(key)) this.keys.set(key, record.id);
+    }
+  }
+
   private commit(def: ModuleDef, existing: StoredRecord | undefined, fields: Record<string, unknown>): StoredRecord {
     const now = this.options.now();
     let record: StoredRecord;
     if (existing) {
+      for (const field of this.keyFields(def.apiName)) {
+        const value = existing.fields[field];
+        const key = keyOf(def.apiName, field, value);
+        if (key === undefined || this.keys.get(key) !== existing.id || fields[field] === value) continue;
+        this.keys.delete(key);
+        // A duplicate-check field that is not unique may be held by others too: the next one takes it.
+        const next = this.all(def.apiName).find((r) => r.id !== existing.id && r.fields[field] === value);
+        if (next) this.keys.set(key, next.id);
+      }
       existing.fields = fields;
       existing.modifiedAt = now;
       record = existing;
     } else {
       record = { id: `5725767${String(this.nextId++).padStart(12, '0')}`, module: def.apiName, fields, createdAt: now, modifiedAt: now };
-      this.records.set(record.id, record);
     }
+    this.place(record);
     const versions = this.indexed.get(record.id) ?? [];
     versions.push({ at: now, fields: structuredClone(fields) });
     // Keep the newest version the index already shows, and those it does not show yet.
@@ -291,6 +327,11 @@ export class LocalZohoStore {
     await writeFile(tmp, JSON.stringify({ nextId: this.nextId, records: [...this.records.values()] }));
     await rename(tmp, file);
   }
+}
+
+/** The index key of a field value; none for an empty one (nothing to match). */
+function keyOf(module: string, field: string, value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? `${module}\u0000${field}\u0000${value}` : undefined;
 }
 
 function success(record: StoredRecord, message: string): RecordAnswer {

@@ -7,6 +7,7 @@ import { ConfigError, type RuntimeConfig, type Secrets } from '../config.ts';
 import { SECRET_KEYS, type CrmKind } from '../resources.ts';
 import type { SecretSource } from '../secrets.ts';
 import { HubSpotAdapter } from './hubspot/adapter.ts';
+import { Pacer, pacedFetch } from './pacing.ts';
 import type { CrmAdapter, CrmLimits } from './port.ts';
 import { SalesforceAdapter } from './salesforce/adapter.ts';
 import type { TableClient } from '../store/client.ts';
@@ -50,6 +51,8 @@ export function requireCrmSecrets(config: RuntimeConfig, secrets: Secrets): void
 export interface CrmAdapterOptions {
   /** Where OAuth tokens are kept across invocations (the table on AWS); memory by default. */
   readonly tokenCache?: TokenCache | undefined;
+  /** Processes sharing CRM_RATE_LIMIT side by side (the sync function's maximum concurrency). */
+  readonly processes?: number | undefined;
 }
 
 export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, options: CrmAdapterOptions = {}): CrmAdapter {
@@ -64,7 +67,19 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
   };
   const limits: Partial<CrmLimits> | undefined = config.crm.rateLimit;
   const tokenCache = options.tokenCache ?? new MemoryTokenCache();
-  switch (kind) {
+  // With CRM_RATE_LIMIT set, every request of this process waits for its turn (its share of the
+  // limit when several sync invocations run side by side): the CRM never has to answer 429.
+  // Without it, the documented limits pace the bulk work only and a 429 is waited out.
+  let pacer: Pacer | undefined;
+  const share = Math.max(1, options.processes ?? 1);
+  const rate = config.crm.rateLimit;
+  // The pacer reads the adapter's report of the CRM's daily budget (usage()): made on first request.
+  const fetch = rate ? pacedFetch(() => (pacer ??= new Pacer({ requests: Math.max(1, Math.floor(rate.requests / share)), windowMs: rate.windowMs }, adapter))) : undefined;
+  const adapter = build(kind);
+  return adapter;
+
+  function build(crm: CrmKind): CrmAdapter {
+  switch (crm) {
     case 'hubspot':
       return new HubSpotAdapter({
         baseUrl: config.crm.hubspot.baseUrl,
@@ -72,6 +87,7 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
         accessToken: { current: async () => (await read(false)).hubspotAccessToken!, refresh: async () => (await read(true)).hubspotAccessToken! },
         limits,
         timeoutMs: config.crm.timeoutMs,
+        ...(fetch && { fetch }),
       });
     case 'salesforce':
       return new SalesforceAdapter({
@@ -84,6 +100,7 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
         tokenCache,
         limits,
         timeoutMs: config.crm.timeoutMs,
+        ...(fetch && { fetch }),
       });
     case 'zoho':
       return new ZohoAdapter({
@@ -96,6 +113,7 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
         tokenCache,
         limits,
         timeoutMs: config.crm.timeoutMs,
+        ...(fetch && { fetch }),
       });
     case 'webhook':
       return new WebhookAdapter({
@@ -103,7 +121,9 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
         secret: async (refresh = false) => (await read(refresh)).crmWebhookSecret!,
         limits,
         timeoutMs: config.crm.timeoutMs,
+        ...(fetch && { fetch }),
       });
+  }
   }
 }
 

@@ -69,3 +69,13 @@ export class Pacer {
     }
   }
 }
+
+export type FetchFn = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** A fetch that waits for the pacer's turn before every request (every CRM call of one adapter). */
+export function pacedFetch(pacer: () => Pacer, fetchImpl: FetchFn = (input, init) => fetch(input, init)): FetchFn {
+  return async (input, init) => {
+    await pacer().take();
+    return fetchImpl(input, init);
+  };
+}

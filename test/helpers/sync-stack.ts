@@ -164,7 +164,7 @@ export async function expectLoggedOnce(stack: LocalStack, wamids: readonly strin
     const [communication] = communications;
     expect(communication!.contactIds).toEqual([contactCrmId]);
     const row = await messageRow(stack, wamid);
-    expect(row).toMatchObject({ syncState: 'synced', crmId: communication!.id });
+    expect(row).toMatchObject({ syncState: 'synced', crmIds: { hubspot: communication!.id } });
     logged.push(communication!);
   }
   return logged;

@@ -34,7 +34,7 @@ import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../i
 import { API_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
-import type { ScrmStack } from '../../infra/stack.ts';
+import { OPTIONAL_ENV_NAMES, type ScrmStack } from '../../infra/stack.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
@@ -132,7 +132,7 @@ describe('functions', () => {
     const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     // Every ENV name but the local stack's own; the automation's settings on the automation function only.
     const automationOnly = (key: string) => (AUTOMATION_ENV_NAMES as readonly string[]).includes(key);
-    const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key);
+    const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key) || (OPTIONAL_ENV_NAMES as readonly string[]).includes(key);
     const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)));
     expect(Object.keys(env).filter((key) => key in ENV_NAMES).sort()).toEqual(expected.sort());
     expect(env).toMatchObject({
@@ -169,7 +169,17 @@ describe('functions', () => {
     expect(generate.GenerateStringKey).toBe(SECRET_KEYS.verifyToken);
     expect(secret.DeletionPolicy).toBe('Retain');
     // Every key is either in the template or written by the operator (docs/deploy.md, step 6).
-    expect(Object.values(SECRET_KEYS).filter((key) => !(DEPLOYED_KEYS as readonly string[]).includes(key))).toEqual([SECRET_KEYS.apiToken, SECRET_KEYS.courierApiKey, SECRET_KEYS.courierWebhookSecret]);
+    expect(Object.values(SECRET_KEYS).filter((key) => !(DEPLOYED_KEYS as readonly string[]).includes(key))).toEqual([
+      SECRET_KEYS.salesforceClientId,
+      SECRET_KEYS.salesforceClientSecret,
+      SECRET_KEYS.zohoClientId,
+      SECRET_KEYS.zohoClientSecret,
+      SECRET_KEYS.zohoRefreshToken,
+      SECRET_KEYS.crmWebhookSecret,
+      SECRET_KEYS.apiToken,
+      SECRET_KEYS.courierApiKey,
+      SECRET_KEYS.courierWebhookSecret,
+    ]);
   });
 
   it('the secret resource is exactly as first deployed: a changed GenerateSecretString makes CloudFormation overwrite the filled-in values', () => {
@@ -622,6 +632,7 @@ describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY
       'messagesSynced', 'syncAttemptsFailed', 'unprocessableEvents', 'crmAuthFailures', 'credentialAgeDays',
       'sendAttempts', 'sendFailures', 'sendOutcomeUnknown', 'whatsappAuthFailures', 'accountStopped', 'numberSwitched', 'numberSlow',
       'conversationsStarted', 'handoverRequests',
+      'crmApiUsage', 'crmRateLimited', 'reconciliationAccuracy', 'batchContactsWritten', 'batchContactsFailed', 'mappingErrorRate',
     ] as const;
     expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
     const definitions = Object.entries(METRICS);

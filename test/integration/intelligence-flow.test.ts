@@ -64,7 +64,7 @@ describe('purchase intent opens one opportunity (TG-7, ID-4)', () => {
     await Promise.all([1, 2, 3].map(() => deliver(stack.webhookUrl, payload, secret)));
     const [row] = await waitSynced(stack, [wamid]);
     expect(row?.analysis).toMatchObject({ intent: 'purchase_intent', sku: 'APL-IP15PM' });
-    expect(row?.opportunityCrmId).toBeDefined();
+    expect(row?.opportunityCrmIds?.hubspot).toBeDefined();
 
     // The same job again (a redrive, a duplicate) changes nothing.
     await stack.runtime.syncQueue.enqueue([{ v: 1, kind: 'message', jobId: `message:${wamid}`, wamid, contactId: row!.contactId }], { redrive: 'again' });
@@ -172,8 +172,8 @@ describe('the nightly segment refresh (TG-3: churned after more than 60 days)', 
         now: () => at,
       }).run('segment-refresh', { fresh: true });
     const later = sentAt + 61 * DAY;
-    // The CRM fails every contact update of the first refresh.
-    crmOf(stack).setFaults(Array.from({ length: 500 }, () => ({ method: 'PATCH', path: /\/contacts\//, status: 503 })));
+    // The CRM fails every batch update of the first refresh (and its retry before the run ends).
+    crmOf(stack).setFaults(Array.from({ length: 500 }, () => ({ method: 'POST', path: /\/contacts\/batch\/update$/, status: 503 })));
     await expect(refreshAt(later)).rejects.toThrow(/segment refresh failed/);
     crmOf(stack).setFaults([]);
     expect(crmContactOf(c.bsuid)?.properties['whatsapp_segment']).not.toBe('churned');

@@ -7,7 +7,6 @@ import { createBatchApp } from '#functions/batch-export/app';
 import type { CrmAdapter, CrmContactInput, CrmContactUpdate } from '#shared/crm/port';
 import type { CrmKind } from '#shared/resources';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
-import { normalisePhone } from '#shared/phone';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { newWamid, numberChange, textMessage } from '#local/webhooks';
 import { startHarness, type Harness } from '../helpers/webhook-harness.ts';

@@ -73,7 +73,7 @@ describe('CRM sync: contact and conversation', () => {
     expect(contact!.communicationIds).toEqual([communication!.id]);
 
     // Our side keeps the CRM ids: the message row and the contact.
-    expect(row).toMatchObject({ syncState: 'synced', crmId: communication!.id });
+    expect(row).toMatchObject({ syncState: 'synced', crmIds: { hubspot: communication!.id } });
     expect(row!.syncError).toBeUndefined();
     expect(row!.syncedAt! - row!.receivedAt).toBeLessThan(3_000); // SY-1
     const ours = await s.runtime.store.contacts.get(row!.contactId);
@@ -94,7 +94,7 @@ describe('CRM sync: contact and conversation', () => {
     expect(contacts[0]!.properties['whatsapp_user_id']).toBe(customer.bsuid);
     await expectLoggedOnce(s, wamids, contacts[0]!.id);
     expect(crmCommunications(s)).toHaveLength(3);
-    expect([...contacts[0]!.communicationIds].sort()).toEqual(rows.map((r) => r.crmId).sort());
+    expect([...contacts[0]!.communicationIds].sort()).toEqual(rows.map((r) => r.crmIds?.hubspot).sort());
   });
 
   for (const field of ['phone', 'mobilephone'] as const) {
@@ -257,7 +257,7 @@ describe('CRM sync: repeated jobs', () => {
     expect(crmCommunications(s, wamid)).toHaveLength(1);
     expect(crmCommunications(s)).toHaveLength(1);
     expect(crm.stats()['total'] ?? 0).toBe(0); // a synced message is skipped before any CRM call
-    expect(await messageRow(s, wamid)).toMatchObject({ syncState: 'synced', crmId: row!.crmId, syncedAt: row!.syncedAt });
+    expect(await messageRow(s, wamid)).toMatchObject({ syncState: 'synced', crmIds: row!.crmIds, syncedAt: row!.syncedAt });
   });
 
   it('creates no second communication when a repeated job finds the message not marked synced (a crash after the CRM write)', async () => {
@@ -272,7 +272,7 @@ describe('CRM sync: repeated jobs', () => {
       new UpdateCommand({
         TableName: s.runtime.store.table.name,
         Key: keys.message(wamid),
-        UpdateExpression: 'SET syncState = :pending REMOVE crmId, syncedAt',
+        UpdateExpression: 'SET syncState = :pending REMOVE crmIds, syncedAt',
         ExpressionAttributeValues: { ':pending': 'pending' },
       }),
     );
@@ -280,7 +280,7 @@ describe('CRM sync: repeated jobs', () => {
     const [again] = await waitSynced(s, [wamid]);
 
     expect(crmCommunications(s, wamid)).toHaveLength(1);
-    expect(again!.crmId).toBe(row!.crmId);
+    expect(again!.crmIds?.hubspot).toBe(row!.crmIds?.hubspot);
     expect(crmContacts(s)).toHaveLength(1);
   });
 });

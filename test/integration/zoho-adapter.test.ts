@@ -58,6 +58,14 @@ describe('Zoho contacts', () => {
     expect(contact?.fields).toMatchObject({ WhatsApp_Username: 'mei', WhatsApp_Segment: 'active', WhatsApp_Tags: 'vip', WhatsApp_Hot_Words: 'discount:2', WhatsApp_Last_Interaction: '2026-11-20T09:30:00+00:00', WhatsApp_Customer_Level: 'new customer' });
   });
 
+  it('cuts a long WhatsApp name to the lengths Zoho takes instead of failing the contact', async () => {
+    const c = customer();
+    const { crmId } = await adapter().upsertContact({ ...c, profileName: `${'F'.repeat(60)} ${'L'.repeat(120)}` });
+    const contact = crm.contacts().find((x) => x.id === crmId);
+    expect(contact?.firstName).toHaveLength(40);
+    expect(contact?.lastName).toHaveLength(80);
+  });
+
   it('resolves concurrent first upserts of one new customer to one contact', async () => {
     const c = customer();
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => adapter().upsertContact({ ...c, profileName: 'Race Winner' })));

@@ -12,15 +12,18 @@ const ACCOUNTS = 'https://accounts.zoho.test';
 const API = 'https://www.zohoapis.test';
 const CREDENTIALS = { clientId: 'cid', clientSecret: 'secret', refreshToken: 'rt' };
 
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop';
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop';
+/** An answer, or what to do when the request arrives (e.g. another process refreshing meanwhile). */
+type Reply = Answer | (() => Answer);
 
 /** A fetch that answers token requests and API requests from two scripts, recording every request. */
 function scripted(api: Reply[], tokens: Reply[] = [grant('tok-1')]) {
   const requests: { url: string; method: string; auth: string | null; body: string | undefined }[] = [];
   const fetch = async (url: string, init: RequestInit): Promise<Response> => {
     requests.push({ url, method: init.method ?? 'GET', auth: new Headers(init.headers).get('authorization'), body: init.body as string | undefined });
-    const reply = (url.startsWith(ACCOUNTS) ? tokens : api).shift();
-    if (!reply) throw new Error(`unscripted request ${url}`);
+    const next = (url.startsWith(ACCOUNTS) ? tokens : api).shift();
+    if (!next) throw new Error(`unscripted request ${url}`);
+    const reply = typeof next === 'function' ? next() : next;
     if (reply === 'drop') throw new TypeError('fetch failed');
     const body = reply.body === undefined ? null : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     return new Response(reply.status === 204 ? null : body, { status: reply.status, headers: reply.headers });
@@ -93,6 +96,17 @@ describe('Zoho OAuth', () => {
     await expect(adapter.readProfile('1')).resolves.toMatchObject({ lastName: 'Lee' });
   });
 
+  it('takes the token another process refreshed meanwhile when Zoho throttles this refresh', async () => {
+    const cache = new MemoryTokenCache();
+    const throttled = () => {
+      void cache.put({ accessToken: 'tok-other', apiBase: API, obtainedAt: 0, expiresAt: Date.now() + 3_600_000 });
+      return { status: 400, body: { error: 'Access Denied', status: 'failure' } };
+    };
+    const fake = scripted([profile()], [throttled]);
+    await expect(make(fake, { tokenCache: cache }).readProfile('1')).resolves.toMatchObject({ lastName: 'Lee' });
+    expect(fake.apiRequests()[0]!.auth).toBe('Zoho-oauthtoken tok-other');
+  });
+
   it('reads the credentials again when Zoho refuses the refresh token (HTTP 200 invalid_code)', async () => {
     const reads: boolean[] = [];
     const fake = scripted([profile()], [{ status: 200, body: { error: 'invalid_code' } }, grant('tok-1')]);
@@ -160,17 +174,18 @@ describe('Zoho HTTP failures', () => {
     expect(new URL(fake.apiRequests()[1]!.url).searchParams.get('criteria')).toBe('(WhatsApp_Task_ID:equals:follow-up:1)');
 
     const refused = scripted([zohoError(400, 'INVALID_DATA', { api_name: 'Phone', expected_data_type: 'phone' })]);
-    const error = (await make(refused).readProfile('1').catch((e: unknown) => e)) as CrmError;
+    const error = (await make(refused).readContacts(['1']).catch((e: unknown) => e)) as CrmError;
     expect(error).toBeInstanceOf(CrmError);
     expect(error.kind).toBe('permanent');
     expect(error.message).toBe('Zoho 400: INVALID_DATA (Phone phone)');
   });
 
-  it('treats a record that is not there (204, INVALID_DATA) as absent on reads', async () => {
-    const fake = scripted([{ status: 204 }, zohoError(400, 'INVALID_DATA', { api_name: 'id' })]);
+  it('treats a record that is not there (204, INVALID_DATA about the id) as absent, not an unknown field', async () => {
+    const fake = scripted([{ status: 204 }, zohoError(400, 'INVALID_DATA', { api_name: 'id' }), zohoError(400, 'INVALID_DATA', { api_name: 'First_Name' })]);
     const adapter = make(fake);
     expect(await adapter.readProfile('1')).toEqual({ firstName: undefined, lastName: undefined, calls: 1 });
     expect(await adapter.readProfile('2')).toEqual({ firstName: undefined, lastName: undefined, calls: 1 });
+    await expect(adapter.readProfile('3')).rejects.toMatchObject({ kind: 'permanent', details: { category: 'INVALID_DATA' } });
   });
 
   it('sends no request when the deadline leaves no time', async () => {

@@ -28,23 +28,31 @@ export function logMessage(api: HubSpotApi, input: CrmMessageInput, strategy: Me
 }
 
 /**
- * A burst of messages in two requests (SY-5's burst batching): a batch read by the unique
- * `whatsapp_message_id` finds those already logged (a job repeated after a crash), one batch
- * create logs the rest with their contact associations. All or nothing: a create HubSpot refuses
- * (one of them logged meanwhile, a validation error) or whose answer is lost throws, and the sync
- * logs the burst one message at a time — idempotent, as each create is keyed by its wamid.
- * Only with the `unique-property` strategy: without the unique key a batch could duplicate.
+ * A burst of messages in one request (SY-5's burst batching): one batch create logs them all with
+ * their contact associations. All or nothing: HubSpot refuses the whole batch when one message is
+ * already logged (its unique `whatsapp_message_id`, e.g. a job repeated after a crash) — then a
+ * batch read by that key finds the logged ones and one more batch create logs the rest. An answer
+ * that is lost is looked up the same way before anything is created again. Only with the
+ * `unique-property` strategy: without the unique key a batch could duplicate.
  */
 export async function logMessages(api: HubSpotApi, inputs: readonly CrmMessageInput[]): Promise<{ crmIds: string[]; calls: number }> {
-  const found = await api.batchRead('communications', inputs.map((i) => i.wamid), { idProperty: COMMUNICATION.messageId, properties: [COMMUNICATION.messageId] });
-  const logged = new Map(found.map((r) => [r.properties[COMMUNICATION.messageId] ?? '', r.id]));
-  const missing = inputs.filter((i) => !logged.has(i.wamid));
-  if (missing.length) {
-    const created = await api.batchCreate(
+  const create = (list: readonly CrmMessageInput[]) =>
+    api.batchCreate(
       'communications',
-      missing.map((i) => ({ properties: communicationProperties(i), associations: [{ toId: i.contactCrmId, typeId: COMMUNICATION_TO_CONTACT_TYPE_ID }] })),
+      list.map((i) => ({ properties: communicationProperties(i), associations: [{ toId: i.contactCrmId, typeId: COMMUNICATION_TO_CONTACT_TYPE_ID }] })),
     );
-    for (const record of created) logged.set(record.properties[COMMUNICATION.messageId] ?? '', record.id);
+  const logged = new Map<string, string>();
+  const keep = (records: readonly { id: string; properties: Record<string, string | null> }[]) => {
+    for (const r of records) logged.set(r.properties[COMMUNICATION.messageId] ?? '', r.id);
+  };
+  try {
+    keep(await create(inputs));
+  } catch (error) {
+    const alreadyLogged = error instanceof CrmError && (error.details.status === 409 || error.details.category === 'CONFLICT' || error.details.outcomeUnknown === true);
+    if (!alreadyLogged) throw error;
+    keep(await api.batchRead('communications', inputs.map((i) => i.wamid), { idProperty: COMMUNICATION.messageId, properties: [COMMUNICATION.messageId] }));
+    const missing = inputs.filter((i) => !logged.has(i.wamid));
+    if (missing.length) keep(await create(missing));
   }
   const crmIds = inputs.map((i) => logged.get(i.wamid));
   if (crmIds.some((id) => id === undefined)) throw new CrmError('transient', 'HubSpot answered a batch create without every message in it', { crm: 'hubspot' });

@@ -81,6 +81,8 @@ export interface SalesforceAdapterOptions {
   readonly opportunityStage?: string;
   /** CloseDate = intent time + this many days. Default 30. */
   readonly opportunityCloseDateDays?: number;
+  /** The Opportunity lookup the contact is written to. Default ContactId (the primary contact role); null: none. */
+  readonly opportunityContactField?: string | null;
   /** Tag → Case Type, first match wins. Default {@link CASE_TYPES}. */
   readonly caseTypes?: readonly (readonly [tag: string, type: string])[];
   /** Case Type when no tag matches. Default Question. */
@@ -116,7 +118,11 @@ export class SalesforceAdapter implements CrmAdapter {
     this.api = new SalesforceApi(http);
     this.mapping = options.mapping ?? fieldMapping('salesforce');
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.opportunity = { stage: options.opportunityStage ?? DEFAULT_OPPORTUNITY_STAGE, closeDateDays: options.opportunityCloseDateDays ?? DEFAULT_CLOSE_DATE_DAYS };
+    this.opportunity = {
+      stage: options.opportunityStage ?? DEFAULT_OPPORTUNITY_STAGE,
+      closeDateDays: options.opportunityCloseDateDays ?? DEFAULT_CLOSE_DATE_DAYS,
+      contactField: options.opportunityContactField === undefined ? 'ContactId' : options.opportunityContactField,
+    };
     this.cases = { types: options.caseTypes ?? CASE_TYPES, defaultType: options.defaultCaseType ?? DEFAULT_CASE_TYPE };
   }
 

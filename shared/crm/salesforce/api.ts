@@ -182,7 +182,8 @@ export class SalesforceApi {
  * other subrequests answer 400 PROCESSING_HALTED, so the real failure is the one without it.
  */
 export function subresponse(responses: readonly SubResponse[], referenceId: string, what: string): SubResponse {
-  const failed = responses.find((r) => r.status >= 400 && !hasErrorCode(r.body, 'PROCESSING_HALTED')) ?? responses.find((r) => r.status >= 400);
+  // A 300 (an upsert key matching several records) fails the composite as much as a 4xx.
+  const failed = responses.find((r) => r.status >= 300 && !hasErrorCode(r.body, 'PROCESSING_HALTED')) ?? responses.find((r) => r.status >= 300);
   if (failed) throw salesforceError(failed.status, failed.body, `${what} (${failed.referenceId})`);
   const found = responses.find((r) => r.referenceId === referenceId);
   if (!found) throw new CrmError('transient', `Salesforce answered the ${what} without ${referenceId}`, { crm: 'salesforce' });

@@ -45,6 +45,8 @@ export class ClientCredentialsAuth {
   private readonly cache: TokenCache;
   /** The token request under way: concurrent callers share it instead of asking for several. */
   private pending: Promise<CachedToken> | undefined;
+  /** The session in use here: the token cache (a table row on AWS) is read only without one. */
+  private current: CachedToken | undefined;
   /** Token requests sent (not API calls: Salesforce does not count them against the org's limit). */
   requests = 0;
 
@@ -52,9 +54,10 @@ export class ClientCredentialsAuth {
     this.cache = options.tokenCache ?? new MemoryTokenCache();
   }
 
-  /** The cached session, or a new one. */
+  /** The session this process holds, else the cached one (another invocation's), else a new one. */
   async session(timeoutMs: number): Promise<CachedToken> {
-    return (await this.cache.get()) ?? this.fetchToken(timeoutMs);
+    this.current ??= (await this.cache.get()) ?? (await this.fetchToken(timeoutMs));
+    return this.current;
   }
 
   /**
@@ -62,10 +65,12 @@ export class ClientCredentialsAuth {
    * already have put in its place, or a new one.
    */
   async renew(failed: CachedToken, timeoutMs: number): Promise<CachedToken> {
+    if (this.current && this.current.accessToken !== failed.accessToken) return this.current; // renewed meanwhile
+    this.current = undefined;
     await this.cache.drop(failed.accessToken);
-    const current = await this.cache.get();
-    if (current && current.accessToken !== failed.accessToken) return current;
-    return this.fetchToken(timeoutMs);
+    const cached = await this.cache.get();
+    this.current = cached && cached.accessToken !== failed.accessToken ? cached : await this.fetchToken(timeoutMs);
+    return this.current;
   }
 
   private fetchToken(timeoutMs: number): Promise<CachedToken> {

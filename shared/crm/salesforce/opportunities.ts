@@ -17,6 +17,8 @@ export const DEFAULT_CLOSE_DATE_DAYS = 30;
 export interface OpportunitySettings {
   readonly stage: string;
   readonly closeDateDays: number;
+  /** The Opportunity field the contact goes into (ContactId: the primary contact role); null: none. */
+  readonly contactField: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -36,8 +38,8 @@ export function createOpportunity(api: SalesforceApi, input: CrmOpportunityInput
       StageName: settings.stage,
       CloseDate: dateOnly(input.createdAt + settings.closeDateDays * DAY_MS),
       LeadSource: LEAD_SOURCE_WHATSAPP,
-      // Set on create only: Salesforce makes the contact the opportunity's primary contact role.
-      ContactId: input.contactCrmId,
+      // ContactId is create-only: Salesforce makes the contact the opportunity's primary contact role.
+      ...(settings.contactField && { [settings.contactField]: input.contactCrmId }),
       ...(input.amount !== undefined && Number.isFinite(input.amount) && { Amount: input.amount }),
       ...(input.currency && { [OPPORTUNITY.currency]: cut(input.currency, 3) }),
       [OPPORTUNITY.opportunityId]: key,

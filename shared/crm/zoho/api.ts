@@ -149,13 +149,33 @@ function toWriteResult(result: RecordResult): WriteResult {
   };
 }
 
-/** 400 INVALID_DATA or 404 on a read by id: no such record. */
+/**
+ * No such record, on a read by id: 404, or 400 INVALID_DATA about the id. An INVALID_DATA naming
+ * another field (a field in `fields` the account does not have) is a real error.
+ */
 function notThere(status: number, body: unknown): boolean {
   if (status === 404) return true;
   const parsed = errorBody.safeParse(body);
-  return status === 400 && parsed.success && parsed.data.code === 'INVALID_DATA';
+  if (status !== 400 || !parsed.success || parsed.data.code !== 'INVALID_DATA') return false;
+  const details = parsed.data.details;
+  const field = details && typeof details === 'object' ? (details as { api_name?: unknown }).api_name : undefined;
+  return field === undefined || field === 'id';
 }
 
 function unexpected(what: string, status?: number): CrmError {
   return new CrmError('transient', `Zoho answered ${what} in an unexpected shape`, { crm: 'zoho', ...(status !== undefined && { status }) });
+}
+
+/** A refused record write as an error: its code and field name only. */
+export function recordError(result: WriteResult, what: string): CrmError {
+  if (result.ok) return new CrmError('transient', `Zoho gave no outcome for ${what}`, { crm: 'zoho' });
+  const kind = result.code === 'INTERNAL_ERROR' ? 'transient' : 'permanent';
+  const code = apiName(result.code) ?? 'UNKNOWN';
+  const field = apiName(result.field);
+  return new CrmError(kind, `Zoho refused ${what}: ${code}${field ? ` (${field})` : ''}`, { crm: 'zoho', category: code });
+}
+
+/** An error code or field API name as Zoho names them, else nothing (never free text). */
+function apiName(value: string | undefined): string | undefined {
+  return value !== undefined && /^[A-Za-z0-9_.$]{1,80}$/.test(value) ? value : undefined;
 }

@@ -64,6 +64,8 @@ export class ZohoAuth {
   private readonly cache: TokenCache;
   /** Until when Zoho refuses refreshes (its throttle): none is sent before. */
   private blockedUntil = 0;
+  /** The token Zoho last answered INVALID_TOKEN for: never taken from the cache again. */
+  private lastRefused: string | undefined;
 
   constructor(private readonly options: ZohoAuthOptions) {
     this.cache = options.tokenCache ?? new MemoryTokenCache();
@@ -81,6 +83,7 @@ export class ZohoAuth {
    * may already have put in its place, or a new one.
    */
   async renew(failed: CachedToken, timeoutMs: number): Promise<CachedToken> {
+    this.lastRefused = failed.accessToken;
     await this.cache.drop(failed.accessToken);
     const current = await this.cache.get();
     if (current && current.accessToken !== failed.accessToken && !this.expired(current)) return current;
@@ -112,6 +115,9 @@ export class ZohoAuth {
           await this.cache.put(outcome.token);
           return outcome.token;
         case 'throttled': {
+          // Another process may have refreshed meanwhile (that is often why Zoho refuses): use its token.
+          const shared = await this.cache.get();
+          if (shared && !this.expired(shared) && shared.accessToken !== this.lastRefused) return shared;
           const retryAfterMs = this.options.throttleRetryMs ?? REFRESH_THROTTLE_WINDOW_MS;
           this.blockedUntil = this.options.now() + retryAfterMs;
           throw throttled(retryAfterMs, outcome.status);

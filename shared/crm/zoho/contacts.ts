@@ -18,9 +18,9 @@
  */
 import { crmField, mapContactFields, type FieldMapping, type MappedFields } from '../field-mapping.ts';
 import { CrmError, type CrmContactInput, type CrmContactResult } from '../port.ts';
-import type { Values, WriteResult, ZohoApi } from './api.ts';
+import { recordError, type Values, type WriteResult, type ZohoApi } from './api.ts';
 import { CONTACT, CONTACTS_MODULE, LEAD_SOURCE_WHATSAPP, UNNAMED_CONTACT } from './fields.ts';
-import { anyEquals, phoneDigits, zohoDateTime, type Criterion } from './format.ts';
+import { anyEquals, fit, phoneDigits, zohoDateTime, type Criterion } from './format.ts';
 import type { ZohoRecord } from './schemas.ts';
 
 const READ_FIELDS = [CONTACT.bsuid, CONTACT.phone, CONTACT.salesPhone, CONTACT.mobile, CONTACT.firstName, CONTACT.lastName];
@@ -30,6 +30,10 @@ const MAX_SEARCHED_BSUIDS = 3;
 const MAX_SEARCHED_PHONES = 2;
 /** Writes of one contact after conflicts (a race replayed, an identity held by another record). */
 const MAX_WRITES = 3;
+/** Zoho's lengths: First_Name 40, Last_Name 80, other single lines 255 (a longer value is refused). */
+const FIRST_NAME_MAX = 40;
+const LAST_NAME_MAX = 80;
+const LINE_MAX = 255;
 
 interface Identity {
   /** Current first, then earlier ones. */
@@ -94,6 +98,8 @@ async function upsertNew(api: ZohoApi, values: Values, done: (crmId: string, cre
   const record: Record<string, unknown> = { ...values };
   for (let write = 1; ; write++) {
     const checkFields = IDENTITY_FIELDS.filter((field) => record[field] !== undefined);
+    // Only earlier identities known: nothing a new record could be found by again.
+    if (checkFields.length === 0) throw new CrmError('permanent', 'A new Zoho contact needs the current BSUID or phone', { crm: 'zoho' });
     const [result] = await api.upsert(CONTACTS_MODULE, [record], checkFields);
     if (result!.ok) return done(result!.id, result!.action === 'insert', false);
     const held = heldIdentity(result!, record);
@@ -155,7 +161,7 @@ async function searchByIdentity(api: ZohoApi, identity: Identity): Promise<{ own
 function syncedValues(input: CrmContactInput, mapping: FieldMapping): Values {
   const values: Record<string, unknown> = {};
   const set = (field: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') values[field] = value;
+    if (value !== undefined && value !== '') values[field] = fit(value, LINE_MAX);
   };
   set(CONTACT.bsuid, input.bsuid);
   set(CONTACT.phone, input.phone);
@@ -185,18 +191,11 @@ function createOnlyValues(input: CrmContactInput): Values {
   const values: Record<string, unknown> = { [CONTACT.leadSource]: LEAD_SOURCE_WHATSAPP };
   const [first, ...rest] = (input.profileName ?? '').trim().split(/\s+/).filter(Boolean);
   if (first && rest.length > 0) {
-    values[CONTACT.firstName] = first;
-    values[CONTACT.lastName] = rest.join(' ');
+    values[CONTACT.firstName] = fit(first, FIRST_NAME_MAX);
+    values[CONTACT.lastName] = fit(rest.join(' '), LAST_NAME_MAX);
   } else {
-    values[CONTACT.lastName] = first ?? (input.username?.trim() || UNNAMED_CONTACT);
+    values[CONTACT.lastName] = fit(first ?? (input.username?.trim() || UNNAMED_CONTACT), LAST_NAME_MAX);
   }
   if (input.phone) values[CONTACT.mobile] = input.phone;
   return values;
-}
-
-/** A refused record write as an error: its code and field name only. */
-export function recordError(result: WriteResult, what: string): CrmError {
-  if (result.ok) return new CrmError('transient', `Zoho gave no outcome for ${what}`, { crm: 'zoho' });
-  const kind = result.code === 'INTERNAL_ERROR' ? 'transient' : 'permanent';
-  return new CrmError(kind, `Zoho refused ${what}: ${result.code}${result.field ? ` (${result.field})` : ''}`, { crm: 'zoho', category: result.code });
 }

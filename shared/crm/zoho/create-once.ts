@@ -13,8 +13,7 @@
  *   seconds and could miss the record just made.
  */
 import { CrmError } from '../port.ts';
-import type { Values, ZohoApi } from './api.ts';
-import { recordError } from './contacts.ts';
+import { recordError, type Values, type ZohoApi } from './api.ts';
 import { anyEquals } from './format.ts';
 
 export interface InsertOnceInput {

@@ -100,6 +100,10 @@ export class ZohoHttp {
     return Math.max(1, Math.min(this.settings.timeoutMs, this.left()));
   }
 
+  private requireTime(): void {
+    if (this.left() < MIN_REQUEST_MS) throw new CrmError('transient', 'no time left in this invocation for another Zoho request', { crm: 'zoho' });
+  }
+
   private async pause(ms: number): Promise<boolean> {
     if (ms + MIN_REQUEST_MS > this.left()) return false;
     await new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,11 +114,10 @@ export class ZohoHttp {
     let failures = 0;
     let rateLimitWaits = 0;
     let renewed = false;
+    this.requireTime();
     let token = await this.settings.auth.token(this.timeout());
     for (;;) {
-      if (this.left() < MIN_REQUEST_MS) {
-        throw new CrmError('transient', 'no time left in this invocation for another Zoho request', { crm: 'zoho' });
-      }
+      this.requireTime();
       const outcome = await this.tryOnce(request, token);
       if (outcome.kind === 'answer') {
         const { status, body } = outcome;

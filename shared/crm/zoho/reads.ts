@@ -9,8 +9,8 @@
  */
 import { mapContactFields, type FieldMapping } from '../field-mapping.ts';
 import { CrmError, type CrmBulkResult, type CrmContactReadBack, type CrmContactUpdate, type CrmLastOrderResult, type CrmOrder, type CrmProfileResult, type CrmUpdateOutcome } from '../port.ts';
-import { BATCH_LIMIT, type ZohoApi } from './api.ts';
-import { recordError, zohoValues } from './contacts.ts';
+import { BATCH_LIMIT, recordError, type ZohoApi } from './api.ts';
+import { zohoValues } from './contacts.ts';
 import { CONTACT, CONTACTS_MODULE, ORDER } from './fields.ts';
 import { parseZohoTime, text } from './format.ts';
 import type { ZohoRecord } from './schemas.ts';
