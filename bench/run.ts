@@ -7,8 +7,10 @@
  * BENCH_CUSTOMERS (default 200), BENCH_CONCURRENCY (default 16), BENCH_THROUGHPUT_SECONDS (default
  * 10), BENCH_REFRESH_CONTACTS (default 100,000; 0 skips the refresh), BENCH_SEND_RATE (API requests/s,
  * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
- * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10).
- * Writes bench/results.md too.
+ * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10),
+ * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 1,000).
+ * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, bundles) runs only
+ * those and replaces their sections in bench/results.md. Writes bench/results.md.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +22,11 @@ import { benchOutbound, type OutboundBenchResult } from './outbound.ts';
 import { benchPolicy } from './policy.ts';
 import { benchRefresh, refreshMarkdown } from './refresh.ts';
 import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
+import { benchBurst, benchNightBatch } from './crm-bulk.ts';
+import { existsSync, readFileSync } from 'node:fs';
+
+const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
+const wanted = (section: string) => !only || only.includes(section);
 
 const setting = (name: string, fallback: number, { allowZero = false } = {}) => {
   const value = Number(process.env[name] ?? fallback);
@@ -48,9 +55,12 @@ const options = {
 
 const webhookRuns: WebhookBenchResult[] = [];
 const largeRuns: LargeDeliveryResult[] = [];
+if (wanted('webhook')) {
 for (let run = 1; run <= runs; run++) {
   console.log(`webhook and CRM sync, run ${run} of ${runs} …`);
   webhookRuns.push(await benchWebhook(options, async (stack) => void largeRuns.push(await benchLargeDelivery(stack.webhookUrl, stack.secret))));
+}
+
 }
 
 interface Figure {
@@ -78,6 +88,7 @@ function figuresTable(figures: readonly Figure[]): string {
   ].join('\n');
 }
 
+if (wanted('webhook')) {
 console.log('webhook and CRM sync with the automations answering too …');
 const withAutomations = await benchWebhook({ ...options, automations: true });
 const w = (pick: (r: WebhookBenchResult) => number) => webhookRuns.map(pick);
@@ -123,6 +134,9 @@ print(
   ].join('\n'),
 );
 
+}
+
+if (wanted('classify')) {
 const classifyRuns = [];
 for (let run = 0; run < runs; run++) classifyRuns.push(await benchClassify(10_000));
 print(
@@ -130,6 +144,9 @@ print(
   figuresTable([{ name: '10,000 messages with the shipped rules, per message', values: classifyRuns.map((c) => c.perMessageUs), unit: ' µs', digits: 1, target: { text: '≤ 50 µs', holds: (x) => x <= 50 } }]),
 );
 
+}
+
+if (wanted('sending')) {
 const outboundOptions = { rate: setting('BENCH_SEND_RATE', 50), seconds: setting('BENCH_SEND_SECONDS', 20), perSecond: setting('BENCH_SEND_PER_SECOND', 80) };
 const outboundRuns: OutboundBenchResult[] = [];
 for (let run = 1; run <= runs; run++) {
@@ -157,6 +174,9 @@ print(
   ].join('\n'),
 );
 
+}
+
+if (wanted('automations')) {
 const automationOptions = { customers: setting('BENCH_AUTOMATION_CUSTOMERS', 200), rate: setting('BENCH_AUTOMATION_RATE', 10), orderCustomers: 20 };
 const automationRuns: AutomationBenchResult[] = [];
 for (let run = 1; run <= runs; run++) {
@@ -179,13 +199,76 @@ print(
   ].join('\n'),
 );
 
+}
+
+if (wanted('refresh')) {
 const refreshContacts = setting('BENCH_REFRESH_CONTACTS', 100_000, { allowZero: true });
 if (refreshContacts > 0) {
   console.log(`segment refresh of ${refreshContacts} contacts …`);
   print('Nightly segment refresh', refreshMarkdown(await benchRefresh(refreshContacts)));
 }
 
+}
+
+if (wanted('crm')) {
+  const nightContacts = setting('BENCH_NIGHT_CONTACTS', 10_000);
+  const burstCustomers = setting('BENCH_BURST_CUSTOMERS', 1_000);
+  // Limits low enough that the CRM, not this machine, is the bottleneck (the stand-in enforces them).
+  const nightLimit = { requests: 6, windowMs: 2_000 };
+  const burstLimit = { requests: 2, windowMs: 2_000 };
+  const nights = [];
+  const bursts = [];
+  for (let run = 1; run <= runs; run++) {
+    console.log(`CRM batch APIs, run ${run} of ${runs} …`);
+    nights.push(await benchNightBatch(nightContacts, nightLimit));
+    bursts.push(await benchBurst(burstCustomers, burstLimit));
+  }
+  const perSecond = (l: { requests: number; windowMs: number }) => (l.requests / l.windowMs) * 1000;
+  print(
+    'CRM batch APIs inside the limit (night batch, burst)',
+    [
+      `${runs} runs against the local HubSpot stand-in in its own process, enforcing a rolling request limit (429 above it, as HubSpot answers); every request paced on our side (CRM_RATE_LIMIT). Utilisation: CRM records written per second over limit × batch size (100).`,
+      '',
+      `**Night batch (SY-5)**: ${nightContacts.toLocaleString('en')} contacts in our table and in the CRM, every one changed (quiet for 90 days, churned now), through \`contacts/batch/update\`; limit ${nightLimit.requests} requests per ${nightLimit.windowMs / 1000} s (${perSecond(nightLimit)}/s).`,
+      '',
+      figuresTable([
+        { name: 'time', values: nights.map((n) => n.seconds), unit: ' s', digits: 1 },
+        { name: 'batch requests', values: nights.map((n) => n.batchRequests), unit: '', digits: 0 },
+        { name: 'contacts written', values: nights.map((n) => n.records), unit: '', digits: 0, target: { text: `${nightContacts}`, holds: (x) => x === nightContacts } },
+        { name: 'utilisation of the limit', values: nights.map((n) => n.utilisation), unit: '', digits: 2, target: { text: '≥ 0.9', holds: (x) => x >= 0.9 } },
+        { name: '429 answers', values: nights.map((n) => n.rateLimited), unit: '', digits: 0, target: { text: '0', holds: (x) => x === 0 } },
+      ]),
+      '',
+      `**Burst**: ${burstCustomers.toLocaleString('en')} customers known to the CRM each reply while the sync is held (a campaign reply storm during a CRM outage), then the sync drains the backlog through \`contacts/batch/update\` + \`communications/batch/create\`; limit ${burstLimit.requests} requests per ${burstLimit.windowMs / 1000} s (${perSecond(burstLimit)}/s: one message at a time, 2 requests each, would be ${perSecond(burstLimit) / 2} messages/s).`,
+      '',
+      figuresTable([
+        { name: 'time to drain', values: bursts.map((b) => b.seconds), unit: ' s', digits: 1 },
+        { name: 'messages per second', values: bursts.map((b) => b.messagesPerSecond), unit: '/s', digits: 1 },
+        { name: 'requests (all)', values: bursts.map((b) => b.requests), unit: '', digits: 0 },
+        { name: 'records per batch request', values: bursts.map((b) => b.records / Math.max(1, b.batchRequests)), unit: '', digits: 0 },
+        { name: 'messages synced', values: bursts.map((b) => b.done), unit: '', digits: 0, target: { text: `${burstCustomers}`, holds: (x) => x === burstCustomers } },
+        { name: 'utilisation of the limit', values: bursts.map((b) => b.utilisation), unit: '', digits: 2, target: { text: '≥ 0.9', holds: (x) => x >= 0.9 } },
+        { name: '429 answers', values: bursts.map((b) => b.rateLimited), unit: '', digits: 0, target: { text: '0', holds: (x) => x === 0 } },
+      ]),
+    ].join('\n'),
+  );
+}
+
+if (wanted('bundles')) {
 print('Function bundles', await bundleSizeReport());
 
-writeFileSync(new URL('./results.md', import.meta.url), `${sections.join('\n')}\n`);
+}
+
+// With BENCH_ONLY, the sections run replace theirs in the last results (the others stay).
+let text = `${sections.join('\n')}\n`;
+const file = new URL('./results.md', import.meta.url);
+if (only && existsSync(file)) {
+  const previous = readFileSync(file, 'utf8').split(/\n(?=## )/);
+  const fresh = sections.join('\n').split(/\n(?=## )/).slice(1);
+  const title = (part: string) => part.split('\n', 1)[0];
+  const merged = previous.map((part) => fresh.find((f) => title(f) === title(part)) ?? part);
+  for (const f of fresh) if (!previous.some((part) => title(part) === title(f))) merged.push(f);
+  text = `${merged.join('\n')}\n`;
+}
+writeFileSync(file, text);
 console.log('\nWritten to bench/results.md');

@@ -359,10 +359,15 @@ export function createSyncApp(deps: SyncDeps) {
         return parsed.success && parsed.data.kind === 'message' ? [{ record, job: parsed.data }] : [];
       });
     const delivered = messageJobs(records);
-    if (!burst || delivered.length < burstSettings.threshold || deadline - now() < budget.minStartMs * 2) return { extra: [], done: new Set() };
+    if (!burst || !delivered.length || deadline - now() < budget.minStartMs * 2) return { extra: [], done: new Set() };
+    // A full batch means a backlog; a short one may be the head of one (the queue still filling).
+    if (delivered.length < burstSettings.threshold && (await burst.backlog().catch(() => 0)) < burstSettings.threshold) return { extra: [], done: new Set() };
     const room = Math.min(burstSettings.maxJobs, crm.limits.batchSize) - records.length;
     const extra = room > 0 ? await burst.drain(room, Math.ceil((deadline - now() + budget.reserveMs) / 1000) + 5).catch(() => []) : [];
-    const done = await burst.sync([...delivered, ...messageJobs(extra)], deadline).catch((error: unknown) => {
+    const jobs = [...delivered, ...messageJobs(extra)];
+    // Fewer than a burst after all (the rest belongs to customers with a job in flight): one by one.
+    if (jobs.length < burstSettings.threshold) return { extra, done: new Set() };
+    const done = await burst.sync(jobs, deadline).catch((error: unknown) => {
       logger.warn('burst failed; every job goes the usual way', { reason: describeError(error) });
       return new Set<string>();
     });

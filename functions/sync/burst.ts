@@ -1,8 +1,8 @@
 /**
  * Burst batching (SY-5, the burst row of the performance goals). When the sync queue backs up — a
  * campaign reply storm, a CRM outage drained — one message per CRM request pair cannot keep up
- * with a CRM that allows, say, 10 requests a second. A full batch is the sign: the invocation
- * then takes more jobs from the queue itself (up to the CRM's batch size; FIFO hands out only
+ * with a CRM that allows, say, 10 requests a second. A full batch, or a queue holding a batch's
+ * worth of jobs, is the sign: the invocation then takes more jobs from the queue itself (up to the CRM's batch size; FIFO hands out only
  * groups with nothing in flight, each in order) and syncs the messages of known contacts through
  * the batch endpoints: one request updates their contacts, one (or two) log their messages.
  *
@@ -15,7 +15,7 @@
  * - **Nothing lost.** A job taken from the queue here is deleted only once done; the others are
  *   handed back to the usual path of this invocation, and on failure come back after the pause.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { crmContactFields } from '#shared/crm/mapping';
@@ -33,13 +33,13 @@ import type { ContactInsightsKeeper } from '#shared/sync/insights';
 import { conversationOf } from './conversation.ts';
 
 export interface BurstSettings {
-  /** Message jobs in one delivered batch that make it a burst (a full FIFO batch is 10). */
+  /** Message jobs delivered (or waiting in the queue) that make it a burst: from 2 on, batch requests cost no more than one message's. */
   readonly threshold: number;
   /** Jobs a burst gathers at most (the CRM's batch size caps it too). */
   readonly maxJobs: number;
 }
 
-export const BURST_DEFAULTS: BurstSettings = { threshold: 10, maxJobs: 100 };
+export const BURST_DEFAULTS: BurstSettings = { threshold: 2, maxJobs: 100 };
 
 export interface BurstDeps {
   readonly store: Store;
@@ -102,9 +102,19 @@ export function createBurst(deps: BurstDeps) {
       );
       const messages = received.Messages ?? [];
       taken.push(...messages.map(recordOf));
-      if (messages.length < 10) break;
+      // A short poll may answer with fewer than there are: only an empty one means none are left.
+      if (messages.length === 0) break;
     }
     return taken;
+  }
+
+  let depth: { value: number; at: number } | undefined;
+  /** Jobs waiting in the queue (SQS's approximate count), read at most once a second. */
+  async function backlog(): Promise<number> {
+    if (depth && deps.now() - depth.at < 1_000) return depth.value;
+    const answer = await deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl: deps.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    depth = { value: Number(answer.Attributes?.['ApproximateNumberOfMessages'] ?? 0), at: deps.now() };
+    return depth.value;
   }
 
   /** Deletes drained jobs that are done (Lambda deletes only the ones it delivered). */
@@ -220,8 +230,8 @@ export function createBurst(deps: BurstDeps) {
   /** A purchase intent naming a catalogue product opens an opportunity: that goes the usual way. */
   function opensOpportunity(message: StoredMessage): boolean {
     const a = message.analysis;
-    return !!a && opportunityFrom({ tags: a.tags, sku: a.sku, contactId: message.contactId, wamid: message.wamid }, deps.intelligence.catalogue.products) !== undefined;
+    return !!a && opportunityFrom({ tags: a.tags, sku: a.sku, contactId: message.contactId, wamid: message.wamid }, deps.intelligence.catalogue.products) !== null;
   }
 
-  return { drain, remove, sync };
+  return { backlog, drain, remove, sync };
 }

@@ -126,6 +126,18 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     if (method === 'GET' && url.pathname === '/') return sendHtml(res, renderHomePage(store.snapshot()));
     if (method === 'GET' && url.pathname === '/_local/state') return send(res, 200, store.snapshot());
     if (method === 'GET' && url.pathname === '/_local/stats') return send(res, 200, Object.fromEntries(stats));
+    if (method === 'POST' && url.pathname === '/_local/stats/reset') {
+      stats.clear();
+      return send(res, 200, {});
+    }
+    if (method === 'POST' && url.pathname === '/_local/rate-limit') {
+      // { requests, windowMs } enforces a limit from now on; {} lifts it (the bench, from another process).
+      const input = asObject(await readJson(req).catch(() => ({})));
+      const requests = Number(input.requests);
+      const windowMs = Number(input.windowMs);
+      limit.set(Number.isInteger(requests) && requests > 0 && windowMs > 0 ? { requests, windowMs } : undefined);
+      return send(res, 200, {});
+    }
     if (method === 'POST' && url.pathname === '/_local/orders') {
       try {
         const seeded = addOrder(localOrderInput(await readJson(req)));
@@ -167,6 +179,9 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     }
     try {
       const answer = route.handle(body, url.searchParams);
+      // Records a batch request carried (the bench's measure of how full the batches are).
+      const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
+      if (route.name.includes('/batch/') && Array.isArray(inputs) && answer.status < 300) stats.set('batchInputs', (stats.get('batchInputs') ?? 0) + inputs.length);
       // Like a real CRM, a write is answered once it is durable (survives a crash of this process).
       if (method !== 'GET') await store.flushed();
       if (fault?.afterCommitDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.afterCommitDelayMs));

@@ -8,7 +8,7 @@
 import type { CrmAdapter, CrmLimits } from './port.ts';
 
 export interface PacerOptions {
-  /** Added to the window (ms). Default 250. */
+  /** Added to the window (ms). Default 5 % of the window, at most 250 ms. */
   readonly marginMs?: number;
   /** Share of the daily budget above which the pace halves. Default 0.8. */
   readonly slowAbove?: number;
@@ -17,13 +17,19 @@ export interface PacerOptions {
 }
 
 export class Pacer {
-  private readonly started: number[] = [];
+  /**
+   * The requests of the current window: when each was answered (its latest possible arrival at
+   * the CRM), Infinity while it is under way. A request n + limit starts only once request n's
+   * answer is a window old: then it cannot arrive within the same window at the CRM, however the
+   * sending was delayed on our side (a busy event loop, a slow connection).
+   */
+  private readonly slots: { at: number }[] = [];
   private readonly marginMs: number;
   private readonly slowAbove: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private queue: Promise<void> = Promise.resolve();
-  /** Requests made, and how long they waited for their turn in all. */
+  /** Requests made, how long they waited for their turn in all, and how many at half pace. */
   readonly stats = { requests: 0, waitedMs: 0, slowed: 0 };
 
   constructor(
@@ -31,7 +37,7 @@ export class Pacer {
     private readonly crm?: Pick<CrmAdapter, 'usage'>,
     options: PacerOptions = {},
   ) {
-    this.marginMs = options.marginMs ?? 250;
+    this.marginMs = options.marginMs ?? Math.min(250, Math.round(limits.windowMs * 0.05));
     this.slowAbove = options.slowAbove ?? 0.8;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -43,29 +49,43 @@ export class Pacer {
     return u && u.max > 0 ? u.used / u.max : undefined;
   }
 
-  /** Resolves when one more request may start; turns are handed out in call order. */
-  take(): Promise<void> {
+  /** Resolves when one more request may start, counted from now (turns in call order). */
+  async take(): Promise<void> {
+    (await this.acquire())();
+  }
+
+  /** Waits for a turn; the returned function marks the request answered (call it when it is). */
+  acquire(): Promise<() => void> {
     const turn = this.queue.then(() => this.wait());
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 
-  private async wait(): Promise<void> {
+  private async wait(): Promise<() => void> {
     const begin = this.now();
     for (;;) {
       const slow = (this.usage() ?? 0) > this.slowAbove;
       const allowed = slow ? Math.max(1, Math.floor(this.limits.requests / 2)) : this.limits.requests;
       const window = this.limits.windowMs + this.marginMs;
       const at = this.now();
-      while (this.started.length && this.started[0]! <= at - window) this.started.shift();
-      if (this.started.length < allowed) {
-        this.started.push(at);
+      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.at <= at - window) this.slots.splice(i, 1);
+      if (this.slots.length < allowed) {
+        const slot = { at: Infinity };
+        this.slots.push(slot);
         this.stats.requests++;
         this.stats.waitedMs += at - begin;
         if (slow) this.stats.slowed++;
-        return;
+        return () => {
+          slot.at = this.now();
+        };
       }
-      await this.sleep(this.started[this.started.length - allowed]! + window - at + 1);
+      // The earliest a slot can leave: the oldest answered one a window later (or soon, to look again).
+      const answered = this.slots.map((s) => s.at).filter((t) => t !== Infinity);
+      const next = answered.length ? Math.min(...answered) + window - at + 1 : 10;
+      await this.sleep(Math.max(1, next));
     }
   }
 }
@@ -75,7 +95,11 @@ export type FetchFn = (input: string | URL, init?: RequestInit) => Promise<Respo
 /** A fetch that waits for the pacer's turn before every request (every CRM call of one adapter). */
 export function pacedFetch(pacer: () => Pacer, fetchImpl: FetchFn = (input, init) => fetch(input, init)): FetchFn {
   return async (input, init) => {
-    await pacer().take();
-    return fetchImpl(input, init);
+    const answered = await pacer().acquire();
+    try {
+      return await fetchImpl(input, init);
+    } finally {
+      answered();
+    }
   };
 }

@@ -224,35 +224,37 @@ async function refreshContact(deps: RefreshDeps, contact: Contact, at: number): 
  * (deleted or merged there) is handed to the real-time path (a contact job finds or makes it
  * again); one whose update failed is reported failed and retried before the run ends.
  */
+/** How long a partial batch waits for more contacts before it goes. */
+const LINGER_MS = 200;
+
 class BulkWriter {
   private pacer: Pacer | undefined;
   readonly stats = { written: 0, batches: 0, rateLimited: 0 };
 
   constructor(private readonly deps: RefreshDeps) {}
 
+  /** Contacts waiting for a batch, from every segment: a page's remainder fills up with the next ones. */
+  private pending: { item: Changed; done: (outcome: CrmUpdateOutcome | undefined) => void }[] = [];
+  private linger: ReturnType<typeof setTimeout> | undefined;
+
   async write(changed: readonly Changed[], at: number): Promise<{ changed: number; failed: string[] }> {
     if (!changed.length) return { changed: 0, failed: [] };
     const crm = this.deps.crm();
     this.pacer ??= this.deps.pacer ?? new Pacer(crm.limits, crm);
-    const batches: Changed[][] = [];
-    for (let i = 0; i < changed.length; i += crm.limits.batchSize) batches.push(changed.slice(i, i + crm.limits.batchSize));
-    const outcomes = await Promise.all(batches.map((batch) => this.send(crm, batch)));
+    const outcomes = await Promise.all(changed.map((item) => new Promise<CrmUpdateOutcome | undefined>((done) => this.enqueue(crm, { item, done }))));
     const failed: string[] = [];
     let written = 0;
     const missing: Changed[] = [];
-    for (const [b, batch] of batches.entries()) {
-      const result = outcomes[b]!;
-      for (const [i, item] of batch.entries()) {
-        const outcome = result instanceof Error ? undefined : result[i];
-        if (!outcome || (!outcome.ok && !outcome.missing)) {
-          failed.push(item.contact.contactId);
-          continue;
-        }
-        if (!outcome.ok) missing.push(item);
-        await this.deps.insights.record(item.contact, item.insights, at, this.deps.now());
-        written++;
-        if (outcome.ok) this.stats.written++;
+    for (const [i, item] of changed.entries()) {
+      const outcome = outcomes[i];
+      if (!outcome || (!outcome.ok && !outcome.missing)) {
+        failed.push(item.contact.contactId);
+        continue;
       }
+      if (!outcome.ok) missing.push(item);
+      await this.deps.insights.record(item.contact, item.insights, at, this.deps.now());
+      written++;
+      if (outcome.ok) this.stats.written++;
     }
     if (missing.length) {
       // Gone from the CRM: the contact job looks the customer up by identity and makes the record again.
@@ -262,14 +264,39 @@ class BulkWriter {
     return { changed: written, failed };
   }
 
+  /**
+   * Full batches go at once; a partial one waits a moment for other segments' contacts to fill it
+   * (fewer, fuller requests inside the same limit), then goes as it is.
+   */
+  private enqueue(crm: CrmAdapter, entry: { item: Changed; done: (outcome: CrmUpdateOutcome | undefined) => void }): void {
+    this.pending.push(entry);
+    const size = crm.limits.batchSize;
+    while (this.pending.length >= size) void this.flush(crm, this.pending.splice(0, size));
+    if (this.pending.length && !this.linger) {
+      this.linger = setTimeout(() => {
+        this.linger = undefined;
+        if (this.pending.length) void this.flush(crm, this.pending.splice(0, size));
+      }, LINGER_MS);
+    }
+  }
+
+  private async flush(crm: CrmAdapter, batch: readonly { item: Changed; done: (outcome: CrmUpdateOutcome | undefined) => void }[]): Promise<void> {
+    const result = await this.send(
+      crm,
+      batch.map((b) => b.item),
+    );
+    batch.forEach((b, i) => b.done(result instanceof Error ? undefined : result[i]));
+  }
+
   private async send(crm: CrmAdapter, batch: readonly Changed[]): Promise<readonly CrmUpdateOutcome[] | Error> {
     const updates = batch.map((c) => ({ crmId: c.crmId, contactId: c.contact.contactId, fields: crmContactFields(c.contact, c.insights) }));
     for (let tries = 0; ; tries++) {
-      await this.pacer!.take();
+      const answered = await this.pacer!.acquire();
       this.stats.batches++;
       try {
         return (await crm.updateContacts(updates)).outcomes;
       } catch (error) {
+        answered();
         if (error instanceof CrmError && error.kind === 'rate_limited' && tries < 3) {
           // Should not happen when paced; if the CRM's limit is lower than configured, wait it out.
           this.stats.rateLimited++;
@@ -278,6 +305,8 @@ class BulkWriter {
         }
         this.deps.logger.warn('a batch update failed; its contacts are tried again before the run ends', { size: batch.length, reason: String(error) });
         return error instanceof Error ? error : new Error(String(error));
+      } finally {
+        answered();
       }
     }
   }

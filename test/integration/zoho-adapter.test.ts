@@ -154,6 +154,27 @@ describe('Zoho messages, deals, tasks, reports', () => {
     expect(result).toMatchObject({ crmId: logged[0]!.id, created: false, calls: 2 });
   });
 
+  it('logs a burst of messages in one insert, each once: replays and known ids resolve to their records', async () => {
+    const { crmId } = await knownContact();
+    const other = await knownContact();
+    const message = (i: number, contactCrmId = crmId) => ({ wamid: `wamid.burst.${run}.${n}.${i}`, contactCrmId, direction: 'inbound' as const, body: `burst ${i}`, timestamp: Date.now() + i });
+    n += 1;
+    const already = await adapter().logMessage(message(0));
+    crm.resetRequests();
+    const burst = [message(0), message(1), message(2, other.crmId), { ...message(3), knownCrmId: '5725767000000000042' }, message(1)];
+    const result = await adapter().logMessages(burst);
+    expect(result.calls).toBe(1);
+    expect(crm.requests()['message-write']).toBe(1);
+    const logged = (i: number) => crm.messages().filter((m) => m.wamid === burst[i]!.wamid);
+    expect(result.crmIds).toEqual([already.crmId, logged(1)[0]!.id, logged(2)[0]!.id, '5725767000000000042', logged(1)[0]!.id]);
+    expect([0, 1, 2].map((i) => logged(i).length)).toEqual([1, 1, 1]);
+    expect(logged(2)[0]!.contactId).toBe(other.crmId);
+    expect(logged(3)).toEqual([]);
+
+    await expect(adapter().logMessages([message(4, '5725767999999999995')])).rejects.toMatchObject({ kind: 'permanent', details: { category: 'INVALID_DATA' } });
+    await expect(adapter().logMessages(Array.from({ length: 101 }, (_, i) => message(10 + i)))).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
   it('creates a deal once per opportunity and never resets what sales changed', async () => {
     const { crmId } = await knownContact();
     const opportunity = { opportunityId: `wamid.deal.${run}.${++n}`, contactCrmId: crmId, sku: 'SKU-BLUE', productName: 'Blue kettle', amount: 399, currency: 'HKD', createdAt: Date.parse('2026-11-20T00:00:00Z') };

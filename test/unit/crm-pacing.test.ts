@@ -26,6 +26,19 @@ describe('Pacer', () => {
     expect(pacer.stats.requests).toBe(35);
   });
 
+  it('counts a request in its window until it is answered: a slow or late-sent request never lets the next window start early', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ requests: 2, windowMs: 1_000 }, undefined, { ...clock, marginMs: 0 });
+    const first = await pacer.acquire();
+    const second = await pacer.acquire();
+    // The answers come 400 ms later: the third request may start only a window after the first answer.
+    clock.sleep(400);
+    first();
+    second();
+    await pacer.take();
+    expect(clock.now()).toBeGreaterThanOrEqual(1_400);
+  });
+
   it('hands out turns in call order to concurrent callers', async () => {
     const clock = fakeClock();
     const pacer = new Pacer({ requests: 2, windowMs: 100 }, undefined, { ...clock, marginMs: 0 });

@@ -35,7 +35,7 @@ async function call(method: string, path: string, body?: unknown, on: ZohoStandI
 }
 
 beforeAll(async () => {
-  crm = await startZohoStandIn({ searchLagMs: 30, maxRefreshesPerWindow: 30 });
+  crm = await startZohoStandIn({ searchLagMs: 400, maxRefreshesPerWindow: 30 });
   token = String((await grant(crm)).body['access_token']);
 });
 afterAll(() => crm.stop());
@@ -103,7 +103,7 @@ describe('local Zoho records', () => {
     expect((await call('GET', `/Contacts/${id}`)).body).toMatchObject({ code: 'REQUIRED_PARAM_MISSING', details: { param_name: 'fields' } });
     const search = () => call('GET', `/Contacts/search?criteria=${encodeURIComponent('(Mobile:equals:+85260000002)')}&fields=Last_Name`);
     expect((await search()).status).toBe(204);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 450));
     expect((await search()).body.data).toEqual([{ id, Last_Name: 'Lagging' }]);
     expect((await call('GET', `/Contacts/search?criteria=${encodeURIComponent('(Mobile:between:1)')}&fields=Last_Name`)).body).toMatchObject({ code: 'INVALID_QUERY' });
     expect((await call('GET', `/Contacts/${id}/SalesOrders?fields=Subject`)).status).toBe(204);

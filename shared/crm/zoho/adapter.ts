@@ -18,6 +18,7 @@ import {
   type CrmLimits,
   type CrmMessageInput,
   type CrmMessageResult,
+  type CrmMessagesResult,
   type CrmOpportunityInput,
   type CrmOpportunityResult,
   type CrmProfileResult,
@@ -26,13 +27,13 @@ import {
   type CrmTaskResult,
 } from '../port.ts';
 import type { TokenCache } from '../token-cache.ts';
-import { ZohoApi } from './api.ts';
+import { BATCH_LIMIT, ZohoApi } from './api.ts';
 import { ZohoAuth, type FetchLike, type ZohoCredentialSource } from './auth.ts';
 import { upsertContact } from './contacts.ts';
 import { DEFAULT_DEAL_CLOSE_DAYS, DEFAULT_DEAL_STAGE, DEFAULT_TASK_STATUS, ORDER } from './fields.ts';
 import { UsageMeter, ZohoHttp } from './http.ts';
 import { findLastOrder, readContacts, readProfile, updateContacts, type OrderSettings } from './reads.ts';
-import { createOpportunity, createTask, logMessage, recordServiceReport, type DealSettings } from './records.ts';
+import { createOpportunity, createTask, logMessage, logMessages, recordServiceReport, type DealSettings } from './records.ts';
 
 export type { ZohoCredentials, ZohoCredentialSource } from './auth.ts';
 
@@ -145,6 +146,15 @@ export class ZohoAdapter implements CrmAdapter {
     if (input.knownCrmId) return Promise.resolve({ crmId: input.knownCrmId, created: false, calls: 0 });
     requireId(input.contactCrmId, 'logMessage');
     return this.once(`message:${input.wamid}`, () => logMessage(this.api.fork(options.deadline), input));
+  }
+
+  /** A burst of messages (≤ `limits.batchSize`) in one insert, idempotent by wamid (records.ts). */
+  async logMessages(inputs: readonly CrmMessageInput[], options: CrmCallOptions = {}): Promise<CrmMessagesResult> {
+    const most = Math.min(this.limits.batchSize, BATCH_LIMIT);
+    // Never a silent cut: the caller maps the ids back by position.
+    if (inputs.length > most) throw new CrmError('permanent', `logMessages takes at most ${most} messages`, { crm: 'zoho' });
+    for (const input of inputs) requireId(input.contactCrmId, 'logMessages');
+    return logMessages(this.api.fork(options.deadline), inputs);
   }
 
   createOpportunity(input: CrmOpportunityInput, options: CrmCallOptions = {}): Promise<CrmOpportunityResult> {

@@ -1,11 +1,11 @@
 /**
  * The records created once per idempotency key (create-once.ts): a logged message (custom module
- * WhatsApp_Messages, keyed by the wamid), a deal per purchase intent (keyed by our opportunity
+ * WhatsApp_Messages, keyed by the wamid; a burst of them in one insert), a deal per purchase intent (keyed by our opportunity
  * id), a follow-up task (keyed by our task id) and the week's service report (custom module,
  * keyed by the report id). docs/zoho.md lists the fields to create.
  */
-import type { CrmMessageInput, CrmMessageResult, CrmOpportunityInput, CrmOpportunityResult, CrmServiceReport, CrmTaskInput, CrmTaskResult } from '../port.ts';
-import type { ZohoApi } from './api.ts';
+import type { CrmMessageInput, CrmMessageResult, CrmMessagesResult, CrmOpportunityInput, CrmOpportunityResult, CrmServiceReport, CrmTaskInput, CrmTaskResult } from '../port.ts';
+import { recordError, type Values, type ZohoApi } from './api.ts';
 import { insertOnce } from './create-once.ts';
 import { DEAL, LEAD_SOURCE_WHATSAPP, MESSAGE, REPORT, TASK } from './fields.ts';
 import { fit, zohoDate, zohoDateTime } from './format.ts';
@@ -17,21 +17,38 @@ const BODY_MAX = 32_000;
 const DAY_MS = 86_400_000;
 
 export function logMessage(api: ZohoApi, input: CrmMessageInput): Promise<CrmMessageResult> {
-  const direction = input.direction === 'inbound' ? 'Inbound' : 'Outbound';
-  return insertOnce(api, {
-    module: MESSAGE.module,
-    key: input.wamid,
-    keyField: MESSAGE.messageId,
-    what: 'message',
-    record: {
-      [MESSAGE.name]: fit(`WhatsApp ${direction.toLowerCase()} ${zohoDateTime(input.timestamp).slice(0, 16).replace('T', ' ')} UTC`, NAME_MAX),
-      [MESSAGE.contact]: { id: input.contactCrmId },
-      [MESSAGE.direction]: direction,
-      [MESSAGE.body]: fit(input.body, BODY_MAX),
-      [MESSAGE.sentAt]: zohoDateTime(input.timestamp),
-      ...(input.conversation && { [MESSAGE.conversationId]: input.conversation.id }),
-    },
+  return insertOnce(api, { module: MESSAGE.module, key: input.wamid, keyField: MESSAGE.messageId, what: 'message', record: messageRecord(input) });
+}
+
+/**
+ * A burst of messages in one insert (≤ 100): each record is claimed by its unique wamid like a
+ * single one, so a message already logged (a replay, a duplicate in the burst) resolves to the
+ * record Zoho names as holding it. Any other refusal fails the burst, which the sync then logs
+ * one by one — safe, since what this insert did write is found again by the same unique key.
+ */
+export async function logMessages(api: ZohoApi, inputs: readonly CrmMessageInput[]): Promise<CrmMessagesResult> {
+  // Messages an earlier attempt logged keep their id; only the others are sent.
+  const fresh = inputs.filter((input) => !input.knownCrmId);
+  const results = fresh.length === 0 ? [] : await api.insert(MESSAGE.module, fresh.map((input) => ({ ...messageRecord(input), [MESSAGE.messageId]: input.wamid })));
+  const ids = results.map((result, i) => {
+    if (result.ok) return result.id;
+    if (result.code === 'DUPLICATE_DATA' && result.field === MESSAGE.messageId && result.duplicateId) return result.duplicateId;
+    throw recordError(result, `logging message ${i + 1} of a burst`);
   });
+  let next = 0;
+  return { crmIds: inputs.map((input) => input.knownCrmId ?? ids[next++]!), calls: api.calls };
+}
+
+function messageRecord(input: CrmMessageInput): Values {
+  const direction = input.direction === 'inbound' ? 'Inbound' : 'Outbound';
+  return {
+    [MESSAGE.name]: fit(`WhatsApp ${direction.toLowerCase()} ${zohoDateTime(input.timestamp).slice(0, 16).replace('T', ' ')} UTC`, NAME_MAX),
+    [MESSAGE.contact]: { id: input.contactCrmId },
+    [MESSAGE.direction]: direction,
+    [MESSAGE.body]: fit(input.body, BODY_MAX),
+    [MESSAGE.sentAt]: zohoDateTime(input.timestamp),
+    ...(input.conversation && { [MESSAGE.conversationId]: input.conversation.id }),
+  };
 }
 
 export interface DealSettings {
