@@ -83,7 +83,8 @@ async function main(): Promise<void> {
     console.log(`    phone ${c['phone'] ?? '—'}${c['phoneFlag'] ? ` (${c['phoneFlag']}: ${c['phoneRaw']})` : ''}  BSUID ${c['bsuid'] ?? '—'}${c['username'] ? `  @${c['username']}` : ''}`);
     if (c['previousPhones'] || c['previousBsuids']) console.log(`    previously: ${[...((c['previousPhones'] as string[]) ?? []), ...((c['previousBsuids'] as string[]) ?? [])].join(', ')}`);
     console.log(`    identities: ${identities.map((i) => `${i.kind}=${i.value}`).join(', ')}`);
-    console.log(`    inbound ${c['inboundCount'] ?? 0}, accounts ${((c['accounts'] as string[]) ?? []).join(', ')}, CRM id ${(c['crm'] as { id?: string } | undefined)?.id ?? '—'}`);
+    const crmIds = Object.entries(c).filter(([k]) => k.startsWith('crm_')).map(([k, v]) => `${k.slice(4)} ${(v as { id?: string }).id}`);
+    console.log(`    inbound ${c['inboundCount'] ?? 0}, accounts ${((c['accounts'] as string[]) ?? []).join(', ')}, CRM id ${crmIds.join(', ') || '—'}`);
     const sentiment = c['sentimentCount'] ? ((c['sentimentSum'] as number) / (c['sentimentCount'] as number)).toFixed(2) : '—';
     console.log(`    segment ${c['segment'] ?? '—'}, tags ${((c['tags'] as string[]) ?? []).join(', ') || '—'}, sentiment ${sentiment}, activity ${c['activityScore'] ?? '—'}, priority ${c['priority'] ?? '—'}`);
     for (const m of messages) {
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   }
   await roundTrip();
   await automations(parts.crm.url);
-  if (parts.crm.url) await printCrm(parts.crm.url);
+  await printCrm();
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -114,7 +115,9 @@ async function automations(crmUrl: string | undefined): Promise<void> {
   await say(amy, 'Hi! How much is shipping?');
   await say(amy, 'And what is your return policy?');
   const endpoints = (await (await fetch(`${base}/local/endpoints`)).json()) as { courierUrl?: string };
-  if (crmUrl) {
+  // The shop's order of Amy, seeded in the local HubSpot (the other stand-ins seed orders on their own pages).
+  const kind = ((await fetch(`${base}/local/crm`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined)) as { kind?: string } | undefined)?.kind;
+  if (crmUrl && kind === 'hubspot') {
     await waitForSync();
     await fetch(`${crmUrl}/_local/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ whatsappPhone: `+${amy.waId}`, name: '#3001', trackingNumber: 'SF1234567890', carrier: 'sf-express', skus: ['CET-GSC500'] }) });
   }
@@ -218,27 +221,32 @@ async function waitForSync() {
   }
 }
 
-async function printCrm(crmUrl: string): Promise<void> {
-  const state = await fetch(`${crmUrl}/_local/state`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined) as
+/** What the CRM's stand-in holds now, the same way for HubSpot, Salesforce, Zoho and the webhook receiver. */
+async function printCrm(): Promise<void> {
+  const state = (await fetch(`${base}/local/crm`)
+    .then((r) => (r.ok ? r.json() : undefined))
+    .catch(() => undefined)) as
     | {
-        contacts: { id: string; properties: Record<string, string>; communicationIds: string[]; dealIds?: string[] }[];
-        communications: { id: string; properties: Record<string, string> }[];
-        deals?: { id: string; properties: Record<string, string> }[];
+        kind: string;
+        url: string;
+        contacts: { id: string; bsuid?: string; phone?: string; firstName?: string; lastName?: string; fields: Record<string, unknown> }[];
+        messages: { id: string; contactId: string; body: string }[];
+        opportunities: { id: string; contactId: string; sku?: string }[];
+        cases: { id: string; contactId: string; type?: string; status: string; subject?: string }[];
       }
     | undefined;
   if (!state) {
-    console.log(`\nCRM at ${crmUrl}: not a local CRM, open it to check.`);
+    console.log('\nThe CRM is not a local stand-in: open it to check.');
     return;
   }
-  const bodies = new Map(state.communications.map((c) => [c.id, c.properties['hs_communication_body'] ?? '']));
-  const deals = new Map((state.deals ?? []).map((d) => [d.id, d.properties]));
-  console.log(`\nIn the CRM (${crmUrl}): ${state.contacts.length} contacts, ${state.communications.length} WhatsApp communications, ${deals.size} deals\n`);
+  console.log(`\nIn the CRM (${state.kind}, ${state.url}): ${state.contacts.length} contacts, ${state.messages.length} WhatsApp messages, ${state.opportunities.length} opportunities${state.cases.length ? `, ${state.cases.length} cases` : ''}\n`);
+  const field = (c: { fields: Record<string, unknown> }, suffix: string) => Object.entries(c.fields).find(([k]) => k.toLowerCase().replace(/__c$/, '').endsWith(suffix))?.[1] ?? '—';
   for (const contact of state.contacts) {
-    const p = contact.properties;
-    console.log(`• #${contact.id} ${[p['firstname'], p['lastname']].filter(Boolean).join(' ') || '(no name)'}  whatsapp_phone ${p['whatsapp_phone'] || '—'}  whatsapp_user_id ${p['whatsapp_user_id'] || '—'}`);
-    console.log(`    segment ${p['whatsapp_segment'] || '—'}, tags ${p['whatsapp_tags'] || '—'}, hot words ${p['whatsapp_hot_words'] || '—'}, level ${p['whatsapp_customer_level'] || '—'}`);
-    for (const id of contact.dealIds ?? []) console.log(`    deal: ${deals.get(id)?.['dealname']} (${deals.get(id)?.['whatsapp_sku']}, ${deals.get(id)?.['amount'] ?? '—'})`);
-    for (const id of contact.communicationIds) console.log(`      ${bodies.get(id)?.slice(0, 70)}`);
+    console.log(`• #${contact.id} ${[contact.firstName, contact.lastName].filter(Boolean).join(' ') || '(no name)'}  phone ${contact.phone ?? '—'}  BSUID ${contact.bsuid ?? '—'}`);
+    console.log(`    segment ${String(field(contact, 'segment'))}, tags ${String(field(contact, 'tags'))}, hot words ${String(field(contact, 'hot_words'))}, emoji ${String(field(contact, 'frequent_emoji'))}`);
+    for (const o of state.opportunities.filter((x) => x.contactId === contact.id)) console.log(`    opportunity: ${o.sku ?? '—'}`);
+    for (const k of state.cases.filter((x) => x.contactId === contact.id)) console.log(`    case (${k.type ?? '—'}, ${k.status}): ${k.subject ?? ''}`);
+    for (const m of state.messages.filter((x) => x.contactId === contact.id)) console.log(`      ${m.body.slice(0, 70)}`);
   }
 }
 

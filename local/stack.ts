@@ -343,6 +343,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
           'POST /local/automation/follow-up': async () => ({ status: 200, body: JSON.stringify(await automation.app.task('follow-up', { getRemainingTimeInMillis: () => 60_000 })) }),
           'POST /local/batch': runBatch,
+          // What the CRM stand-in holds, in the same terms for every CRM (npm run simulate prints it).
+          'GET /local/crm': async () => ({
+            status: crmStandIn ? 200 : 404,
+            body: JSON.stringify(
+              crmStandIn
+                ? { kind: crmStandIn.kind, url: crmStandIn.url, contacts: crmStandIn.contacts(), messages: crmStandIn.messages(), opportunities: crmStandIn.opportunities(), tasks: crmStandIn.tasks(), cases: crmStandIn.cases() }
+                : { message: 'the CRM is not a local stand-in' },
+              null,
+              2,
+            ),
+          }),
           'GET /local/exports': listExports,
           'GET /local/timers': async () => ({ status: 200, body: JSON.stringify(automation.scheduler.pending(), null, 2) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),

@@ -15,6 +15,7 @@ const stack = await startLocalStack({
 });
 
 const token = stack.runtime.secrets.verifyToken;
+const crmKind = stack.runtime.config.crm.kind;
 console.log(`
 WhatsApp SCRM is running locally.
 
@@ -26,7 +27,8 @@ WhatsApp SCRM is running locally.
   Metrics                      ${stack.url}/local/metrics
   API (send, contacts)         ${stack.url}/api/…   Authorization: Bearer ${stack.env['SCRM_API_TOKEN'] ?? LOCAL_DEFAULTS.SCRM_API_TOKEN}
   Graph API (WhatsApp)         ${stack.graphUrl}${stack.graph ? '   (local stand-in: sends, faults; open it in a browser)' : ''}
-  CRM (HubSpot-compatible)     ${stack.crmUrl}${stack.localCrm ? '   (local; open it in a browser)' : ''}
+  CRM (${crmKind})${' '.repeat(Math.max(1, 23 - crmKind.length))}${stack.crmUrl}${stack.crmStandIn ? '   (local stand-in; open it in a browser)' : ''}
+  Batch tasks and exports      npm run batch -- <task>   ·   ${stack.url}/local/exports
   Courier (AfterShip-shaped)   ${stack.env['COURIER_API_BASE']}${stack.courier ? '   (local stand-in: POST /local/advance moves a parcel)' : ''}
   Geocoder (Amazon Location)   ${stack.geocoderUrl ?? 'off'}
   Automation timers            ${stack.url}/local/timers

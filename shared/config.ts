@@ -41,14 +41,8 @@ const RuntimeEnvSchema = z.object({
   [ENV.crmKind]: withDefault(z.enum([...CRM_KINDS, 'none']), 'hubspot'),
   [ENV.hubspotApiBase]: withDefault(z.url(), 'https://api.hubapi.com'),
   [ENV.hubspotApiVersion]: withDefault(pattern(/^\d{4}-\d{2}$/, 'a date version like 2026-09'), '2026-09'),
-  [ENV.salesforceLoginUrl]: z.optional(z.url()),
-  [ENV.salesforceApiVersion]: withDefault(pattern(/^v?\d{2,3}\.0$/, 'like 68.0 or v68.0'), '68.0'),
-  [ENV.zohoAccountsUrl]: withDefault(z.url(), 'https://accounts.zoho.com'),
-  [ENV.zohoApiVersion]: withDefault(pattern(/^v?\d+$/, 'like v8 or 8'), 'v8'),
-  [ENV.crmWebhookUrl]: z.optional(z.url()),
-  [ENV.crmRateLimit]: z.optional(wholeNumber({ min: 1 })),
-  [ENV.crmRateWindowSeconds]: z.optional(wholeNumber({ min: 1, max: 86_400 })),
-  [ENV.crmTimeoutMs]: withDefault(wholeNumber({ min: 100, max: 60_000 }), 10_000),
+  // The other CRMs' settings are read as given and checked by the CRM factory (shared/crm/settings.ts),
+  // where they are used: the webhook's bundle does not carry their rules.
   /** Seconds between two sync attempts of one job (SY-4: 5 minutes). The stack sets it with the queue. */
   [ENV.syncRetryDelaySeconds]: withDefault(wholeNumber({ max: SYNC_RETRY_LIMITS.maxRetryDelaySeconds }), SYNC_RETRY.retryDelaySeconds),
   /** Attempts before a job goes to the DLQ: 1 + 3 retries (SY-4). The stack sets it with the queue. */
@@ -132,12 +126,7 @@ const SecretsSchema = z.object({
   [SECRET_KEYS.verifyToken]: z.string().check(z.minLength(8, 'at least 8 characters')),
   [SECRET_KEYS.accessToken]: z.optional(z.string()),
   [SECRET_KEYS.hubspotAccessToken]: z.optional(z.string()),
-  [SECRET_KEYS.salesforceClientId]: z.optional(z.string()),
-  [SECRET_KEYS.salesforceClientSecret]: z.optional(z.string()),
-  [SECRET_KEYS.zohoClientId]: z.optional(z.string()),
-  [SECRET_KEYS.zohoClientSecret]: z.optional(z.string()),
-  [SECRET_KEYS.zohoRefreshToken]: z.optional(z.string()),
-  [SECRET_KEYS.crmWebhookSecret]: z.optional(z.string().check(z.regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, 'whsec_ followed by the base64 key (Standard Webhooks)'))),
+  // The other CRMs' keys (SALESFORCE_*, ZOHO_*, CRM_WEBHOOK_SECRET) are checked by the CRM factory, where they are used.
   [SECRET_KEYS.apiToken]: z.optional(z.string().check(z.minLength(12, 'at least 12 characters'))),
   [SECRET_KEYS.courierApiKey]: z.optional(z.string().check(z.minLength(1))),
   [SECRET_KEYS.courierWebhookSecret]: z.optional(z.string().check(z.minLength(8, 'at least 8 characters'))),
@@ -152,9 +141,9 @@ function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: 
   return result.data;
 }
 
-/** CRM_RATE_LIMIT requests per CRM_RATE_WINDOW_SECONDS (default 10 s), when set. */
-function rateLimitOf(requests: number | undefined, windowSeconds: number | undefined): { readonly requests: number; readonly windowMs: number } | undefined {
-  return requests === undefined ? undefined : { requests, windowMs: (windowSeconds ?? 10) * 1000 };
+/** The SALESFORCE_*, ZOHO_* and CRM_* settings as given. */
+function crmEnv(env: Record<string, string | undefined>): Readonly<Record<string, string | undefined>> {
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value && /^(SALESFORCE|ZOHO|CRM)_/.test(name)));
 }
 
 export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env) {
@@ -173,14 +162,8 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     crm: {
       kind: e[ENV.crmKind],
       hubspot: { baseUrl: e[ENV.hubspotApiBase], apiVersion: e[ENV.hubspotApiVersion] },
-      /** `apiVersion` without the v (68.0): paths are /services/data/v68.0/… */
-      salesforce: { loginUrl: e[ENV.salesforceLoginUrl], apiVersion: e[ENV.salesforceApiVersion].replace(/^v/, '') },
-      /** `apiVersion` with the v (v8): paths are /crm/v8/… */
-      zoho: { accountsUrl: e[ENV.zohoAccountsUrl], apiVersion: `v${e[ENV.zohoApiVersion].replace(/^v/, '')}` },
-      webhook: { url: e[ENV.crmWebhookUrl] },
-      timeoutMs: e[ENV.crmTimeoutMs],
-      /** Overrides of the CRM's documented request limit for bulk work (shared/crm/pacing.ts). */
-      rateLimit: rateLimitOf(e[ENV.crmRateLimit], e[ENV.crmRateWindowSeconds]),
+      /** SALESFORCE_*, ZOHO_*, CRM_WEBHOOK_URL, CRM_RATE_*, CRM_TIMEOUT_MS as given: crmSettings() checks them. */
+      env: crmEnv(env),
     },
     sync: { retryDelaySeconds: e[ENV.syncRetryDelaySeconds], maxAttempts: e[ENV.syncMaxAttempts] },
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
@@ -206,13 +189,8 @@ export interface Secrets {
   readonly verifyToken: string;
   readonly whatsappAccessToken?: string | undefined;
   readonly hubspotAccessToken?: string | undefined;
-  readonly salesforceClientId?: string | undefined;
-  readonly salesforceClientSecret?: string | undefined;
-  readonly zohoClientId?: string | undefined;
-  readonly zohoClientSecret?: string | undefined;
-  readonly zohoRefreshToken?: string | undefined;
-  /** `whsec_` + base64 key (Standard Webhooks). */
-  readonly crmWebhookSecret?: string | undefined;
+  /** The other CRMs' secret keys as given (SALESFORCE_*, ZOHO_*, CRM_WEBHOOK_SECRET), by key name. */
+  readonly crm: Readonly<Record<string, string | undefined>>;
   /** The bearer token of the SCRM API; without it the API answers 503 (not configured). */
   readonly apiToken?: string | undefined;
   /** The courier tracking API's key and the secret its webhooks are signed with (AU-2, AU-2b). */
@@ -245,12 +223,7 @@ export function parseSecrets(raw: unknown): Secrets {
     verifyToken: s[SECRET_KEYS.verifyToken],
     whatsappAccessToken: s[SECRET_KEYS.accessToken],
     hubspotAccessToken: s[SECRET_KEYS.hubspotAccessToken],
-    salesforceClientId: s[SECRET_KEYS.salesforceClientId],
-    salesforceClientSecret: s[SECRET_KEYS.salesforceClientSecret],
-    zohoClientId: s[SECRET_KEYS.zohoClientId],
-    zohoClientSecret: s[SECRET_KEYS.zohoClientSecret],
-    zohoRefreshToken: s[SECRET_KEYS.zohoRefreshToken],
-    crmWebhookSecret: s[SECRET_KEYS.crmWebhookSecret],
+    crm: crmEnv(all as Record<string, string | undefined>),
     apiToken: s[SECRET_KEYS.apiToken],
     courierApiKey: s[SECRET_KEYS.courierApiKey],
     courierWebhookSecret: s[SECRET_KEYS.courierWebhookSecret],

@@ -15,50 +15,88 @@ export interface MetricDefinition {
   readonly unit: MetricUnitName;
   /** The function that emits it: its `service` dimension. */
   readonly emittedBy: FunctionName;
-  readonly description: string;
 }
 
-const metric = <N extends string>(name: N, unit: MetricUnitName, emittedBy: FunctionName, description: string) => ({ name, unit, emittedBy, description }) as const;
+/** What each metric counts is the comment on its key: not a string, so the functions' bundles do not carry it. */
+const metric = <N extends string>(name: N, unit: MetricUnitName, emittedBy: FunctionName) => ({ name, unit, emittedBy }) as const;
 
 export const METRICS = {
-  messagesStored: metric('MessagesStored', 'Count', 'webhook', 'messages stored for the first time'),
-  duplicateDeliveries: metric('DuplicateDeliveries', 'Count', 'webhook', 'messages Meta delivered again (nothing changed)'),
-  unprocessableEvents: metric('UnprocessableEvents', 'Count', 'webhook', 'webhook events kept raw as unprocessable (look at them)'),
-  messagesSynced: metric('MessagesSynced', 'Count', 'sync', 'messages written to the CRM'),
-  syncAttemptsFailed: metric('SyncAttemptsFailed', 'Count', 'sync', 'CRM sync attempts that failed'),
-  syncJobsParked: metric('SyncJobsParked', 'Count', 'sync', 'sync jobs parked in the DLQ'),
-  syncJobsUnstarted: metric('SyncJobsUnstarted', 'Count', 'sync', 'sync jobs given back unstarted (no time left in the invocation)'),
-  syncLatency: metric('SyncLatency', 'Milliseconds', 'sync', 'time from the webhook to the message in the CRM'),
-  crmCallsPerMessage: metric('CrmCallsPerMessage', 'Count', 'sync', 'CRM requests a synced message took'),
-  crmAuthFailures: metric('CrmAuthFailures', 'Count', 'sync', 'CRM answers 401/403: the token is wrong or expired (OP-5)'),
-  crmRateLimited: metric('CrmRateLimited', 'Count', 'sync', 'CRM answers 429 / REQUEST_LIMIT_EXCEEDED (the pacing should keep it at 0)'),
-  crmApiUsage: metric('CrmApiUsage', 'None', 'sync', "share of the CRM's daily API budget used, in % (Salesforce Sforce-Limit-Info, Zoho credits): alarm above 80"),
-  crmWebhookGone: metric('CrmWebhookGone', 'Count', 'sync', 'the generic CRM webhook answered 410 Gone: its receiver is switched off (jobs parked)'),
-  batchContactsWritten: metric('BatchContactsWritten', 'Count', 'batch-export', 'contacts the night batch wrote to the CRM through its batch API (SY-5)'),
-  batchContactsFailed: metric('BatchContactsFailed', 'Count', 'batch-export', 'contacts whose night-batch update failed (batch success = written / (written + failed), SY-7 ≥ 95 %)'),
-  unansweredConversations: metric('UnansweredConversations', 'Count', 'batch-export', 'conversations still waiting for an answer at the daily export (SY-6), each flagged in the CRM'),
-  medianFirstResponse: metric('MedianFirstResponse', 'Milliseconds', 'batch-export', "the week's median first-response time (SY-6)"),
-  reconciliationAccuracy: metric('ReconciliationAccuracy', 'None', 'batch-export', 'share of sampled CRM fields equal to ours, in % (SY-7: alarm below 99)'),
-  mappingErrorRate: metric('MappingErrorRate', 'None', 'batch-export', "share of the week's synced records whose mapped fields failed or fell back to defaults, in % (SY-9: alarm above 2)"),
-  credentialAgeDays: metric('CredentialAgeDays', 'None', 'batch-export', 'days since a credential was last rotated (OP-5), per credential'),
-  messagesSent: metric('MessagesSent', 'Count', 'send', 'outbound messages Meta accepted'),
-  sendFailures: metric('SendFailures', 'Count', 'send', 'outbound messages that failed for good (Meta\'s code kept on the row)'),
-  sendAttempts: metric('SendAttempts', 'Count', 'send', 'calls to Meta\'s send API (the failure rate is SendFailures / SendAttempts)'),
-  sendOutcomeUnknown: metric('SendOutcomeUnknown', 'Count', 'send', 'sends with no answer from Meta and no status within the settle time (look at them)'),
-  whatsappAuthFailures: metric('WhatsAppAuthFailures', 'Count', 'send', 'Meta refused the access token (190): OP-5'),
-  accountStopped: metric('AccountStopped', 'Count', 'send', 'Meta stopped a number (131042 payment, 368 policy, 131031 locked) or its spam limit (131048) hit'),
-  numberSlow: metric('NumberHealthSlow', 'Count', 'send', 'health checks of a number slower than 1.5 s (OP-2)'),
-  numberSwitched: metric('NumberSwitched', 'Count', 'send', 'an account switched to its backup number after three slow checks (OP-2)'),
-  messagesDenied: metric('MessagesDenied', 'Count', 'api', 'outbound messages the policy refused, by rule'),
-  contactsRefreshed: metric('ContactsRefreshed', 'Count', 'batch-export', 'contacts the segment refresh went through'),
-  conversationsStarted: metric('ConversationsStarted', 'Count', 'automation', 'conversations a customer started (the hand-over rate divides by it, AU-6)'),
-  handoverRequests: metric('HandoverRequests', 'Count', 'automation', 'customers who asked for a person (AU-6: above 15 % of the conversations a flow is broken)'),
-  automatedMessages: metric('AutomatedMessages', 'Count', 'automation', 'messages an automation rule queued for sending, by rule'),
-  automationSkipped: metric('AutomationSkipped', 'Count', 'automation', 'automation actions not taken (paused after a hand-over, already done, outside the rules)'),
-  satisfactionRating: metric('SatisfactionRating', 'None', 'automation', 'ratings customers gave after a conversation was resolved (1-5)'),
-  addressesCompleted: metric('AddressesCompleted', 'Count', 'automation', 'addresses completed by the geocoder from a shared position or a typed address'),
-  agentResponseTime: metric('AgentResponseTime', 'Milliseconds', 'api', "an agent's first answer after a customer's message: the time between them, by agent (AG-1)"),
-  orderLookupTime: metric('OrderLookupTime', 'Milliseconds', 'automation', 'time the order-status reply took to find the last order in the CRM (AU-2)'),
+  /** messages stored for the first time */
+  messagesStored: metric('MessagesStored', 'Count', 'webhook'),
+  /** messages Meta delivered again (nothing changed) */
+  duplicateDeliveries: metric('DuplicateDeliveries', 'Count', 'webhook'),
+  /** webhook events kept raw as unprocessable (look at them) */
+  unprocessableEvents: metric('UnprocessableEvents', 'Count', 'webhook'),
+  /** messages written to the CRM */
+  messagesSynced: metric('MessagesSynced', 'Count', 'sync'),
+  /** CRM sync attempts that failed */
+  syncAttemptsFailed: metric('SyncAttemptsFailed', 'Count', 'sync'),
+  /** sync jobs parked in the DLQ */
+  syncJobsParked: metric('SyncJobsParked', 'Count', 'sync'),
+  /** sync jobs given back unstarted (no time left in the invocation) */
+  syncJobsUnstarted: metric('SyncJobsUnstarted', 'Count', 'sync'),
+  /** time from the webhook to the message in the CRM */
+  syncLatency: metric('SyncLatency', 'Milliseconds', 'sync'),
+  /** CRM requests a synced message took */
+  crmCallsPerMessage: metric('CrmCallsPerMessage', 'Count', 'sync'),
+  /** CRM answers 401/403: the token is wrong or expired (OP-5) */
+  crmAuthFailures: metric('CrmAuthFailures', 'Count', 'sync'),
+  /** CRM answers 429 / REQUEST_LIMIT_EXCEEDED (the pacing should keep it at 0) */
+  crmRateLimited: metric('CrmRateLimited', 'Count', 'sync'),
+  /** share of the CRM's daily API budget used, in % (Salesforce Sforce-Limit-Info, Zoho credits): alarm above 80 */
+  crmApiUsage: metric('CrmApiUsage', 'None', 'sync'),
+  /** the generic CRM webhook answered 410 Gone: its receiver is switched off (jobs parked) */
+  crmWebhookGone: metric('CrmWebhookGone', 'Count', 'sync'),
+  /** contacts the night batch wrote to the CRM through its batch API (SY-5) */
+  batchContactsWritten: metric('BatchContactsWritten', 'Count', 'batch-export'),
+  /** contacts whose night-batch update failed (batch success = written / (written + failed), SY-7 ≥ 95 %) */
+  batchContactsFailed: metric('BatchContactsFailed', 'Count', 'batch-export'),
+  /** conversations still waiting for an answer at the daily export (SY-6), each flagged in the CRM */
+  unansweredConversations: metric('UnansweredConversations', 'Count', 'batch-export'),
+  /** the week's median first-response time (SY-6) */
+  medianFirstResponse: metric('MedianFirstResponse', 'Milliseconds', 'batch-export'),
+  /** share of sampled CRM fields equal to ours, in % (SY-7: alarm below 99) */
+  reconciliationAccuracy: metric('ReconciliationAccuracy', 'None', 'batch-export'),
+  /** share of the week's synced records whose mapped fields failed or fell back to defaults, in % (SY-9: alarm above 2) */
+  mappingErrorRate: metric('MappingErrorRate', 'None', 'batch-export'),
+  /** days since a credential was last rotated (OP-5), per credential */
+  credentialAgeDays: metric('CredentialAgeDays', 'None', 'batch-export'),
+  /** outbound messages Meta accepted */
+  messagesSent: metric('MessagesSent', 'Count', 'send'),
+  /** outbound messages that failed for good (Meta's code kept on the row) */
+  sendFailures: metric('SendFailures', 'Count', 'send'),
+  /** calls to Meta's send API (the failure rate is SendFailures / SendAttempts) */
+  sendAttempts: metric('SendAttempts', 'Count', 'send'),
+  /** sends with no answer from Meta and no status within the settle time (look at them) */
+  sendOutcomeUnknown: metric('SendOutcomeUnknown', 'Count', 'send'),
+  /** Meta refused the access token (190): OP-5 */
+  whatsappAuthFailures: metric('WhatsAppAuthFailures', 'Count', 'send'),
+  /** Meta stopped a number (131042 payment, 368 policy, 131031 locked) or its spam limit (131048) hit */
+  accountStopped: metric('AccountStopped', 'Count', 'send'),
+  /** health checks of a number slower than 1.5 s (OP-2) */
+  numberSlow: metric('NumberHealthSlow', 'Count', 'send'),
+  /** an account switched to its backup number after three slow checks (OP-2) */
+  numberSwitched: metric('NumberSwitched', 'Count', 'send'),
+  /** outbound messages the policy refused, by rule */
+  messagesDenied: metric('MessagesDenied', 'Count', 'api'),
+  /** contacts the segment refresh went through */
+  contactsRefreshed: metric('ContactsRefreshed', 'Count', 'batch-export'),
+  /** conversations a customer started (the hand-over rate divides by it, AU-6) */
+  conversationsStarted: metric('ConversationsStarted', 'Count', 'automation'),
+  /** customers who asked for a person (AU-6: above 15 % of the conversations a flow is broken) */
+  handoverRequests: metric('HandoverRequests', 'Count', 'automation'),
+  /** messages an automation rule queued for sending, by rule */
+  automatedMessages: metric('AutomatedMessages', 'Count', 'automation'),
+  /** automation actions not taken (paused after a hand-over, already done, outside the rules) */
+  automationSkipped: metric('AutomationSkipped', 'Count', 'automation'),
+  /** ratings customers gave after a conversation was resolved (1-5) */
+  satisfactionRating: metric('SatisfactionRating', 'None', 'automation'),
+  /** addresses completed by the geocoder from a shared position or a typed address */
+  addressesCompleted: metric('AddressesCompleted', 'Count', 'automation'),
+  /** an agent's first answer after a customer's message: the time between them, by agent (AG-1) */
+  agentResponseTime: metric('AgentResponseTime', 'Milliseconds', 'api'),
+  /** time the order-status reply took to find the last order in the CRM (AU-2) */
+  orderLookupTime: metric('OrderLookupTime', 'Milliseconds', 'automation'),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;

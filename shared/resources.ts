@@ -77,6 +77,13 @@ export function syncQueueDefinition(policy: SyncRetryPolicy = SYNC_RETRY): Queue
 
 export const SYNC_QUEUE: QueueDefinition = syncQueueDefinition();
 
+/**
+ * Sync invocations at most at once (the SQS event source's maximum concurrency): the CRM's request
+ * limit is shared by them (each paces to its share of CRM_RATE_LIMIT), and a burst takes up to 100
+ * jobs per invocation, so a few carry any storm.
+ */
+export const SYNC_MAX_CONCURRENCY = 4;
+
 /** Longest a sync invocation may run: 1/6 of the queue's visibility timeout (AWS guidance), at most 50 s. */
 export function syncFunctionTimeoutSeconds(policy: SyncRetryPolicy = SYNC_RETRY): number {
   return Math.max(1, Math.min(50, Math.floor(policy.retryDelaySeconds / 6)));
@@ -336,6 +343,8 @@ export const ENV = {
   crmRateWindowSeconds: 'CRM_RATE_WINDOW_SECONDS',
   /** How long one CRM request may take before it counts as failed (its outcome unknown for a write). */
   crmTimeoutMs: 'CRM_TIMEOUT_MS',
+  /** Sync invocations that run side by side at most (the event source's maximum concurrency): each paces to its share of CRM_RATE_LIMIT. */
+  syncConcurrency: 'SCRM_SYNC_CONCURRENCY',
   syncMaxAttempts: 'SYNC_MAX_ATTEMPTS',
   syncRetryDelaySeconds: 'SYNC_RETRY_DELAY_SECONDS',
   accounts: 'WHATSAPP_ACCOUNTS',

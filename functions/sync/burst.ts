@@ -41,6 +41,10 @@ export interface BurstSettings {
 
 export const BURST_DEFAULTS: BurstSettings = { threshold: 2, maxJobs: 100 };
 
+/** How long a burst waits at most for a filling queue to fill its batch, and in what steps. */
+const FILL_WAIT_MS = 300;
+const FILL_STEP_MS = 100;
+
 export interface BurstDeps {
   readonly store: Store;
   readonly crm: CrmAdapter;
@@ -90,6 +94,7 @@ export function createBurst(deps: BurstDeps) {
   /** Takes up to `count` more jobs from the queue, invisible for `visibilitySeconds` (this invocation's time). */
   async function drain(count: number, visibilitySeconds: number): Promise<SQSRecord[]> {
     const taken: SQSRecord[] = [];
+    let waited = 0;
     while (taken.length < count) {
       const received = await deps.sqs.send(
         new ReceiveMessageCommand({
@@ -102,16 +107,21 @@ export function createBurst(deps: BurstDeps) {
       );
       const messages = received.Messages ?? [];
       taken.push(...messages.map(recordOf));
-      // A short poll may answer with fewer than there are: only an empty one means none are left.
-      if (messages.length === 0) break;
+      // A short poll may answer with fewer than there are: only an empty one means none are left,
+      // unless the queue is still filling (a storm arriving): then a moment's wait fills the batch.
+      if (messages.length === 0) {
+        if (waited >= FILL_WAIT_MS || (await backlog(true)) === 0) break;
+        waited += FILL_STEP_MS;
+        await new Promise((resolve) => setTimeout(resolve, FILL_STEP_MS));
+      }
     }
     return taken;
   }
 
   let depth: { value: number; at: number } | undefined;
   /** Jobs waiting in the queue (SQS's approximate count), read at most once a second. */
-  async function backlog(): Promise<number> {
-    if (depth && deps.now() - depth.at < 1_000) return depth.value;
+  async function backlog(fresh = false): Promise<number> {
+    if (!fresh && depth && deps.now() - depth.at < 1_000) return depth.value;
     const answer = await deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl: deps.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     depth = { value: Number(answer.Attributes?.['ApproximateNumberOfMessages'] ?? 0), at: deps.now() };
     return depth.value;

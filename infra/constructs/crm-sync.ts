@@ -7,6 +7,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ENV, SYNC_MAX_CONCURRENCY } from '#shared/resources';
 import { AppFunction, type AppFunctionProps } from './app-function.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { AppSecrets } from './secrets.ts';
@@ -38,10 +39,12 @@ export class CrmSync extends Construct {
       // ≤ 1/6 of the sync queue visibility timeout (300 s → 50 s).
       timeout: syncJobs.maxConsumerTimeout,
       invocation: 'queue',
+      // Each invocation paces to its share of the CRM's limit (CRM_RATE_LIMIT ÷ this).
+      environment: { ...defaults.environment, [ENV.syncConcurrency]: String(SYNC_MAX_CONCURRENCY) },
     });
     storage.allowTableReadWrite(this.syncFunction);
     secrets.allowRead(this.syncFunction);
-    syncJobs.consumeWith(this.syncFunction);
+    syncJobs.consumeWith(this.syncFunction, { maxConcurrency: SYNC_MAX_CONCURRENCY });
     // A job the CRM rejects for good is parked in the DLQ at once, with its reason.
     syncJobs.deadLetterQueue.grantSendMessages(this.syncFunction.role);
 

@@ -70,7 +70,7 @@ export class JobQueue extends Construct {
    * partial batch responses, so one failed job does not send its whole batch round again.
    * `maxBatchingWindow`: how long Lambda may gather a batch before invoking (default none).
    */
-  consumeWith(fn: AppFunction, options: { readonly maxBatchingWindow?: Duration } = {}): void {
+  consumeWith(fn: AppFunction, options: { readonly maxBatchingWindow?: Duration; readonly maxConcurrency?: number } = {}): void {
     const timeout = fn.function.timeout?.toSeconds() ?? 3;
     if (timeout * VISIBILITY_TO_TIMEOUT_RATIO > this.definition.visibilityTimeoutSeconds) {
       throw new Error(
@@ -82,6 +82,7 @@ export class JobQueue extends Construct {
         batchSize: this.definition.batchSize,
         reportBatchItemFailures: true,
         ...(options.maxBatchingWindow ? { maxBatchingWindow: options.maxBatchingWindow } : {}),
+        ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
       }),
     );
     acknowledge(

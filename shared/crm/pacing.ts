@@ -1,14 +1,14 @@
 /**
  * Client-side pacing to a CRM's request limit (SY-5, the burst row): at most `requests` requests
- * are started in any rolling `windowMs`, so the CRM never has to answer 429. The window is
- * widened by a small margin, since the CRM counts a request when it arrives and we when we send
- * it. When the CRM reports its daily budget above 80 % used (Salesforce `Sforce-Limit-Info`,
+ * are under way or answered in any rolling `windowMs`, so the CRM never has to answer 429: a
+ * request counts from its start until a window after its answer (see the slots below), and the
+ * window is widened by a small margin. When the CRM reports its daily budget above 80 % used (Salesforce `Sforce-Limit-Info`,
  * Zoho credits), the pace halves: the real-time sync keeps the rest of the day's budget.
  */
 import type { CrmAdapter, CrmLimits } from './port.ts';
 
 export interface PacerOptions {
-  /** Added to the window (ms). Default 5 % of the window, at most 250 ms. */
+  /** Added to the window (ms): clocks and counting differ a little. Default 2 % of the window, at most 100 ms. */
   readonly marginMs?: number;
   /** Share of the daily budget above which the pace halves. Default 0.8. */
   readonly slowAbove?: number;
@@ -37,7 +37,7 @@ export class Pacer {
     private readonly crm?: Pick<CrmAdapter, 'usage'>,
     options: PacerOptions = {},
   ) {
-    this.marginMs = options.marginMs ?? Math.min(250, Math.round(limits.windowMs * 0.05));
+    this.marginMs = options.marginMs ?? Math.min(100, Math.round(limits.windowMs * 0.02));
     this.slowAbove = options.slowAbove ?? 0.8;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

@@ -12,7 +12,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { AUTOMATION_EVENT_TYPES, AUTOMATION_FUNCTION_TIMEOUT_SECONDS, AUTOMATION_QUEUE, BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_QUEUE, TABLE } from '#shared/resources';
+import { AUTOMATION_EVENT_TYPES, AUTOMATION_FUNCTION_TIMEOUT_SECONDS, AUTOMATION_QUEUE, BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_MAX_CONCURRENCY, SYNC_QUEUE, TABLE } from '#shared/resources';
 import { buildApp } from '../../infra/app.ts';
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER, SHARP_FOR_LAMBDA_ARM64, installPackagesHook, packageSource } from '../../infra/bundling.ts';
 import { compliancePacks } from '../../infra/compliance.ts';
@@ -133,7 +133,8 @@ describe('functions', () => {
     // Every ENV name but the local stack's own; the automation's settings on the automation function only.
     const automationOnly = (key: string) => (AUTOMATION_ENV_NAMES as readonly string[]).includes(key);
     const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key) || (OPTIONAL_ENV_NAMES as readonly string[]).includes(key);
-    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)));
+    const syncOnly = (key: string) => key === ENV.syncConcurrency;
+    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)) && (name === 'sync' || !syncOnly(key)));
     expect(Object.keys(env).filter((key) => key in ENV_NAMES).sort()).toEqual(expected.sort());
     expect(env).toMatchObject({
       [ENV.stage]: 'test',
@@ -993,6 +994,13 @@ describe('CRM health (SY-5, SY-7, SY-9)', () => {
     expect(batch.map((d) => d.target)).toEqual(Array.from({ length: 6 }, () => 'batch-export'));
     // The night batch sync runs inside the 1:00-5:00 window (SY-5).
     expect(SCHEDULES.find((d) => d.id === 'segment-refresh')!.cron).toBe('cron(0/15 1-4 * * ? *)');
+  });
+
+  it('the sync function runs at most SYNC_MAX_CONCURRENCY invocations at once, each told its share of the CRM limit', () => {
+    const sync = stack.functions.find((f) => f.name === 'sync')!;
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: idOf(sync.function) }, ScalingConfig: { MaximumConcurrency: SYNC_MAX_CONCURRENCY } });
+    const variables = (resources[idOf(sync.function)]!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+    expect(variables[ENV.syncConcurrency]).toBe(String(SYNC_MAX_CONCURRENCY));
   });
 
   describe('with Salesforce as the CRM', () => {
