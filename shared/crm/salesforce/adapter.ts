@@ -3,6 +3,7 @@
  * client credentials flow of an External Client App. docs/salesforce.md has the API facts this
  * relies on (with sources), the objects and fields to create, and the design decisions.
  */
+import { InFlight, type CreatedOnce } from '../in-flight.ts';
 import { fieldMapping } from '../mappings.ts';
 import type { FieldMapping } from '../field-mapping.ts';
 import {
@@ -97,7 +98,7 @@ export class SalesforceAdapter implements CrmAdapter {
   private readonly opportunity: OpportunitySettings;
   private readonly cases: CaseSettings;
   /** Writes under way in this process by idempotency key: a concurrent duplicate joins the first. */
-  private readonly inFlight = new Map<string, Promise<{ crmId: string; created: boolean; calls: number }>>();
+  private readonly inFlight = new InFlight();
 
   constructor(options: SalesforceAdapterOptions) {
     const fetchLike: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
@@ -175,20 +176,9 @@ export class SalesforceAdapter implements CrmAdapter {
     }).then(({ calls }) => ({ recorded: true, calls }));
   }
 
-  /** Runs the write unless one for the same key is under way here; then its result is shared (no calls). */
-  private async once(key: string, write: () => Promise<{ crmId: string; created: boolean; calls: number }>): Promise<{ crmId: string; created: boolean; calls: number }> {
-    const running = this.inFlight.get(key);
-    if (running) {
-      const result = await running;
-      return { crmId: result.crmId, created: false, calls: 0 };
-    }
-    const attempt = write();
-    this.inFlight.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      this.inFlight.delete(key);
-    }
+  /** Joins a write already under way in this process for the same key (shared/crm/in-flight.ts). */
+  private once(key: string, write: () => Promise<CreatedOnce>): Promise<CreatedOnce> {
+    return this.inFlight.once(key, write);
   }
 }
 

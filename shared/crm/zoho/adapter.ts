@@ -3,6 +3,7 @@
  * docs/zoho.md for the API facts this relies on, the custom fields and modules to create, and the
  * design decisions.
  */
+import { InFlight, type CreatedOnce } from '../in-flight.ts';
 import { fieldMapping } from '../mappings.ts';
 import type { FieldMapping } from '../field-mapping.ts';
 import {
@@ -100,7 +101,7 @@ export class ZohoAdapter implements CrmAdapter {
   private readonly taskStatus: string;
   private readonly serviceReports: boolean;
   /** Writes under way in this process, by idempotency key: a concurrent duplicate joins the first. */
-  private readonly inFlight = new Map<string, Promise<{ crmId: string; created: boolean; calls: number }>>();
+  private readonly inFlight = new InFlight();
 
   constructor(options: ZohoAdapterOptions) {
     const now = options.now ?? Date.now;
@@ -204,20 +205,9 @@ export class ZohoAdapter implements CrmAdapter {
     return this.usageMeter.current();
   }
 
-  /** Joins a write already under way in this process for the same key (it reports created: false). */
-  private async once(key: string, run: () => Promise<{ crmId: string; created: boolean; calls: number }>): Promise<{ crmId: string; created: boolean; calls: number }> {
-    const running = this.inFlight.get(key);
-    if (running) {
-      const result = await running;
-      return { crmId: result.crmId, created: false, calls: 0 };
-    }
-    const attempt = run();
-    this.inFlight.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      this.inFlight.delete(key);
-    }
+  /** Joins a write already under way in this process for the same key (shared/crm/in-flight.ts). */
+  private once(key: string, write: () => Promise<CreatedOnce>): Promise<CreatedOnce> {
+    return this.inFlight.once(key, write);
   }
 }
 
