@@ -8,7 +8,7 @@
  * 10), BENCH_REFRESH_CONTACTS (default 100,000; 0 skips the refresh), BENCH_SEND_RATE (API requests/s,
  * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
  * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10),
- * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 1,000).
+ * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 2,000).
  * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, bundles) runs only
  * those and replaces their sections in bench/results.md. Writes bench/results.md.
  */
@@ -212,7 +212,7 @@ if (refreshContacts > 0) {
 
 if (wanted('crm')) {
   const nightContacts = setting('BENCH_NIGHT_CONTACTS', 10_000);
-  const burstCustomers = setting('BENCH_BURST_CUSTOMERS', 1_000);
+  const burstCustomers = setting('BENCH_BURST_CUSTOMERS', 2_000);
   // Limits low enough that the CRM, not this machine, is the bottleneck (the stand-in enforces them).
   const nightLimit = { requests: 6, windowMs: 2_000 };
   const burstLimit = { requests: 2, windowMs: 2_000 };
