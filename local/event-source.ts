@@ -4,12 +4,12 @@
  * responses), and leaves the failed ones to come back after the visibility timeout, until the
  * queue's redrive policy moves them to the DLQ.
  */
+import { sqsRecordOf } from '#shared/queue/sqs-record';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -94,7 +94,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         const messages = received.Messages ?? [];
         if (messages.length === 0) continue;
         batches++;
-        const records = messages.map((m) => toRecord(m, options));
+        const records = messages.map((m) => sqsRecordOf(m, { eventSourceARN: options.queueArn ?? options.queueUrl, awsRegion: 'us-east-1' }));
         let failed = new Set(records.map((r) => r.messageId));
         try {
           const end = Date.now() + options.timeoutMs;
@@ -130,25 +130,3 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   };
 }
 
-function toRecord(m: Message, options: EventSourceOptions): SQSRecord {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a['ApproximateReceiveCount'] ?? '1',
-      SentTimestamp: a['SentTimestamp'] ?? String(Date.now()),
-      SenderId: a['SenderId'] ?? 'local',
-      ApproximateFirstReceiveTimestamp: a['ApproximateFirstReceiveTimestamp'] ?? String(Date.now()),
-      ...(a['MessageGroupId'] && { MessageGroupId: a['MessageGroupId'] }),
-      ...(a['MessageDeduplicationId'] && { MessageDeduplicationId: a['MessageDeduplicationId'] }),
-      ...(a['SequenceNumber'] && { SequenceNumber: a['SequenceNumber'] }),
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: options.queueArn ?? options.queueUrl,
-    awsRegion: 'us-east-1',
-  };
-}

@@ -15,7 +15,7 @@
  * - **Nothing lost.** A job taken from the queue here is deleted only once done; the others are
  *   handed back to the usual path of this invocation, and on failure come back after the pause.
  */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { crmContactFields } from '#shared/crm/mapping';
@@ -26,6 +26,7 @@ import type { ContactInsights } from '#shared/domain/insights';
 import { contactCrmId, messageCrmId, type Contact } from '#shared/domain/records';
 import type { MetricsSink } from '#shared/metric-names';
 import { describeError } from '#shared/observability';
+import { sqsRecordOf } from '#shared/queue/sqs-record';
 import type { MessageSyncJob } from '#shared/queue/sync-jobs';
 import type { StoredMessage } from '#shared/store/messages';
 import type { Store } from '#shared/store/store';
@@ -64,29 +65,6 @@ export interface BurstJob {
   readonly job: MessageSyncJob;
 }
 
-/** An SQS message as Lambda hands it over (the drained jobs go the same ways as the delivered ones). */
-function recordOf(m: Message): SQSRecord {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a['ApproximateReceiveCount'] ?? '1',
-      SentTimestamp: a['SentTimestamp'] ?? '0',
-      SenderId: a['SenderId'] ?? '',
-      ApproximateFirstReceiveTimestamp: a['ApproximateFirstReceiveTimestamp'] ?? '0',
-      ...(a['MessageGroupId'] && { MessageGroupId: a['MessageGroupId'] }),
-      ...(a['MessageDeduplicationId'] && { MessageDeduplicationId: a['MessageDeduplicationId'] }),
-      ...(a['SequenceNumber'] && { SequenceNumber: a['SequenceNumber'] }),
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: '',
-    awsRegion: '',
-  };
-}
 
 export function createBurst(deps: BurstDeps) {
   const { store, crm, logger } = deps;
@@ -106,7 +84,7 @@ export function createBurst(deps: BurstDeps) {
         }),
       );
       const messages = received.Messages ?? [];
-      taken.push(...messages.map(recordOf));
+      taken.push(...messages.map((m) => sqsRecordOf(m, { eventSourceARN: '', awsRegion: '' })));
       // A short poll may answer with fewer than there are: only an empty one means none are left,
       // unless the queue is still filling (a storm arriving): then a moment's wait fills the batch.
       if (messages.length === 0) {
