@@ -9,7 +9,7 @@
  * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
  * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10),
  * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 2,000).
- * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, bundles) runs only
+ * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, duplicates, bundles) runs only
  * those and replaces their sections in bench/results.md. Writes bench/results.md.
  */
 import { writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { benchPolicy } from './policy.ts';
 import { benchRefresh, refreshMarkdown } from './refresh.ts';
 import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
 import { benchBurst, benchNightBatch } from './crm-bulk.ts';
+import { benchDuplicates } from './duplicates.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
@@ -249,6 +250,22 @@ if (wanted('crm')) {
         { name: 'messages synced', values: bursts.map((b) => b.done), unit: '', digits: 0, target: { text: `${burstCustomers}`, holds: (x) => x === burstCustomers } },
         { name: 'utilisation of the limit', values: bursts.map((b) => b.utilisation), unit: '', digits: 2, target: { text: '≥ 0.9', holds: (x) => x >= 0.9 } },
         { name: '429 answers', values: bursts.map((b) => b.rateLimited), unit: '', digits: 0, target: { text: '0', holds: (x) => x === 0 } },
+      ]),
+    ].join('\n'),
+  );
+}
+
+if (wanted('duplicates')) {
+  const dups = Array.from({ length: runs }, () => benchDuplicates(100_000));
+  print(
+    'Duplicate customers (ID-3)',
+    [
+      `The daily search over ${dups[0]!.contacts.toLocaleString('en')} stored customers (names in four scripts, 500 SKUs over a year, ${dups[0]!.planted.toLocaleString('en')} customers written twice with one character off), blocked by SKU, purchase time and name length (\`searchDuplicates\`). ${runs} runs.`,
+      '',
+      figuresTable([
+        { name: 'search time', values: dups.map((d) => d.ms / 1000), unit: ' s', digits: 2, target: { text: '< 60 s', holds: (x) => x < 60 } },
+        { name: 'candidates', values: dups.map((d) => d.found), unit: '', digits: 0 },
+        { name: 'written-twice pairs found', values: dups.map((d) => d.plantedFound / d.planted), unit: '', digits: 3, target: { text: '1.000', holds: (x) => x === 1 } },
       ]),
     ].join('\n'),
   );

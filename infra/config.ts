@@ -177,6 +177,18 @@ export const StackConfigSchema = z.object({
   /** Zoho: the accounts server of the org's data centre (https://accounts.zoho.com, .eu, .in, .com.au, .jp …). */
   zohoAccountsUrl: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).default('https://accounts.zoho.com'),
   zohoApiVersion: z.string().regex(/^v?\d+$/, { error: (i) => `${quoted(i.input)} is not a Zoho CRM API version such as v8 or 8` }).default('v8'),
+  /**
+   * Salesforce Event Relay's partner event source (aws.partner/salesforce.com/<orgId>/<relayId>):
+   * its bus is created and a rule sends the org's Change Data Capture events to the crm-events
+   * queue (SY-3). Unset: the scheduled SystemModstamp catch-up alone brings the changes back.
+   */
+  salesforceEventSource: z.string().regex(/^aws\.partner\/salesforce\.com\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/, { error: (i) => `${quoted(i.input)} is not an Event Relay partner event source such as aws.partner/salesforce.com/00D5g000000XXXXEAA/0YLRM000000XXXX4AA` }).optional(),
+  /** The Salesforce integration user's id (005…): CDC events it committed are our own writes coming back. */
+  salesforceIntegrationUserId: z.string().regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, { error: (i) => `${quoted(i.input)} is not a Salesforce user id (005…)` }).optional(),
+  /** The HubSpot app's id: webhook events whose sourceId names it are our own writes coming back. */
+  hubspotAppId: z.string().regex(/^\d{1,20}$/, { error: (i) => `${quoted(i.input)} is not a HubSpot app id (digits)` }).optional(),
+  /** Duplicate candidates at least this alike (0.8–1) are merged by the daily search itself (ID-3); unset: a person decides. */
+  duplicateAutoMerge: numberFrom().pipe(z.number().min(0.8, { error: (i) => `${quoted(i.input)} must be 0.8 to 1 (names at least 80 % alike are candidates)` }).max(1)).optional(),
   /** The generic webhook's catch hook URL (Zapier / Make / Pabbly); required when crm is webhook. */
   crmWebhookUrl: z.url({ error: (i) => `${quoted(i.input)} is not a URL` }).optional(),
   /** Requests per window the bulk sync may send the CRM (its plan's limit); default the CRM's documented one. */
@@ -287,6 +299,10 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   zohoAccountsUrl: ENV.zohoAccountsUrl,
   zohoApiVersion: ENV.zohoApiVersion,
   crmWebhookUrl: ENV.crmWebhookUrl,
+  salesforceEventSource: 'SCRM_SALESFORCE_EVENT_SOURCE',
+  salesforceIntegrationUserId: 'SALESFORCE_INTEGRATION_USER_ID',
+  hubspotAppId: ENV.hubspotAppId,
+  duplicateAutoMerge: ENV.duplicateAutoMerge,
   crmRateLimit: ENV.crmRateLimit,
   crmRateWindowSeconds: ENV.crmRateWindowSeconds,
   syncMaxAttempts: ENV.syncMaxAttempts,

@@ -11,6 +11,7 @@ import { ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/re
 import type { StackConfig } from './config.ts';
 import type { AppFunction } from './constructs/app-function.ts';
 import { AUTOMATION_MAX_DELAY, Automation } from './constructs/automation.ts';
+import { CrmEvents } from './constructs/crm-events.ts';
 import { CostControls } from './constructs/cost-controls.ts';
 import { CrmSync, type FunctionDefaults } from './constructs/crm-sync.ts';
 import { WebhookIngest } from './constructs/ingest.ts';
@@ -44,6 +45,7 @@ export class ScrmStack extends Stack {
   readonly media: MediaProcessing;
   readonly outbound: Outbound;
   readonly automation: Automation;
+  readonly crmEvents: CrmEvents;
   readonly scheduledJobs: ScheduledJobs;
   readonly operations: Operations;
   readonly costControls: CostControls;
@@ -99,6 +101,12 @@ export class ScrmStack extends Stack {
         [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
         // The send queue is Outbound's (made below, with the functions of the send side).
         [ENV.sendQueueUrl]: Lazy.string({ produce: () => this.outbound.sendJobs.queue.queueUrl }),
+        // Two-way sync (SY-3): its queue, and where CRM notification channels call back.
+        [ENV.crmEventsQueueUrl]: Lazy.string({ produce: () => this.crmEvents.jobs.queue.queueUrl }),
+        [ENV.publicUrl]: Lazy.string({ produce: () => this.ingest.api.apiEndpoint }),
+        ...(config.hubspotAppId && { [ENV.hubspotAppId]: config.hubspotAppId }),
+        ...(config.salesforceIntegrationUserId && { SALESFORCE_INTEGRATION_USER_ID: config.salesforceIntegrationUserId }),
+        ...(config.duplicateAutoMerge !== undefined && { [ENV.duplicateAutoMerge]: String(config.duplicateAutoMerge) }),
         // The business numbers (IN-6) and the sending limits (CP-6, CP-10), validated at synth.
         [ENV.accounts]: config.whatsappAccounts,
         [ENV.dailyLimit]: String(config.whatsappDailyLimit),
@@ -134,6 +142,14 @@ export class ScrmStack extends Stack {
       apiFunction: this.outbound.apiFunction,
       settings: config,
     });
+    this.crmEvents = new CrmEvents(this, 'CrmEvents', {
+      ...shared,
+      names,
+      httpApi: this.ingest.api,
+      syncJobs: this.syncJobs,
+      sendJobs: this.outbound.sendJobs,
+      salesforceEventSource: config.salesforceEventSource,
+    });
     this.scheduledJobs = new ScheduledJobs(this, 'ScheduledJobs', {
       ...shared,
       timeZone: config.timeZone,
@@ -141,6 +157,8 @@ export class ScrmStack extends Stack {
       sendFunction: this.outbound.sendFunction,
       automationFunction: this.automation.automationFunction,
     });
+    // The CRM catch-up puts what deliveries missed on the crm-events queue.
+    this.crmEvents.jobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
     // The segment refresh publishes segment changes too.
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
     // Every stored customer message is announced to the automations (MessageReceived).
@@ -156,6 +174,7 @@ export class ScrmStack extends Stack {
       this.outbound.sendFunction,
       this.outbound.apiFunction,
       this.automation.automationFunction,
+      this.crmEvents.crmEventsFunction,
     ];
 
     this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
@@ -166,7 +185,7 @@ export class ScrmStack extends Stack {
     this.operations.watchOutbound();
     this.operations.watchAutomation();
     for (const fn of this.functions) this.operations.watchFunction(fn);
-    for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs, this.automation.automationJobs]) {
+    for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs, this.automation.automationJobs, this.crmEvents.jobs]) {
       // Older than every attempt (visibility × receives) means the queue is not being drained;
       // the automation's short timers may also wait on it, delayed by up to 15 minutes.
       const attempts = jobs.definition.visibilityTimeoutSeconds * jobs.definition.maxReceiveCount;

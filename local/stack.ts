@@ -14,7 +14,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LocalEventBus } from '#shared/events/bus';
 import { MetricTotals } from './metrics.ts';
 import { describeError, logger as defaultLogger } from '#shared/observability';
-import { BUCKET_LAYOUT, CRM_KINDS, ENV, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
+import { BUCKET_LAYOUT, CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS, CRM_EVENTS_QUEUE, CRM_KINDS, ENV, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
 import { requeuePendingSync } from '#shared/sync/sweep';
@@ -38,6 +38,10 @@ import { createApiApp } from '#functions/api/app';
 import { createSendApp } from '#functions/send/app';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { startLocalServices, type LocalServices } from './services.ts';
+import { crmEventsApp } from '#functions/crm-events/wiring';
+import { crmEventsSender } from '#shared/queue/crm-events';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { IncomingMessage } from 'node:http';
 import type { SyncWorkerData, SyncWorkerMessage } from './sync-worker.ts';
 import { startLocalAutomation, type LocalAutomation } from './automation.ts';
 import { startCourierStandIn, type CourierStandIn } from './courier/server.ts';
@@ -52,6 +56,9 @@ export const LOCAL_DEFAULTS = {
   WHATSAPP_ACCESS_TOKEN: 'local-whatsapp-token',
   HUBSPOT_ACCESS_TOKEN: 'local-hubspot-token',
   SCRM_API_TOKEN: 'local-api-token',
+  /** Two-way sync (SY-3): the HubSpot app's client secret that signs its webhooks, Zoho's channel token. */
+  HUBSPOT_CLIENT_SECRET: 'local-hubspot-client-secret',
+  ZOHO_CHANNEL_TOKEN: 'local-zoho-channel-token',
   COURIER_API_KEY: 'local-courier-key',
   COURIER_WEBHOOK_SECRET: 'local-courier-webhook-secret',
   SCRM_DEFAULT_REGION: 'HK',
@@ -200,6 +207,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const metrics = new MetricTotals();
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
+    let apiCrm: CrmAdapter | undefined;
+    let gatewayUrl: string | undefined;
     const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, events, logger, metrics });
     const channels = createChannels(runtime.config, runtime.secretSource);
     const sendJobs = runtime.sendQueue!;
@@ -214,9 +223,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       syncJobs: runtime.syncQueue,
       storeIds: new Set(shippedStores().map((shop) => shop.id)),
       timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
+      crm: crmKind === 'none' ? undefined : () => (apiCrm ??= runtimeCrmAdapter(runtime)),
       logger,
       metrics,
     });
+    // Changes from the CRM (SY-3): the signed routes and the crm-events queue's poller.
+    const crmEvents = crmEventsApp({ runtime, queueUrl: services.queueUrls.crmEvents, roster: shippedAutomation().roster, accountApi: channels.accountApi, logger, metrics });
+    if (options.pollers !== false) {
+      const crmEventsPoller = startEventSource({
+        sqs: runtime.clients.sqs,
+        queueUrl: services.queueUrls.crmEvents,
+        batchSize: CRM_EVENTS_QUEUE.batchSize,
+        concurrency: 1,
+        handler: (event) => crmEvents.handleQueue(event),
+        timeoutMs: CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS * 1000,
+        onError: (error) => logger.warn('crm-events poller error', { error: String(error) }),
+      });
+      stoppers.push(() => crmEventsPoller.stop());
+    }
     const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false && given['SCRM_LOCAL_AUTOMATIONS'] !== 'off' });
     stoppers.push(async () => automation.stop());
     const sender = createSendApp({
@@ -302,6 +326,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       exports: runtime.bucket,
       timeZone: runtime.config.automation.timeZone,
       hotWordFamily: shippedIntelligence().hotWordFamily,
+      crmEvents: crmEventsSender(runtime.clients.sqs, services.queueUrls.crmEvents),
+      publicUrl: () => gatewayUrl,
+      channelToken: async () => (await runtime.secretSource.current()).crm[SECRET_KEYS.zohoChannelToken],
+      ...(given[ENV.duplicateAutoMerge] && { autoMergeAt: Number(given[ENV.duplicateAutoMerge]) }),
     });
     const runBatch = async (_req: unknown, url: URL) => {
       const task = url.searchParams.get('task') ?? '';
@@ -326,7 +354,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = runtime.config.tableName;
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'POST /courier-events': api.handle },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
@@ -343,6 +371,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           'POST /local/redrive': async () => ({ status: 200, body: JSON.stringify(await redrive.redrive()) }),
           'POST /local/automation/follow-up': async () => ({ status: 200, body: JSON.stringify(await automation.app.task('follow-up', { getRemainingTimeInMillis: () => 60_000 })) }),
           'POST /local/batch': runBatch,
+          // Plays Salesforce Event Relay → EventBridge partner bus → rule → crm-events queue.
+          'POST /local/partner-events/salesforce': async (req) => {
+            const body = await readRequest(req);
+            await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: services.queueUrls.crmEvents, MessageBody: body }));
+            return { status: 200, body: JSON.stringify({ queued: true }) };
+          },
           // What the CRM stand-in holds, in the same terms for every CRM (npm run simulate prints it).
           'GET /local/crm': async () => ({
             status: crmStandIn ? 200 : 404,
@@ -364,6 +398,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(() => gateway.stop());
     // The stand-in answers each send with signed status webhooks to this stack.
     graph?.setWebhookUrl(`${gateway.url}/webhook`);
+    // The CRM stand-in's change notifications come to this stack (HubSpot webhooks, Salesforce
+    // events); Zoho's channel is opened the way production opens it, by the crm-watch task.
+    gatewayUrl = gateway.url;
+    crmStandIn?.twoWay?.setDeliveryTarget(gateway.url);
+    if (crmKind === 'zoho' && crmStandIn) await batch.run('crm-watch').catch((error: unknown) => logger.warn('Zoho notification channel not opened', { error: describeError(error) }));
     courier?.setWebhookUrl(`${gateway.url}/courier-events`);
 
     return {
@@ -462,4 +501,10 @@ async function healthOf(runtime: Runtime, services: LocalServices, crmUrl: strin
       return { url: crmUrl, status: response.status };
     }),
   };
+}
+
+async function readRequest(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

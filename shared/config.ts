@@ -143,7 +143,7 @@ function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: 
 
 /** The SALESFORCE_*, ZOHO_* and CRM_* settings as given. */
 function crmEnv(env: Record<string, string | undefined>): Readonly<Record<string, string | undefined>> {
-  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value && /^(SALESFORCE|ZOHO|CRM)_/.test(name)));
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value && (/^(SALESFORCE|ZOHO|CRM)_/.test(name) || name === 'HUBSPOT_CLIENT_SECRET' || name === 'HUBSPOT_APP_ID')));
 }
 
 export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env) {

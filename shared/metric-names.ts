@@ -47,6 +47,14 @@ export const METRICS = {
   crmApiUsage: metric('CrmApiUsage', 'None', 'sync'),
   /** the generic CRM webhook answered 410 Gone: its receiver is switched off (jobs parked) */
   crmWebhookGone: metric('CrmWebhookGone', 'Count', 'sync'),
+  /** changes from the CRM applied (two-way sync, SY-3) */
+  crmChangesApplied: metric('CrmChangesApplied', 'Count', 'crm-events'),
+  /** two-way conflicts queued for review (ID-5: 50–100 a day is normal) */
+  crmConflicts: metric('CrmConflicts', 'Count', 'crm-events'),
+  /** CRM deliveries refused: a forged or stale signature, a wrong channel token */
+  crmEventsRefused: metric('CrmEventsRefused', 'Count', 'crm-events'),
+  /** duplicate-customer candidates found by the daily search (ID-3) */
+  duplicatesFound: metric('DuplicatesFound', 'Count', 'batch-export'),
   /** contacts the night batch wrote to the CRM through its batch API (SY-5) */
   batchContactsWritten: metric('BatchContactsWritten', 'Count', 'batch-export'),
   /** contacts whose night-batch update failed (batch success = written / (written + failed), SY-7 ≥ 95 %) */

@@ -147,7 +147,24 @@ export const AUTOMATION_FUNCTION_TIMEOUT_SECONDS = 10;
 /** The domain event types the automation reacts to (the bus rule's detail-type filter). */
 export const AUTOMATION_EVENT_TYPES = ['MessageReceived', 'SegmentChanged', 'OrderUpdated', 'ParcelUpdated', 'ConversationResolved'] as const;
 
-export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE, AUTOMATION_QUEUE] as const;
+/**
+ * Changes from the CRM (SY-3): what the signed routes stored (`POST /crm-events/*`) and what
+ * Salesforce's Event Relay puts on the partner bus (a rule targets this queue). Standard: every
+ * event is applied once (its mark) and field changes are ordered by their time, not by the queue.
+ */
+export const CRM_EVENTS_QUEUE: QueueDefinition = {
+  id: 'crm-events',
+  fifo: false,
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  retentionDays: 4,
+};
+
+/** Longest a crm-events invocation runs (1/6 of the queue's visibility timeout). */
+export const CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS = 10;
+
+export const QUEUES = [SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE, AUTOMATION_QUEUE, CRM_EVENTS_QUEUE] as const;
 
 /** Object key prefixes inside the one bucket. */
 export const BUCKET_LAYOUT = {
@@ -235,6 +252,27 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Daily 0:30: the age of every API token, for the alarm on a token older than 25 days (OP-5)',
   },
   {
+    id: 'crm-catch-up',
+    cron: 'cron(5/15 * * * ? *)',
+    target: 'batch-export',
+    task: 'crm-catch-up',
+    description: 'Every 15 minutes: the CRM\'s changes since the last run (Salesforce SystemModstamp, Zoho Modified_Time, HubSpot lastmodifieddate) for anything a webhook, CDC event or notification missed (SY-3)',
+  },
+  {
+    id: 'crm-watch',
+    cron: 'cron(40 0 * * ? *)',
+    target: 'batch-export',
+    task: 'crm-watch',
+    description: 'Daily 0:40: the CRM\'s notification channel renewed before its expiry (Zoho /actions/watch, a week at most)',
+  },
+  {
+    id: 'duplicates',
+    cron: 'cron(15 3 * * ? *)',
+    target: 'batch-export',
+    task: 'duplicates',
+    description: 'Daily 3:15: duplicate customers over stored contacts (names ≥ 80 % alike, the same SKU within 90 days), queued for review (ID-3)',
+  },
+  {
     id: 'outbox-sweep',
     cron: 'cron(* * * * ? *)',
     target: 'send',
@@ -293,6 +331,8 @@ export function resourceNames(stage: string) {
     sendDlq: queueName(SEND_QUEUE, true),
     automationQueue: queueName(AUTOMATION_QUEUE),
     automationDlq: queueName(AUTOMATION_QUEUE, true),
+    crmEventsQueue: queueName(CRM_EVENTS_QUEUE),
+    crmEventsDlq: queueName(CRM_EVENTS_QUEUE, true),
     /** EventBridge Scheduler group of the automations' one-time timers. */
     timerGroup: `${prefix}-timers`,
     bucket: `${prefix}-data`,
@@ -303,7 +343,7 @@ export function resourceNames(stage: string) {
 export type ResourceNames = ReturnType<typeof resourceNames>;
 
 /** The function folders that become Lambda functions; each has a handler.ts exporting `handler`. */
-export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api', 'automation'] as const;
+export const FUNCTIONS = ['webhook', 'sync', 'retry', 'batch-export', 'reports', 'media', 'send', 'api', 'automation', 'crm-events'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** CRMs with an adapter (SY-2): `SCRM_CRM` picks one. */
@@ -336,6 +376,14 @@ export const ENV = {
   zohoAccountsUrl: 'ZOHO_ACCOUNTS_URL',
   /** Zoho CRM API version: `v8` or `8`. */
   zohoApiVersion: 'ZOHO_API_VERSION',
+  /** The HubSpot app's id: a change whose `sourceId` is this app is our own write coming back (echo). */
+  hubspotAppId: 'HUBSPOT_APP_ID',
+  /** The deployment's public base URL (the HTTP API's): CRM notification channels call back to it. */
+  publicUrl: 'SCRM_PUBLIC_URL',
+  /** Duplicate candidates with at least this name similarity (0.8–1) are merged by the daily search itself; unset: a person decides. */
+  duplicateAutoMerge: 'SCRM_DUPLICATE_AUTO_MERGE',
+  /** The queue of stored CRM change events (two-way sync, SY-3). */
+  crmEventsQueueUrl: 'SCRM_CRM_EVENTS_QUEUE_URL',
   /** Where the generic CRM webhook POSTs its events (a Zapier / Make / Pabbly catch hook). */
   crmWebhookUrl: 'CRM_WEBHOOK_URL',
   /** Requests per window the bulk work may send the CRM (default: the CRM's documented limit). */
@@ -378,6 +426,10 @@ export const SECRET_KEYS = {
   zohoRefreshToken: 'ZOHO_REFRESH_TOKEN',
   /** The generic webhook's signing secret (`whsec_…`, Standard Webhooks). */
   crmWebhookSecret: 'CRM_WEBHOOK_SECRET',
+  /** The HubSpot project app's client secret: it signs the app's webhooks (`X-HubSpot-Signature-v3`). */
+  hubspotClientSecret: 'HUBSPOT_CLIENT_SECRET',
+  /** The token of the Zoho notification channel (`/actions/watch`): every callback carries it. */
+  zohoChannelToken: 'ZOHO_CHANNEL_TOKEN',
   /** The bearer token of the SCRM's own API (`Authorization: Bearer …`). */
   apiToken: 'SCRM_API_TOKEN',
   /** The courier tracking API's key (AfterShip `as-api-key`) and its webhook signing secret. */

@@ -12,6 +12,12 @@
  *   GET  /api/agents                        the roster (AG-1)
  *   POST /api/conversations/{id}/assign     {agentId}: a person takes the conversation
  *   POST /api/conversations/{id}/resolve    ends the conversation (and asks for a rating, RP-13)
+ *   GET  /api/conflicts?date=YYYY-MM-DD     CRM-vs-WhatsApp conflicts of the day (SY-3, ID-5)
+ *   POST /api/conflicts/{id}/resolve        {value}: a person's decision, written to both sides
+ *   GET  /api/duplicates[?state=open]       duplicate-customer candidates (ID-3)
+ *   POST /api/duplicates/{id}/merge         merge them (and their CRM records) → the merge record
+ *   POST /api/duplicates/{id}/dismiss       not the same person
+ *   POST /api/merges/{id}/undo              undo a merge from the record it left
  *   POST /courier-events                    the courier's signed tracking webhook (AU-2b; no bearer token)
  *
  * Every request carries `Authorization: Bearer <SCRM_API_TOKEN>` (compared in constant time).
@@ -42,6 +48,10 @@ import type { Roster } from '#shared/domain/automation/config';
 import type { ConversationResolved, OrderUpdated, ParcelUpdated } from '#shared/domain/automation/decide';
 import type { DomainEventBus } from '#shared/events/bus';
 import { contactSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
+import type { CrmAdapter } from '#shared/crm/port';
+import { TWO_WAY_FIELDS, type TwoWayField } from '#shared/crm/two-way';
+import { applyReview, type FieldState } from '#shared/domain/two-way';
+import { MergeError, mergeDuplicate, undoMerge } from '#shared/sync/merge-contacts';
 
 export interface ApiDeps {
   readonly store: Store;
@@ -61,6 +71,8 @@ export interface ApiDeps {
   readonly storeIds?: ReadonlySet<string> | undefined;
   /** The business's time zone: a courier date without an offset is read in it. */
   readonly timeZone?: string | undefined;
+  /** The CRM whose records a merge merges too (built on first use). */
+  readonly crm?: (() => CrmAdapter) | undefined;
   readonly now?: () => number;
 }
 
@@ -321,6 +333,76 @@ export function createApiApp(deps: ApiDeps) {
     return json(200, { contactId: contact.contactId, messages });
   }
 
+  async function listConflicts(event: APIGatewayProxyEventV2): Promise<Result> {
+    const date = event.queryStringParameters?.['date'];
+    if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) return problem(400, 'date: a UTC day YYYY-MM-DD is required, e.g. ?date=2026-12-02');
+    const rows = await store.conflicts.fieldConflictsOn(date);
+    return json(200, rows.map((r) => ({ id: r.id, contactId: r.contactId, field: r.field, ours: r.ours, theirs: r.theirs, winner: r.winner, ...(r.crm && { crm: r.crm }), ...(r.resolved && { resolved: r.resolved }) })));
+  }
+
+  async function resolveConflict(id: string, event: APIGatewayProxyEventV2): Promise<Result> {
+    const body = bodyOf(event);
+    if (body instanceof Error) return problem(statusOf(body), body.message);
+    const b = body as { value?: unknown; by?: unknown };
+    if (typeof b !== 'object' || b === null || !('value' in b) || (b.value !== null && (typeof b.value !== 'string' || b.value.length > 255))) return problem(400, 'value: the value to keep is required (a string up to 255 characters, or null to clear)');
+    if (b.by !== undefined && (typeof b.by !== 'string' || b.by.length > 128)) return problem(400, 'by: who decided (up to 128 characters)');
+    const conflict = await store.conflicts.get(id);
+    if (!conflict) return problem(404, `no conflict ${id}`);
+    if (!(TWO_WAY_FIELDS as readonly string[]).includes(conflict.field)) return problem(409, `conflict ${id} is on ${conflict.field}, which is not a two-way field`);
+    const field = conflict.field as TwoWayField;
+    const value = b.value as string | null;
+    const contact = await store.contacts.current(conflict.contactId);
+    if (!contact) return problem(404, `no contact ${conflict.contactId}`);
+    const at = now();
+    await store.twoWay.updateFields(
+      contact.contactId,
+      (_c, states) => {
+        const next: Record<string, FieldState> = { [field]: applyReview(states[field], value, at).state };
+        return { states: next, set: value === null ? {} : { [field]: value }, result: undefined };
+      },
+      (cid) => store.contacts.get(cid),
+    );
+    await store.conflicts.markResolved(id, value, at, typeof b.by === 'string' ? b.by : undefined);
+    // Ours is set; the CRM gets it from the contact's next upsert.
+    await deps.syncJobs?.enqueue([contactSyncJob(contact.contactId, `conflict:${id}`.slice(0, 500))]);
+    return json(200, { id, contactId: contact.contactId, field, value, resolvedAt: at });
+  }
+
+  async function listDuplicates(event: APIGatewayProxyEventV2): Promise<Result> {
+    const state = event.queryStringParameters?.['state'];
+    if (state !== undefined && state !== 'open' && state !== 'merged' && state !== 'dismissed') return problem(400, 'state: open, merged or dismissed');
+    return json(200, await store.twoWay.duplicates(state));
+  }
+
+  async function decideDuplicate(id: string, action: 'merge' | 'dismiss', event: APIGatewayProxyEventV2): Promise<Result> {
+    const b = event.body ? bodyOf(event) : {};
+    if (b instanceof Error) return problem(statusOf(b), b.message);
+    const by = typeof (b as { by?: unknown }).by === 'string' ? ((b as { by: string }).by.slice(0, 128)) : 'api';
+    const duplicate = await store.twoWay.duplicate(id);
+    if (!duplicate) return problem(404, `no duplicate candidate ${id}`);
+    if (action === 'dismiss') {
+      if (duplicate.state === 'merged') return problem(409, `duplicate ${id} is merged; undo the merge (POST /api/merges/${duplicate.mergeId}/undo) first`);
+      await store.twoWay.decideDuplicate(id, 'dismissed', now(), by);
+      return json(200, { ...duplicate, state: 'dismissed' });
+    }
+    if (duplicate.state === 'dismissed') return problem(409, `duplicate ${id} was dismissed`);
+    try {
+      return json(200, await mergeDuplicate({ store, crm: deps.crm, syncJobs: deps.syncJobs, logger: deps.logger, now }, duplicate, by));
+    } catch (error) {
+      if (error instanceof MergeError) return problem(error.status, error.message);
+      throw error;
+    }
+  }
+
+  async function undo(id: string): Promise<Result> {
+    try {
+      return json(200, await undoMerge({ store, syncJobs: deps.syncJobs, logger: deps.logger, now }, id));
+    } catch (error) {
+      if (error instanceof MergeError) return problem(error.status, error.message);
+      throw error;
+    }
+  }
+
   async function route(event: APIGatewayProxyEventV2): Promise<Result> {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = (event.rawPath ?? '/').replace(/\/+$/, '');
@@ -340,6 +422,15 @@ export function createApiApp(deps: ApiDeps) {
       if (sub === 'messages') return method === 'GET' ? conversation(id) : allow('GET');
       if (sub === 'store-visits') return method === 'POST' ? postStoreVisit(id, event) : allow('POST');
     }
+    if (resource === 'conflicts') {
+      if (!id) return method === 'GET' ? listConflicts(event) : allow('GET');
+      if (sub === 'resolve') return method === 'POST' ? resolveConflict(id, event) : allow('POST');
+    }
+    if (resource === 'duplicates') {
+      if (!id) return method === 'GET' ? listDuplicates(event) : allow('GET');
+      if (sub === 'merge' || sub === 'dismiss') return method === 'POST' ? decideDuplicate(id, sub, event) : allow('POST');
+    }
+    if (resource === 'merges' && id && sub === 'undo') return method === 'POST' ? undo(id) : allow('POST');
     if (resource === 'orders' && !id) return method === 'POST' ? postOrder(event) : allow('POST');
     if (resource === 'agents' && !id) return method === 'GET' ? listAgents() : allow('GET');
     if (resource === 'conversations' && id && (sub === 'assign' || sub === 'resolve')) {

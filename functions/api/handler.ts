@@ -10,6 +10,8 @@ import { createRuntime, once } from '#shared/runtime';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
 import { createApiApp } from './app.ts';
+import { runtimeCrmAdapter } from '#shared/crm/factory';
+import type { CrmAdapter } from '#shared/crm/port';
 
 const app = once(async () => {
   const runtime = await createRuntime();
@@ -17,6 +19,7 @@ const app = once(async () => {
   if (!queueUrl) throw new ConfigError(`Invalid configuration: ${ENV.sendQueueUrl} is not set`);
   if (!runtime.events) throw new ConfigError(`Invalid configuration: ${ENV.eventBusName} is not set (orders, parcels and resolved conversations go to the automations through the event bus)`);
   const channels = createChannels(runtime.config, runtime.secretSource);
+  let crm: CrmAdapter | undefined;
   return createApiApp({
     store: runtime.store,
     secretSource: runtime.secretSource,
@@ -26,6 +29,7 @@ const app = once(async () => {
     roster: shippedAutomation().roster,
     events: runtime.events,
     syncJobs: runtime.syncQueue,
+    crm: runtime.config.crm.kind === 'none' ? undefined : () => (crm ??= runtimeCrmAdapter(runtime)),
     storeIds: new Set(shippedStores().map((shop) => shop.id)),
     timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
     logger,

@@ -17,12 +17,13 @@ import { requeuePendingSync } from '#shared/sync/sweep';
 import type { BatchTaskDeps } from '#shared/batch/deps';
 import { exportUnanswered, keywordReport, serviceReport } from '#shared/batch/exports';
 import { mappingCheck, reconcile } from '#shared/batch/health';
+import { crmCatchUp, crmWatch, findDuplicates, type TwoWayTaskDeps } from '#shared/batch/two-way';
 
 /** Messages younger than this are still on their first way to the CRM. */
 const SWEEP_MIN_AGE_MS = 5 * 60_000;
 const SWEEP_LIMIT = 5_000;
 
-export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'random' | 'hotWordFamily'>> {
+export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'random' | 'hotWordFamily'>>, Pick<TwoWayTaskDeps, 'crmEvents' | 'publicUrl' | 'channelToken' | 'autoMergeAt'> {
   readonly store: Store;
   readonly syncJobs: SyncJobSink;
   readonly insights: ContactInsightsKeeper;
@@ -60,7 +61,7 @@ export interface BatchResult {
 }
 
 /** The tasks `npm run batch -- <task>` and the schedules run. */
-export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check'] as const;
+export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check', 'crm-catch-up', 'crm-watch', 'duplicates'] as const;
 
 export function createBatchApp(deps: BatchDeps) {
   const now = deps.now ?? Date.now;
@@ -93,7 +94,11 @@ export function createBatchApp(deps: BatchDeps) {
     return { task: 'credential-check', credentials };
   }
 
-  const tasks: BatchTaskDeps = {
+  const tasks: TwoWayTaskDeps = {
+    crmEvents: deps.crmEvents,
+    publicUrl: deps.publicUrl,
+    ...(deps.channelToken && { channelToken: deps.channelToken }),
+    autoMergeAt: deps.autoMergeAt,
     store: deps.store,
     exports: deps.exports,
     crm: deps.crm,
@@ -130,6 +135,12 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, ...(await mappingCheck(tasks)) };
         case 'credential-check':
           return checkCredentials();
+        case 'crm-catch-up':
+          return { task, ...(await crmCatchUp(tasks)) };
+        case 'crm-watch':
+          return { task, ...(await crmWatch(tasks)) };
+        case 'duplicates':
+          return { task, ...(await findDuplicates(tasks)) };
         default:
           // A schedule of a later release (the archive) lands here until it is built.
           deps.logger.warn('scheduled task not available in this release', { task, available: BATCH_TASKS });

@@ -6,6 +6,8 @@ import type { CrmAdapter } from '#shared/crm/port';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
 import { createRuntime, once } from '#shared/runtime';
+import { crmEventsSender } from '#shared/queue/crm-events';
+import { ENV, SECRET_KEYS } from '#shared/resources';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { createBatchApp, type BatchResult } from './app.ts';
 
@@ -30,6 +32,7 @@ const app = once(async () => {
     exports: runtime.bucket,
     timeZone: runtime.config.automation.timeZone,
     hotWordFamily: shippedIntelligence().hotWordFamily,
+    ...twoWayOptions(runtime),
   });
 });
 
@@ -37,3 +40,15 @@ export const handler = middy<ScheduledTask, BatchResult>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler(async (event, context) => (await app()).run(event.task, { remainingMs: () => context.getRemainingTimeInMillis(), ...(event.fresh === true && { fresh: true }) }));
+
+/** The two-way tasks' settings (catch-up queue, public URL, Zoho channel token, auto-merge confidence). */
+function twoWayOptions(runtime: Awaited<ReturnType<typeof createRuntime>>) {
+  const queueUrl = process.env[ENV.crmEventsQueueUrl];
+  const autoMerge = process.env[ENV.duplicateAutoMerge];
+  return {
+    ...(queueUrl && { crmEvents: crmEventsSender(runtime.clients.sqs, queueUrl) }),
+    publicUrl: () => process.env[ENV.publicUrl],
+    channelToken: async () => (await runtime.secretSource.current()).crm[SECRET_KEYS.zohoChannelToken],
+    ...(autoMerge && { autoMergeAt: Number(autoMerge) }),
+  };
+}

@@ -44,6 +44,8 @@ export function createRedriveApp(deps: RedriveDeps) {
         return true;
       case 'task':
         return !(await taskMarks.find(job.contactId, job.taskId, crmKind));
+      case 'reply-status':
+        return true;
     }
   }
 

@@ -41,6 +41,7 @@ import {
   withContact,
   type ContactSyncJob,
   type MessageSyncJob,
+  type ReplyStatusSyncJob,
   type SyncJob,
   type SyncJobSink,
   type TaskSyncJob,
@@ -50,6 +51,8 @@ import type { StoredMessage } from '#shared/store/messages';
 import type { Store } from '#shared/store/store';
 import { ContactInsightsKeeper } from '#shared/sync/insights';
 import { TaskMarkStore } from '#shared/sync/task-marks';
+import { settleTwoWayFields } from '#shared/sync/two-way-fields';
+import { hasTwoWay } from '#shared/crm/two-way';
 import { BURST_DEFAULTS, createBurst, type BurstSettings } from './burst.ts';
 import { conversationOf } from './conversation.ts';
 
@@ -122,7 +125,10 @@ export function createSyncApp(deps: SyncDeps) {
   async function upsertContact(contact: Contact, deadline: number): Promise<{ crmContact: CrmContactResult; insights: ContactInsights }> {
     const insights = await keeper.compute(contact, now());
     const crmContact = await crm.upsertContact(crmContactInput(contact, insights, crm.kind), { deadline });
-    return { crmContact, insights };
+    await keepCrmId(contact, crmContact.crmId);
+    // The two-way fields (SY-3): a profile-name change is our edit, an edit the CRM lacks is written to it.
+    const extra = await settleTwoWayFields({ store, crm, logger, now }, contact, crmContact, deadline);
+    return { crmContact: extra ? { ...crmContact, calls: crmContact.calls + extra } : crmContact, insights };
   }
 
   /** Stores the contact's CRM id when it is new (or of another CRM). */
@@ -139,9 +145,10 @@ export function createSyncApp(deps: SyncDeps) {
     if (await sentOnIfMerged(job, contact)) return;
 
     const { crmContact, insights } = await upsertContact(contact, deadline);
-    await keepCrmId(contact, crmContact.crmId);
     const options = { deadline };
-    const logged = await crm.logMessage(
+    // A reply an agent wrote in the CRM is a CRM record already: it is not logged a second time.
+    const crmReply = message.direction === 'outbound' && message.outboundId ? (await store.outbox.get(message.outboundId))?.crmReply : undefined;
+    const logged = crmReply ? { crmId: crmReply.replyId, created: false, calls: 0 } : await crm.logMessage(
       {
         wamid: message.wamid,
         contactCrmId: crmContact.crmId,
@@ -181,7 +188,6 @@ export function createSyncApp(deps: SyncDeps) {
     }
     if (await sentOnIfMerged(job, contact)) return;
     const { crmContact } = await upsertContact(contact, deadline);
-    await keepCrmId(contact, crmContact.crmId);
     logger.info('contact synced', { ...jobSubject(job), calls: crmContact.calls });
   }
 
@@ -302,7 +308,7 @@ export function createSyncApp(deps: SyncDeps) {
    * The same for a contact or task job, which has no row: its attempt is the queue's receive
    * count, and its last one the receive before SQS would move it to the DLQ by itself.
    */
-  async function onJobFailure(record: SQSRecord, job: ContactSyncJob | TaskSyncJob, error: unknown): Promise<void> {
+  async function onJobFailure(record: SQSRecord, job: ContactSyncJob | TaskSyncJob | ReplyStatusSyncJob, error: unknown): Promise<void> {
     const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
     const reason = describeError(error);
     const permanent = error instanceof CrmError && !error.retryable;
@@ -339,9 +345,20 @@ export function createSyncApp(deps: SyncDeps) {
     }
   }
 
-  async function syncContactOrTaskJob(record: SQSRecord, job: ContactSyncJob | TaskSyncJob, deadline: number): Promise<void> {
+  /** A CRM-written reply's delivery status onto its CRM record (SY-3); the same status again is the same write. */
+  async function syncReplyStatus(job: ReplyStatusSyncJob, deadline: number): Promise<void> {
+    if (job.crm !== crm.kind || !hasTwoWay(crm)) {
+      logger.warn('reply status for another CRM than this one; dropped', jobSubject(job));
+      return;
+    }
+    const { calls } = await crm.twoWay.writeReplyStatus({ replyId: job.replyId, contactCrmId: job.contactCrmId }, job.status, { at: job.at, wamid: job.wamid, error: job.error }, { deadline });
+    logger.info('reply status written to the CRM', { ...jobSubject(job), calls });
+  }
+
+  async function syncContactOrTaskJob(record: SQSRecord, job: ContactSyncJob | TaskSyncJob | ReplyStatusSyncJob, deadline: number): Promise<void> {
     try {
       if (job.kind === 'contact') await syncContact(job, deadline);
+      else if (job.kind === 'reply-status') await syncReplyStatus(job, deadline);
       else await syncTask(job, deadline);
     } catch (error) {
       await onJobFailure(record, job, error);

@@ -75,6 +75,10 @@ export const ALARM_THRESHOLDS = {
   crmRateLimited: 5,
   /** Any 410 Gone from the generic CRM webhook: its receiver was switched off. */
   crmWebhookGone: 1,
+  /** Two-way conflicts in a day: 50–100 is normal (ID-5); twice the top of it means something writes in a loop. */
+  crmConflictsPerDay: 200,
+  /** CRM deliveries refused in 15 minutes (forged or stale signatures, a wrong channel token). */
+  crmEventsRefused: 10,
   /** SY-7: share of the reconciled fields equal to the CRM's, in percent (below it alarms). */
   reconciliationAccuracyPercent: 99,
   /** SY-7: share of the night batch's contact updates that succeeded, in percent (below it alarms). */
@@ -462,8 +466,23 @@ export class Operations extends Construct {
       operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `More than ${ALARM_THRESHOLDS.mappingErrorPercent} % of the week's synced records had a mapped field fail or fall back to its default (SY-9): read exports/mapping-check/ and config/crm/${crmKind}.json.`,
     });
+    // Two-way sync (SY-3): conflicts for review, deliveries refused.
+    const conflicts = this.businessMetric('crmConflicts', { period: day, dimensions: crm });
+    this.alarm('crm-conflicts-above-200-a-day', {
+      metric: conflicts,
+      threshold: ALARM_THRESHOLDS.crmConflictsPerDay,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `More than ${ALARM_THRESHOLDS.crmConflictsPerDay} CRM-vs-WhatsApp conflicts in a day (50–100 is normal, ID-5): a CRM workflow and ours may be writing the same field in turn. Review GET /api/conflicts?date=…`,
+    });
+    const refused = this.businessMetric('crmEventsRefused', { period: Duration.minutes(15), dimensions: { crm: crmKind } });
+    this.alarm('crm-deliveries-refused', {
+      metric: refused,
+      threshold: ALARM_THRESHOLDS.crmEventsRefused,
+      description: `${ALARM_THRESHOLDS.crmEventsRefused} or more CRM deliveries refused in 15 minutes: a wrong or rotated HUBSPOT_CLIENT_SECRET / ZOHO_CHANNEL_TOKEN, a clock off by minutes, or someone forging requests to /crm-events.`,
+    });
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'CRM: API budget used % (max), rate-limit answers', left: [usage], right: [limited], width: 12 }),
+      new GraphWidget({ title: 'CRM two-way: conflicts a day, deliveries refused', left: [conflicts], right: [refused], width: 12 }),
       new GraphWidget({ title: 'CRM: reconciliation %, night batch success %, mapping errors %', left: [accuracy, batchSuccess], right: [mapping], width: 12 }),
     );
   }

@@ -109,5 +109,45 @@ export interface CrmStandIn {
   /** API requests served since the last reset: by operation, `total`, and `rateLimited` (answered 429/limit). */
   requests(): Readonly<Record<string, number>>;
   resetRequests(): void;
+  /** Edits by sales, replies by agents and the notifications they trigger (SY-3); absent for the generic webhook. */
+  readonly twoWay?: StandInTwoWay | undefined;
   stop(): Promise<void>;
+}
+
+/** A reply an agent wrote in the CRM (HubSpot: the contact's reply property; Salesforce and Zoho: a Task). */
+export interface StandInReply {
+  /** The reply's id as the adapter names it (`CrmReply.replyId`). */
+  readonly id: string;
+  readonly contactId: string;
+  readonly text: string;
+  /** The delivery status our side wrote back (sent, delivered, read, failed), if any yet. */
+  readonly status?: string | undefined;
+}
+
+/**
+ * The CRM's side of two-way sync, as a sales user or an agent would act on it, and the change
+ * notifications the real CRM sends for it: HubSpot's signed webhooks (v3) to
+ * `<target>/crm-events/hubspot`; Salesforce's Change Data Capture events, shaped as Event Relay
+ * puts them on an EventBridge partner bus, to `<target>/local/partner-events/salesforce`; Zoho's
+ * notifications to the `notify_url` of the channel our adapter opened with `/actions/watch`.
+ */
+export interface StandInTwoWay {
+  /** Where notifications go (the local stack's gateway URL); none are sent before it is set. */
+  setDeliveryTarget(url: string): void;
+  /** Holds notifications back (a missed delivery: the catch-up must find the change); released ones are not sent later. */
+  pauseDeliveries(paused: boolean): void;
+  /**
+   * A sales user edits the contact in the CRM's page: first name, the mapped customer level, the
+   * marketing opt-out. `at` sets the CRM's modification time (default now).
+   */
+  editContact(id: string, values: { readonly firstName?: string; readonly customerLevel?: string; readonly optedOut?: boolean }, options?: { readonly at?: number; readonly userId?: string }): Promise<void>;
+  /** An agent writes a reply to the customer in the CRM; resolves with its id. */
+  writeReply(contactId: string, text: string, options?: { readonly userId?: string }): Promise<string>;
+  replies(): StandInReply[];
+  /** A purchase of the contact (a deal / order with a line item of this SKU), `at` ms. */
+  addPurchase(contactId: string, sku: string, at: number, amount?: number): Promise<void>;
+  /** Merges the CRM itself has done (`loserId` is gone from contacts()). */
+  merges(): { readonly survivorId: string; readonly loserId: string }[];
+  /** Notifications sent so far. */
+  deliveries(): number;
 }

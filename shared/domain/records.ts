@@ -138,6 +138,8 @@ export interface MessageRecord {
   readonly wamid: string;
   readonly contactId: string;
   readonly direction: 'inbound' | 'outbound';
+  /** Our outbox id, on a message we sent. */
+  readonly outboundId?: string | undefined;
   readonly phoneNumberId: string;
   readonly wabaId: string;
   readonly type: string;

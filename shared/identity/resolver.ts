@@ -220,7 +220,7 @@ export class IdentityResolver {
 }
 
 /** Every identity a stored contact is known by, current and previous. */
-function identitiesOfContact(contact: Contact | undefined): IdentityKey[] {
+export function identitiesOfContact(contact: Contact | undefined): IdentityKey[] {
   if (!contact) return [];
   const ids: IdentityKey[] = [];
   for (const value of [contact.bsuid, ...(contact.previousBsuids ?? [])]) if (value) ids.push({ kind: 'bsuid', value });

@@ -24,7 +24,7 @@ import type { DomainEvent, DomainEventBus } from '../events/bus.ts';
 import type { MessageReceived } from '../domain/automation/decide.ts';
 import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
 import { maskPhone } from '../phone.ts';
-import { messageSyncJob, type SyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
+import { messageSyncJob, replyStatusSyncJob, type SyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
 import { isValidationError } from '../store/client.ts';
 import type { ContactSeed, InboundEffect } from '../store/contacts.ts';
 import { sha256Hex, type IdentityKey } from '../store/keys.ts';
@@ -325,6 +325,10 @@ export function createIngest(deps: IngestDeps) {
       at,
     );
     if (!row) return undefined;
+    // A reply written in the CRM: the status the message reached goes back to its CRM record (SY-3).
+    if (row.crmReply && row.state === s.status) {
+      jobs.push(replyStatusSyncJob({ contactId: row.contactId, outboundId: id, crm: row.crmReply.kind, replyId: row.crmReply.replyId, contactCrmId: row.crmReply.contactCrmId, status: s.status, at: s.at, wamid: s.wamid, ...(error && { error: `${error.code ?? ''} ${error.title ?? error.message ?? 'failed'}`.trim().slice(0, 500) }) }));
+    }
     // The send function died before putting the message on record: this status does it.
     if (s.status !== 'failed' && row.recordedAt === undefined && (await recordOutboundMessage(store.messages, row, s.wamid, at, s.account.wabaId))) {
       jobs.push(messageSyncJob(s.wamid, row.contactId));

@@ -24,6 +24,6 @@ export async function recordOutboundMessage(messages: MessageStore, row: Outboun
     sentAt: row.sentAt ?? at,
     receivedAt: at,
   };
-  const result = await messages.put({ ...record, outboundId: row.id } as MessageRecord);
+  const result = await messages.put({ ...record, outboundId: row.id });
   return result.created;
 }

@@ -85,8 +85,17 @@ export interface SendRequestInput {
   readonly eventKey?: string | undefined;
   readonly from?: string | undefined;
   readonly replyTo?: string | undefined;
+  /** A reply an agent wrote in the CRM (SY-3): its delivery status goes back to that record. */
+  readonly crmReply?: CrmReplyRef | undefined;
   /** sha256 of the canonical body: the same idempotency key with another body is a conflict. */
   readonly requestHash: string;
+}
+
+/** The CRM record a reply written there came from. */
+export interface CrmReplyRef {
+  readonly kind: string;
+  readonly replyId: string;
+  readonly contactCrmId: string;
 }
 
 export class RequestError extends Error {

@@ -122,6 +122,7 @@ export function createSubmit(deps: SubmitDeps) {
       summary: summaryOf(input.content),
       eventKey: input.eventKey,
       replyTo: input.replyTo,
+      ...(input.crmReply && { crmReply: input.crmReply }),
       attempts: 0,
       createdAt: at,
       updatedAt: at,

@@ -47,12 +47,35 @@ export const TaskSyncJobSchema = z.object({
   ownerId: z.optional(id),
 });
 
-export const SyncJobSchema = z.discriminatedUnion('kind', [MessageSyncJobSchema, ContactSyncJobSchema, TaskSyncJobSchema]);
+/** A reply written in the CRM (SY-3): its delivery status written back to its CRM record. */
+export const ReplyStatusSyncJobSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('reply-status'),
+  jobId: id,
+  contactId: id,
+  /** Our outbound message. */
+  outboundId: id,
+  crm: id,
+  replyId: id,
+  contactCrmId: id,
+  status: z.enum(['queued', 'sent', 'delivered', 'read', 'failed']),
+  at: z.number().check(z.int(), z.gte(0)),
+  wamid: z.optional(id),
+  error: z.optional(z.string().check(z.maxLength(500))),
+});
+
+export const SyncJobSchema = z.discriminatedUnion('kind', [MessageSyncJobSchema, ContactSyncJobSchema, TaskSyncJobSchema, ReplyStatusSyncJobSchema]);
 
 export type MessageSyncJob = z.infer<typeof MessageSyncJobSchema>;
 export type ContactSyncJob = z.infer<typeof ContactSyncJobSchema>;
 export type TaskSyncJob = z.infer<typeof TaskSyncJobSchema>;
+export type ReplyStatusSyncJob = z.infer<typeof ReplyStatusSyncJobSchema>;
 export type SyncJob = z.infer<typeof SyncJobSchema>;
+
+/** The reply's status to its CRM record; one job per message and status. */
+export function replyStatusSyncJob(input: Omit<ReplyStatusSyncJob, 'v' | 'kind' | 'jobId'>): ReplyStatusSyncJob {
+  return { v: 1, kind: 'reply-status', jobId: `reply-status:${input.outboundId}:${input.status}`, ...input };
+}
 
 export function messageSyncJob(wamid: string, contactId: string): MessageSyncJob {
   return { v: 1, kind: 'message', jobId: `message:${wamid}`, wamid, contactId };
@@ -95,6 +118,7 @@ export function withContact(job: SyncJob, contactId: string): SyncJob {
     case 'contact':
       return contactSyncJob(contactId, job.reason);
     case 'task':
+    case 'reply-status':
       return { ...job, contactId };
   }
 }
@@ -108,6 +132,8 @@ export function jobSubject(job: SyncJob): Record<string, string> {
       return { kind: job.kind, contactId: job.contactId, reason: job.reason };
     case 'task':
       return { kind: job.kind, contactId: job.contactId, taskId: job.taskId };
+    case 'reply-status':
+      return { kind: job.kind, contactId: job.contactId, outboundId: job.outboundId, status: job.status };
   }
 }
 

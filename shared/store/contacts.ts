@@ -305,6 +305,8 @@ export class ContactStore {
       names: { '#crm': `${CRM_LINK_PREFIX}${crm.kind}` },
       values: { ':crm': { id: crm.id, syncedAt: at } },
     });
+    // Which contact the CRM record is, for the changes that come back from the CRM (two-way sync).
+    await this.table.put({ ...keys.crmLink(crm.kind, crm.id), contactId, kind: crm.kind, crmId: crm.id, at });
   }
 
   /** Stores what the contact's history says now (segment, scores, tags). */

@@ -16,6 +16,10 @@
  * | parcel    | PARCEL#<tracking number>    | PARCEL    | (customer, order, last courier state; AU-2b) |                 |
  * | agents    | AGENTS#round-robin          | LANG#<language> | (round-robin turn, AG-1) |                               |
  * | CRM token | CRMTOKEN#<crm kind>         | TOKEN     | (the OAuth access token shared by all invocations) |     |
+ * | CRM link  | CRMLINK#<kind>#<crm id>     | LINK      | (which contact a CRM record is; two-way sync)  |       |
+ * | CRM event | CRMEVENT#<kind>#<event id>  | EVENT     | (a CRM change event taken once: queued, applied) |     |
+ * | duplicate | DUPLICATES                  | <aId>~<bId> | (a duplicate candidate for review, ID-3)     |       |
+ * | merge     | MERGE#<survivor>~<absorbed> | MERGE     | (a merge and what undoing it needs)            |       |
  */
 import { createHash } from 'node:crypto';
 
@@ -33,6 +37,11 @@ export type SyncWork = 'PENDING' | 'FAILED';
 export const keys = {
   contact: (contactId: string) => ({ pk: `CONTACT#${contactId}`, sk: 'PROFILE' }),
   crmToken: (kind: string) => ({ pk: `CRMTOKEN#${kind}`, sk: 'TOKEN' }),
+  crmLink: (kind: string, crmId: string) => ({ pk: `CRMLINK#${kind}#${crmId}`, sk: 'LINK' }),
+  crmEvent: (kind: string, eventId: string) => ({ pk: `CRMEVENT#${kind}#${eventId}`, sk: 'EVENT' }),
+  duplicatePartition: () => 'DUPLICATES',
+  duplicate: (id: string) => ({ pk: 'DUPLICATES', sk: id }),
+  merge: (id: string) => ({ pk: `MERGE#${id}`, sk: 'MERGE' }),
   identity: (id: IdentityKey) => ({ pk: `IDENTITY#${id.kind}#${id.value}`, sk: 'IDENTITY' }),
   message: (wamid: string) => ({ pk: `MESSAGE#${wamid}`, sk: 'MESSAGE' }),
   raw: (hash: string) => ({ pk: `RAW#${hash}`, sk: 'RAW' }),

@@ -52,6 +52,8 @@ export interface OutboundRow {
   readonly summary: string;
   readonly eventKey?: string | undefined;
   readonly replyTo?: string | undefined;
+  /** The CRM record of a reply written there (SY-3): its status is written back to it, and it is not logged in the CRM again. */
+  readonly crmReply?: { readonly kind: string; readonly replyId: string; readonly contactCrmId: string } | undefined;
   readonly state: OutboundState;
   /** Why it was denied or deferred (the policy's rule and words), or why it failed. */
   readonly reason?: string | undefined;

@@ -14,6 +14,7 @@ import { TemplateStore } from './templates.ts';
 import { OutboxStore } from './outbox.ts';
 import { SendLimitsStore } from './send-limits.ts';
 import { AutomationStore } from './automation.ts';
+import { TwoWayStore } from './two-way.ts';
 
 export interface Store extends IngestStore {
   readonly syncState: SyncStateStore;
@@ -23,6 +24,7 @@ export interface Store extends IngestStore {
   readonly outbox: OutboxStore;
   readonly limits: SendLimitsStore;
   readonly automation: AutomationStore;
+  readonly twoWay: TwoWayStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
@@ -36,5 +38,6 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions, a
     outbox: new OutboxStore(ingest.table),
     limits: new SendLimitsStore(ingest.table),
     automation: new AutomationStore(ingest.table),
+    twoWay: new TwoWayStore(ingest.table),
   };
 }

@@ -114,6 +114,8 @@ export const rosterSchema = z.strictObject({
       languages: z.array(z.enum(LANGUAGES)).check(z.minLength(1)),
       role: z.enum(AGENT_ROLES),
       available: z._default(z.boolean(), true),
+      /** The agent's user in each CRM (`{"hubspot": "123", "salesforce": "005…"}`): a reply written there is sent as this agent (SY-3). */
+      crmUsers: z.optional(z.record(z.string().check(z.regex(/^[a-z]+$/)), z.string().check(z.minLength(1), z.maxLength(64)))),
     }),
   ),
 });

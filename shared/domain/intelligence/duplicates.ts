@@ -169,3 +169,55 @@ export function unmerge(current: MergeableContact, record: MergeRecord): { survi
       : { ...record.survivorBefore, messageIds: [...record.survivorBefore.messageIds, ...arrivedSince], updatedAt: current.updatedAt };
   return { survivor, absorbed: record.absorbedBefore };
 }
+
+/** A stored customer as the daily duplicate search sees it (ID-3). */
+export interface DuplicateSubject {
+  readonly id: string;
+  readonly name: string;
+  readonly purchases: readonly Purchase[];
+}
+
+/**
+ * The daily search over stored contacts (ID-3), without comparing every pair: blocked by SKU,
+ * and inside a SKU's buyers sorted by purchase time only those within 90 days of each other are
+ * compared — and only when their normalised names' lengths allow 80 % similarity at all (a
+ * Levenshtein ratio r needs the shorter name to be at least r × the longer). Names are normalised
+ * once. Same answer as {@link duplicateCandidates}; cost about n × (buyers of a SKU in 90 days).
+ */
+export function searchDuplicates(subjects: readonly DuplicateSubject[], folding: ChineseFolding = NO_FOLDING): DuplicateCandidate[] {
+  const names = new Map<string, string>();
+  const bySku = new Map<string, { id: string; at: number }[]>();
+  for (const s of subjects) {
+    names.set(s.id, normaliseText(s.name, folding));
+    for (const p of s.purchases) {
+      const list = bySku.get(p.sku) ?? [];
+      list.push({ id: s.id, at: p.at });
+      bySku.set(p.sku, list);
+    }
+  }
+  const found = new Map<string, DuplicateCandidate>();
+  const min = DUPLICATE_RULES.minNameSimilarity;
+  for (const [sku, buyers] of bySku) {
+    buyers.sort((x, y) => x.at - y.at);
+    for (let i = 0; i < buyers.length; i++) {
+      const p = buyers[i]!;
+      const x = names.get(p.id)!;
+      if (!x) continue;
+      for (let j = i + 1; j < buyers.length; j++) {
+        const q = buyers[j]!;
+        if (q.at - p.at > DUPLICATE_RULES.sameSkuWithinMs) break;
+        if (q.id === p.id) continue;
+        const y = names.get(q.id)!;
+        if (!y) continue;
+        const longest = Math.max(x.length, y.length);
+        if (Math.min(x.length, y.length) < min * longest) continue;
+        const [aId, bId] = p.id < q.id ? [p.id, q.id] : [q.id, p.id];
+        const key = `${aId}\u0000${bId}`;
+        if (found.has(key)) continue;
+        const similarity = 1 - distance(x, y) / longest;
+        if (similarity >= min) found.set(key, { aId, bId, similarity, sku });
+      }
+    }
+  }
+  return [...found.values()].sort((x, y) => (x.aId === y.aId ? (x.bId < y.bId ? -1 : 1) : x.aId < y.aId ? -1 : 1));
+}
