@@ -27,7 +27,7 @@ import { ConversationStorage } from './constructs/storage.ts';
  * Settings the functions get only when the deployment sets them: the address of a CRM other than
  * HubSpot, the bulk sync's request limit, the CRM request timeout (its default otherwise).
  */
-export const OPTIONAL_ENV_NAMES = [ENV.salesforceLoginUrl, ENV.crmWebhookUrl, ENV.crmRateLimit, ENV.crmRateWindowSeconds, ENV.crmTimeoutMs] as const;
+export const OPTIONAL_ENV_NAMES = [ENV.salesforceLoginUrl, ENV.crmWebhookUrl, ENV.crmRateLimit, ENV.crmRateWindowSeconds, ENV.crmTimeoutMs, ENV.hubspotAppId, ENV.duplicateAutoMerge] as const;
 
 export interface ScrmStackProps extends StackProps {
   readonly config: StackConfig;
@@ -101,9 +101,6 @@ export class ScrmStack extends Stack {
         [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
         // The send queue is Outbound's (made below, with the functions of the send side).
         [ENV.sendQueueUrl]: Lazy.string({ produce: () => this.outbound.sendJobs.queue.queueUrl }),
-        // Two-way sync (SY-3): its queue, and where CRM notification channels call back.
-        [ENV.crmEventsQueueUrl]: Lazy.string({ produce: () => this.crmEvents.jobs.queue.queueUrl }),
-        [ENV.publicUrl]: Lazy.string({ produce: () => this.ingest.api.apiEndpoint }),
         ...(config.hubspotAppId && { [ENV.hubspotAppId]: config.hubspotAppId }),
         ...(config.salesforceIntegrationUserId && { SALESFORCE_INTEGRATION_USER_ID: config.salesforceIntegrationUserId }),
         ...(config.duplicateAutoMerge !== undefined && { [ENV.duplicateAutoMerge]: String(config.duplicateAutoMerge) }),
@@ -157,8 +154,12 @@ export class ScrmStack extends Stack {
       sendFunction: this.outbound.sendFunction,
       automationFunction: this.automation.automationFunction,
     });
-    // The CRM catch-up puts what deliveries missed on the crm-events queue.
+    // The CRM catch-up puts what deliveries missed on the crm-events queue; the Zoho channel calls back to the API.
     this.crmEvents.jobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
+    for (const fn of [this.crmEvents.crmEventsFunction, this.scheduledJobs.batchExportFunction]) {
+      fn.function.addEnvironment(ENV.crmEventsQueueUrl, this.crmEvents.jobs.queue.queueUrl);
+      fn.function.addEnvironment(ENV.publicUrl, this.ingest.api.apiEndpoint);
+    }
     // The segment refresh publishes segment changes too.
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
     // Every stored customer message is announced to the automations (MessageReceived).

@@ -208,7 +208,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const events = new LocalEventBus();
     events.on((event) => logger.info('domain event', { type: event.type, id: event.id }));
     let apiCrm: CrmAdapter | undefined;
-    let gatewayUrl: string | undefined;
+    /** The gateway's URL once it listens (the Zoho channel's notify URL). */
+    const publicAddress: { url?: string } = {};
     const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, events, logger, metrics });
     const channels = createChannels(runtime.config, runtime.secretSource);
     const sendJobs = runtime.sendQueue!;
@@ -327,7 +328,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       timeZone: runtime.config.automation.timeZone,
       hotWordFamily: shippedIntelligence().hotWordFamily,
       crmEvents: crmEventsSender(runtime.clients.sqs, services.queueUrls.crmEvents),
-      publicUrl: () => gatewayUrl,
+      publicUrl: () => publicAddress.url,
       channelToken: async () => (await runtime.secretSource.current()).crm[SECRET_KEYS.zohoChannelToken],
       ...(given[ENV.duplicateAutoMerge] && { autoMergeAt: Number(given[ENV.duplicateAutoMerge]) }),
     });
@@ -400,7 +401,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     graph?.setWebhookUrl(`${gateway.url}/webhook`);
     // The CRM stand-in's change notifications come to this stack (HubSpot webhooks, Salesforce
     // events); Zoho's channel is opened the way production opens it, by the crm-watch task.
-    gatewayUrl = gateway.url;
+    publicAddress.url = gateway.url;
     crmStandIn?.twoWay?.setDeliveryTarget(gateway.url);
     if (crmKind === 'zoho' && crmStandIn) await batch.run('crm-watch').catch((error: unknown) => logger.warn('Zoho notification channel not opened', { error: describeError(error) }));
     courier?.setWebhookUrl(`${gateway.url}/courier-events`);

@@ -110,6 +110,9 @@ export const METRIC_DIMENSIONS = {
   crmApiUsage: 'crm',
   reconciliationAccuracy: 'crm',
   mappingErrorRate: 'crm',
+  crmConflicts: 'crm',
+  crmEventsRefused: 'crm',
+  crmChangesApplied: 'crm',
 } as const satisfies Partial<Record<MetricKey, string>>;
 
 /** The failure kinds that pause instead of ending a message: the send function does not count them in SendFailures. */

@@ -12,7 +12,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { AUTOMATION_EVENT_TYPES, AUTOMATION_FUNCTION_TIMEOUT_SECONDS, AUTOMATION_QUEUE, BUCKET_LAYOUT, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_MAX_CONCURRENCY, SYNC_QUEUE, TABLE } from '#shared/resources';
+import { AUTOMATION_EVENT_TYPES, AUTOMATION_FUNCTION_TIMEOUT_SECONDS, AUTOMATION_QUEUE, BUCKET_LAYOUT, CRM_EVENTS_QUEUE, ENV, FUNCTIONS, MEDIA_QUEUE, SCHEDULES, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_MAX_CONCURRENCY, SYNC_QUEUE, TABLE } from '#shared/resources';
 import { buildApp } from '../../infra/app.ts';
 import { BUNDLE_FILE, ESM_REQUIRE_BANNER, SHARP_FOR_LAMBDA_ARM64, installPackagesHook, packageSource } from '../../infra/bundling.ts';
 import { compliancePacks } from '../../infra/compliance.ts';
@@ -35,6 +35,7 @@ import { API_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constr
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
 import { OPTIONAL_ENV_NAMES, type ScrmStack } from '../../infra/stack.ts';
+import { CRM_EVENT_PATHS } from '../../infra/constructs/crm-events.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
@@ -134,7 +135,9 @@ describe('functions', () => {
     const automationOnly = (key: string) => (AUTOMATION_ENV_NAMES as readonly string[]).includes(key);
     const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key) || (OPTIONAL_ENV_NAMES as readonly string[]).includes(key);
     const syncOnly = (key: string) => key === ENV.syncConcurrency;
-    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)) && (name === 'sync' || !syncOnly(key)));
+    // Two-way sync's queue and the public URL: the crm-events function and the catch-up's (batch-export).
+    const twoWayOnly = (key: string) => key === ENV.crmEventsQueueUrl || key === ENV.publicUrl;
+    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)) && (name === 'sync' || !syncOnly(key)) && (name === 'crm-events' || name === 'batch-export' || !twoWayOnly(key)));
     expect(Object.keys(env).filter((key) => key in ENV_NAMES).sort()).toEqual(expected.sort());
     expect(env).toMatchObject({
       [ENV.stage]: 'test',
@@ -177,6 +180,8 @@ describe('functions', () => {
       SECRET_KEYS.zohoClientSecret,
       SECRET_KEYS.zohoRefreshToken,
       SECRET_KEYS.crmWebhookSecret,
+      SECRET_KEYS.hubspotClientSecret,
+      SECRET_KEYS.zohoChannelToken,
       SECRET_KEYS.apiToken,
       SECRET_KEYS.courierApiKey,
       SECRET_KEYS.courierWebhookSecret,
@@ -316,7 +321,7 @@ describe('storage', () => {
 });
 
 describe('queues', () => {
-  const jobQueues = () => [stack.syncJobs, stack.mediaJobs, stack.outbound.sendJobs, stack.automation.automationJobs];
+  const jobQueues = () => [stack.syncJobs, stack.mediaJobs, stack.outbound.sendJobs, stack.automation.automationJobs, stack.crmEvents.jobs];
 
   it.each([
     ['sync', SYNC_QUEUE],
@@ -353,7 +358,7 @@ describe('queues', () => {
 
   it('consumers report partial batch failures, use the defined batch size and time out within 1/6 of the visibility timeout', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping');
-    expect(mappings).toHaveLength(4);
+    expect(mappings).toHaveLength(5);
     for (const [, mapping] of mappings) {
       const p = mapping.Properties!;
       expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -427,7 +432,7 @@ describe('schedules', () => {
 describe('ingest', () => {
   it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+} and POST /courier-events on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook']);
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
@@ -454,8 +459,8 @@ describe('monitoring', () => {
     const deadLetterQueues = ofType('AWS::SQS::Queue')
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([id]) => id);
-    // Job DLQs (sync, media, send, automation), one per schedule, the failed runs, the undelivered alarm e-mails.
-    expect(deadLetterQueues).toHaveLength(4 + SCHEDULES.length + 1 + 1);
+    // Job DLQs (sync, media, send, automation, crm-events), one per schedule, the failed runs, the undelivered alarm e-mails.
+    expect(deadLetterQueues).toHaveLength(5 + SCHEDULES.length + 1 + 1);
     for (const id of deadLetterQueues) {
       const watching = alarms().filter(
         (a) =>
@@ -472,7 +477,7 @@ describe('monitoring', () => {
     const attempts = (q: typeof SYNC_QUEUE) => q.visibilityTimeoutSeconds * q.maxReceiveCount;
     // The automation's short timers may wait on its queue too, delayed by up to 15 minutes.
     expect(ages.map((a) => a.Threshold).sort()).toEqual(
-      [...[SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE].map(attempts), attempts(AUTOMATION_QUEUE) + AUTOMATION_MAX_DELAY.toSeconds()].sort(),
+      [...[SYNC_QUEUE, MEDIA_QUEUE, SEND_QUEUE, CRM_EVENTS_QUEUE].map(attempts), attempts(AUTOMATION_QUEUE) + AUTOMATION_MAX_DELAY.toSeconds()].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'scrm-test-send-oldest-job-age',
@@ -634,6 +639,7 @@ describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY
       'sendAttempts', 'sendFailures', 'sendOutcomeUnknown', 'whatsappAuthFailures', 'accountStopped', 'numberSwitched', 'numberSlow',
       'conversationsStarted', 'handoverRequests',
       'crmApiUsage', 'crmRateLimited', 'reconciliationAccuracy', 'batchContactsWritten', 'batchContactsFailed', 'mappingErrorRate',
+      'crmConflicts', 'crmEventsRefused',
     ] as const;
     expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
     const definitions = Object.entries(METRICS);
@@ -1423,6 +1429,7 @@ describe('every function\'s environment fits Lambda\'s 4 KB with the longest set
       if (r?.Type === 'AWS::DynamoDB::Table') return p.TableName as string;
       if (r?.Type === 'AWS::S3::Bucket') return `scrm-${stage}-data-${account}-${region}`;
       if (r?.Type === 'AWS::Events::EventBus') return p.Name as string;
+      if (r?.Type === 'AWS::ApiGatewayV2::Api' && getAtt?.[1] === 'ApiEndpoint') return `https://abcdefghij.execute-api.${region}.amazonaws.com`;
       throw new Error(`no resolution for ${JSON.stringify(value)} (${r?.Type}): teach this test the new kind of value`);
     };
     const functions = Object.values(res).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -1433,5 +1440,24 @@ describe('every function\'s environment fits Lambda\'s 4 KB with the longest set
       // Counted as the JSON Lambda stores (keys, values, quotes and separators): the stricter measure.
       expect(JSON.stringify(resolved).length, fn.Properties!.FunctionName as string).toBeLessThanOrEqual(4_096);
     }
+  });
+});
+
+describe('two-way sync (SY-3)', () => {
+  it('Salesforce Event Relay: its partner bus and a rule sending the org\'s change events to the crm-events queue, with a DLQ', () => {
+    const source = 'aws.partner/salesforce.com/00D5g000000AbcdEAA/0YLRM0000004CXX4AA';
+    const variant = buildApp({ complianceChecks: false, app: new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config: loadStackConfig({ stage: 'test', crm: 'salesforce', salesforceLoginUrl: 'https://acme.my.salesforce.com', salesforceEventSource: source }) });
+    const t = Template.fromStack(variant.stack);
+    t.hasResourceProperties('AWS::Events::EventBus', { Name: source, EventSourceName: source });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: [source] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CrmEventsJobs'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+    // Without the setting there is no partner bus: the catch-up alone brings Salesforce's changes.
+    expect(stack.crmEvents.partnerRule).toBeUndefined();
+  });
+
+  it('refuses a partner event source that is not Event Relay\'s', () => {
+    expect(() => loadStackConfig({ stage: 'test', salesforceEventSource: 'aws.partner/other.com/x' })).toThrow(/salesforceEventSource: .* is not an Event Relay partner event source/);
   });
 });
