@@ -28,7 +28,7 @@
  *
  * Seeds (unless `seed: false`), relative to the start time, dates in Hong Kong time:
  *   SF1234567890        sf-express, OutForDelivery (OutForDelivery_001), to HKG; courier ETA window
- *                       today 14:00–18:00 +08:00 (`courier_estimated_delivery_date` min/max)
+ *                       from 1 h to 5 h after the start, +08:00 (`courier_estimated_delivery_date` min/max)
  *   1Z999AA10123456784  ups, InTransit (InTransit_002), USA → HKG; AfterShip AI ETA the day after
  *                       tomorrow (`aftership_estimated_delivery_date`, a date)
  *   RR123456785HK       hong-kong-post, Delivered (Delivered_001), delivered yesterday 11:20 +08:00
@@ -440,6 +440,11 @@ export async function startCourierStandIn(options: CourierStandInOptions): Promi
   };
 }
 
+/** The Hong Kong wall-clock hour at or before `ms`, as ISO 8601 with its +08:00 offset. */
+function hongKongHour(ms: number): string {
+  return `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 13)}:00:00+08:00`;
+}
+
 /** The seeded parcels (see the file's comment). */
 function seed(setParcel: (n: string, f: Partial<AfterShipTracking>) => unknown, start: number): void {
   const day = (offsetDays: number) => hongKongDate(start + offsetDays * 86_400_000);
@@ -452,7 +457,8 @@ function seed(setParcel: (n: string, f: Partial<AfterShipTracking>) => unknown, 
     origin_country_region: 'CHN',
     destination_country_region: 'HKG',
     courier_destination_country_region: 'HKG',
-    courier_estimated_delivery_date: { estimated_delivery_date: null, estimated_delivery_date_min: `${today}T14:00:00+08:00`, estimated_delivery_date_max: `${today}T18:00:00+08:00` },
+    // A window still ahead whenever the stand-in starts (a fixed 14:00–18:00 would lie in the past each evening).
+    courier_estimated_delivery_date: { estimated_delivery_date: null, estimated_delivery_date_min: hongKongHour(start + 3_600_000), estimated_delivery_date_max: hongKongHour(start + 5 * 3_600_000) },
     courier_tracking_link: 'https://htm.sf-express.com/hk/en/dynamic_function/waybill/#search/bill-number/SF1234567890',
     checkpoints: [
       checkpoint('sf-express', `${day(-2)}T16:05:00+08:00`, 'Shenzhen', 'CHN', 'Shipment picked up', 'InTransit', 'InTransit_002', 'Acceptance scan'),

@@ -16,8 +16,11 @@ import {
   LocalHubSpotStore,
   OBJECT_TYPES,
   SINGULAR,
+  compareValues,
+  type ChangeOrigin,
   type LocalOrderInput,
   type ObjectType,
+  type PropertyChange,
   type SearchFilter,
 } from './store.ts';
 import { closeServer, listen } from '../http.ts';
@@ -65,6 +68,12 @@ export interface LocalHubSpotOptions {
   readonly uniqueValuesOnTasks?: boolean;
   /** Requests allowed per rolling window; more are answered 429 as HubSpot does. */
   readonly rateLimit?: StandInRateLimit | undefined;
+  /** The app whose token the API is called with: the `sourceId` of its writes (webhooks, history). */
+  readonly appId?: string | undefined;
+  /** `type.property` names whose history is kept and served as `propertiesWithHistory`. */
+  readonly historyOf?: ReadonlySet<string> | undefined;
+  /** Told of the properties each write changed (the webhooks), after the write. */
+  readonly onChange?: ((changes: readonly PropertyChange[]) => void) | undefined;
 }
 
 export interface LocalHubSpot {
@@ -84,13 +93,27 @@ export interface LocalHubSpot {
   addOrder(input: LocalOrderInput): { id: string; lineItemIds: string[] };
   /** Enforces a request limit from now on (undefined: none). */
   setRateLimit(limit: StandInRateLimit | undefined): void;
+  /**
+   * A record edited in HubSpot's pages by a person (not an API request: not in the stats, no
+   * faults), with HubSpot's validation; `origin.at` sets its lastmodifieddate.
+   */
+  edit(type: ObjectType, id: string, properties: Record<string, unknown>, origin: ChangeOrigin): void;
+  /** Merges `mergeId` into `primaryId` as a person in HubSpot's pages would. */
+  merge(type: ObjectType, primaryId: string, mergeId: string, origin: ChangeOrigin): void;
+  /** Merges done so far (through the API or a page), oldest first. */
+  merges(): { readonly type: ObjectType; readonly primaryId: string; readonly mergedId: string }[];
 }
+
+type Merge = (type: ObjectType, primaryId: string, mergeId: string, origin: ChangeOrigin) => ReturnType<LocalHubSpotStore['merge']>;
 
 interface Route {
   /** Name in stats, e.g. "POST /crm/objects/{version}/contacts/batch/read". */
   readonly name: string;
-  readonly handle: (body: unknown, query: URLSearchParams) => { status: number; body: unknown };
+  readonly handle: (body: unknown, query: URLSearchParams, origin: ChangeOrigin, merge: Merge) => { status: number; body: unknown };
 }
+
+/** The HubSpot user the home page's edits are made as. */
+export const LOCAL_PAGE_USER_ID = 1;
 
 const VERSION = String.raw`(\d{4}-\d{2}(?:-beta)?)`;
 const TYPE = `(${OBJECT_TYPES.join('|')})`;
@@ -103,7 +126,16 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     uniqueValuesOnCommunications: options.uniqueValuesOnCommunications ?? true,
     uniqueValuesOnDeals: options.uniqueValuesOnDeals ?? true,
     uniqueValuesOnTasks: options.uniqueValuesOnTasks ?? true,
+    historyOf: options.historyOf,
+    onChange: options.onChange,
   });
+  const apiOrigin: ChangeOrigin = { changeSource: 'INTEGRATION', sourceId: options.appId ?? 'local-app' };
+  const merges: { type: ObjectType; primaryId: string; mergedId: string }[] = [];
+  const merge = (type: ObjectType, primaryId: string, mergedId: string, origin: ChangeOrigin) => {
+    const record = store.merge(type, primaryId, mergedId, origin);
+    merges.push({ type, primaryId: record.id, mergedId });
+    return record;
+  };
   const addOrder = (input: LocalOrderInput) => {
     const order = store.addOrder(input);
     return { id: order.id, lineItemIds: store.associatedIds('orders', order.id, 'line_items').map((a) => a.toId) };
@@ -137,6 +169,22 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       const windowMs = Number(input.windowMs);
       limit.set(Number.isInteger(requests) && requests > 0 && windowMs > 0 ? { requests, windowMs } : undefined);
       return send(res, 200, {});
+    }
+    const editPath = /^\/_local\/(contacts|deals)\/(\d+)$/.exec(url.pathname);
+    if (method === 'POST' && editPath) {
+      // The home page's edit form: a person's edit in HubSpot's pages (CRM_UI).
+      try {
+        const form = new URLSearchParams(await readText(req));
+        const properties = Object.fromEntries([...form].filter(([name]) => name.startsWith('p.')).map(([name, value]) => [name.slice(2), value]));
+        const userId = Number(form.get('userId') ?? LOCAL_PAGE_USER_ID) || LOCAL_PAGE_USER_ID;
+        store.update(editPath[1] as ObjectType, editPath[2]!, undefined, properties, { changeSource: 'CRM_UI', sourceId: `userId:${userId}`, userId });
+        await store.flushed();
+        res.writeHead(303, { location: '/' });
+        return void res.end();
+      } catch (error) {
+        if (error instanceof HubSpotFailure) return send(res, error.status, error.body);
+        throw error;
+      }
     }
     if (method === 'POST' && url.pathname === '/_local/orders') {
       try {
@@ -178,7 +226,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       return send(res, 400, errorBody('VALIDATION_ERROR', 'Invalid JSON body'));
     }
     try {
-      const answer = route.handle(body, url.searchParams);
+      const answer = route.handle(body, url.searchParams, apiOrigin, merge);
       // Records a batch request carried (the bench's measure of how full the batches are).
       const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
       if (route.name.includes('/batch/') && Array.isArray(inputs) && answer.status < 300) stats.set('batchInputs', (stats.get('batchInputs') ?? 0) + inputs.length);
@@ -237,6 +285,13 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
     stats: () => Object.fromEntries(stats),
     resetStats: () => stats.clear(),
     addOrder,
+    edit(type, id, properties, origin) {
+      store.update(type, id, undefined, properties, origin);
+    },
+    merge(type, primaryId, mergeId, origin) {
+      merge(type, primaryId, mergeId, origin);
+    },
+    merges: () => merges.map((m) => ({ ...m })),
   };
 }
 
@@ -278,9 +333,9 @@ function resolveRoute(store: LocalHubSpotStore, method: string, path: string): R
 
   if (method === 'POST' && (m = objects('').exec(path))) {
     const type = m[2] as ObjectType;
-    return route(method, `/crm/objects/{version}/${type}`, (body) => {
+    return route(method, `/crm/objects/{version}/${type}`, (body, _query, origin) => {
       const input = asObject(body);
-      const record = store.create(type, asObject(input.properties), input.associations);
+      const record = store.create(type, asObject(input.properties), input.associations, origin);
       return { status: 201, body: store.present(type, record, Object.keys(record.properties)) };
     });
   }
@@ -290,11 +345,22 @@ function resolveRoute(store: LocalHubSpotStore, method: string, path: string): R
   }
   if (method === 'POST' && (m = objects('/batch/create').exec(path))) {
     const type = m[2] as ObjectType;
-    return route(method, `/crm/objects/{version}/${type}/batch/create`, (body) => batchCreate(store, type, asObject(body)));
+    return route(method, `/crm/objects/{version}/${type}/batch/create`, (body, _query, origin) => batchCreate(store, type, asObject(body), origin));
   }
   if (method === 'POST' && (m = objects('/batch/update').exec(path))) {
     const type = m[2] as ObjectType;
-    return route(method, `/crm/objects/{version}/${type}/batch/update`, (body) => batchUpdate(store, type, asObject(body)));
+    return route(method, `/crm/objects/{version}/${type}/batch/update`, (body, _query, origin) => batchUpdate(store, type, asObject(body), origin));
+  }
+  if (method === 'POST' && (m = objects('/merge').exec(path))) {
+    const type = m[2] as ObjectType;
+    return route(method, `/crm/objects/{version}/${type}/merge`, (body, _query, origin, merge) => {
+      const input = asObject(body);
+      const primary = typeof input.primaryObjectId === 'string' || typeof input.primaryObjectId === 'number' ? String(input.primaryObjectId) : '';
+      const other = typeof input.objectIdToMerge === 'string' || typeof input.objectIdToMerge === 'number' ? String(input.objectIdToMerge) : '';
+      if (!primary || !other) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'A merge needs "primaryObjectId" and "objectIdToMerge"'));
+      const record = merge(type, primary, other, origin);
+      return { status: 200, body: store.present(type, record, Object.keys(record.properties)) };
+    });
   }
   if (method === 'POST' && (m = objects('/search').exec(path))) {
     const type = m[2] as ObjectType;
@@ -303,10 +369,10 @@ function resolveRoute(store: LocalHubSpotStore, method: string, path: string): R
   if ((method === 'GET' || method === 'PATCH') && (m = objects('/([^/]+)').exec(path))) {
     const type = m[2] as ObjectType;
     const key = decodeURIComponent(m[3] ?? '');
-    return route(method, `/crm/objects/{version}/${type}/{id}`, (body, query) => {
+    return route(method, `/crm/objects/{version}/${type}/{id}`, (body, query, origin) => {
       const idProperty = query.get('idProperty') ?? undefined;
       if (method === 'PATCH') {
-        const record = store.update(type, key, idProperty, asObject(asObject(body).properties));
+        const record = store.update(type, key, idProperty, asObject(asObject(body).properties), origin);
         return { status: 200, body: store.present(type, record, Object.keys(record.properties)) };
       }
       const record = store.find(type, key, idProperty);
@@ -359,20 +425,20 @@ function route(method: string, template: string, handle: Route['handle']): Route
 }
 
 /** Creates every input or none (HubSpot refuses the whole batch on one invalid or duplicate input). */
-function batchCreate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+function batchCreate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>, origin: ChangeOrigin) {
   const startedAt = new Date().toISOString();
   const inputs = Array.isArray(body.inputs) ? body.inputs.map(asObject) : [];
   if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
   store.checkCreates(type, inputs.map((i) => asObject(i.properties)));
   const results = inputs.map((input) => {
-    const record = store.create(type, asObject(input.properties), input.associations);
+    const record = store.create(type, asObject(input.properties), input.associations, origin);
     return store.present(type, record, Object.keys(record.properties));
   });
   return { status: 201, body: { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() } };
 }
 
 /** Updates the records that exist; the missing ones are named in a 207's OBJECT_NOT_FOUND error. */
-function batchUpdate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>) {
+function batchUpdate(store: LocalHubSpotStore, type: ObjectType, body: Record<string, unknown>, origin: ChangeOrigin) {
   const startedAt = new Date().toISOString();
   const inputs = Array.isArray(body.inputs) ? body.inputs.map(asObject) : [];
   if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
@@ -384,7 +450,7 @@ function batchUpdate(store: LocalHubSpotStore, type: ObjectType, body: Record<st
       missing.push(id);
       continue;
     }
-    const record = store.update(type, id, undefined, asObject(input.properties));
+    const record = store.update(type, id, undefined, asObject(input.properties), origin);
     results.push(store.present(type, record, Object.keys(record.properties)));
   }
   const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
@@ -399,13 +465,14 @@ function batchRead(store: LocalHubSpotStore, type: ObjectType, body: Record<stri
   const startedAt = new Date().toISOString();
   const idProperty = typeof body.idProperty === 'string' ? body.idProperty : undefined;
   const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+  const withHistory = Array.isArray(body.propertiesWithHistory) ? body.propertiesWithHistory.map(String) : undefined;
   const inputs = Array.isArray(body.inputs) ? body.inputs.map((i) => String(asObject(i).id ?? '')) : [];
   if (inputs.length > 100) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'At most 100 inputs per batch'));
   const results = [];
   const missing: string[] = [];
   for (const key of inputs) {
     const record = store.find(type, key, idProperty);
-    if (record) results.push(store.present(type, record, requested));
+    if (record) results.push(store.present(type, record, requested, withHistory));
     else missing.push(key);
   }
   const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
@@ -437,9 +504,20 @@ function search(store: LocalHubSpotStore, type: ObjectType, body: Record<string,
   const limit = typeof body.limit === 'number' ? Math.min(body.limit, 200) : 10;
   const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
   const hits = filterGroups.length > 0 ? store.search(type, filterGroups) : store.search(type, [{ filters: [] }]);
+  // HubSpot sorts by one property (then by id); `after` is the offset of the next page, at most 10,000.
+  const sort = Array.isArray(body.sorts) ? asObject(body.sorts[0]) : {};
+  if (typeof sort.propertyName === 'string') {
+    const name = sort.propertyName;
+    const sign = sort.direction === 'DESCENDING' ? -1 : 1;
+    const valueOf = (r: (typeof hits)[number]) => ({ ...store.systemProperties(type, r), ...r.properties })[name] ?? '';
+    hits.sort((a, b) => sign * compareValues(valueOf(a), valueOf(b)) || Number(a.id) - Number(b.id));
+  }
+  const offset = Number(body.after ?? 0) || 0;
+  if (offset + limit > 10_000) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'Search pages end at 10,000 results'));
+  const page = hits.slice(offset, offset + limit);
   return {
     status: 200,
-    body: { total: hits.length, results: hits.slice(0, limit).map((r) => store.present(type, r, requested)) },
+    body: { total: hits.length, results: page.map((r) => store.present(type, r, requested)), ...(offset + limit < hits.length && { paging: { next: { after: String(offset + limit) } } }) },
   };
 }
 
@@ -470,6 +548,17 @@ function asObject(value: unknown): Record<string, unknown> {
 
 function listParam(value: string | null): string[] | undefined {
   return value ? value.split(',').filter(Boolean) : undefined;
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -17,6 +17,43 @@ export interface LocalRecord {
   properties: Record<string, string>;
   readonly createdAt: string;
   updatedAt: string;
+  /**
+   * The earlier values of the properties whose history is kept (two-way sync's: a reply's id is
+   * the time its value was written), newest last. Absent in data files written before.
+   */
+  history?: Record<string, LocalHistoryEntry[]>;
+}
+
+/** One value of a property's history, as `propertiesWithHistory` answers it. */
+export interface LocalHistoryEntry {
+  readonly value: string;
+  readonly timestamp: string;
+  readonly sourceType: string;
+  readonly sourceId?: string | undefined;
+  readonly updatedByUserId?: number | undefined;
+}
+
+/**
+ * Who made a write, as HubSpot's webhooks and property history say it: an app through the API
+ * (INTEGRATION, the app's id) or a person in HubSpot's pages (CRM_UI, `userId:<id>`).
+ */
+export interface ChangeOrigin {
+  readonly changeSource: 'INTEGRATION' | 'CRM_UI';
+  readonly sourceId: string;
+  readonly userId?: number | undefined;
+  /** When (ms): the record's lastmodifieddate and the change's time. Default now. */
+  readonly at?: number | undefined;
+}
+
+/** A property of a record that a write changed. */
+export interface PropertyChange {
+  readonly type: ObjectType;
+  readonly id: string;
+  readonly property: string;
+  /** The new value ('' when cleared). */
+  readonly value: string;
+  readonly at: number;
+  readonly origin: ChangeOrigin;
 }
 
 export interface LocalAssociation {
@@ -43,7 +80,8 @@ type JournalEntry =
   | { readonly k: 'record'; readonly type: ObjectType; readonly record: LocalRecord }
   | { readonly k: 'association'; readonly a: LocalAssociation }
   | { readonly k: 'property'; readonly type: ObjectType; readonly property: LocalProperty }
-  | { readonly k: 'group'; readonly type: ObjectType; readonly name: string };
+  | { readonly k: 'group'; readonly type: ObjectType; readonly name: string }
+  | { readonly k: 'merge'; readonly type: ObjectType; readonly from: string; readonly into: string };
 
 /** Journal entries after which the data file is written anew and the journal emptied. */
 const COMPACT_AFTER = 20_000;
@@ -54,6 +92,8 @@ interface StoreData {
   associations: LocalAssociation[];
   properties: Record<ObjectType, Record<string, LocalProperty>>;
   groups: Record<ObjectType, string[]>;
+  /** `type:id` of records merged away → the id they were merged into (absent in older data files). */
+  mergedInto?: Record<string, string>;
 }
 
 /** A HubSpot-shaped failure: status and JSON body. */
@@ -215,12 +255,20 @@ export interface StoreOptions {
   readonly uniqueValuesOnDeals: boolean;
   /** Whether `hasUniqueValue` is honoured on tasks (not documented for activities; false emulates an account where it is not). */
   readonly uniqueValuesOnTasks: boolean;
+  /** `type.property` names whose history is kept (and served as `propertiesWithHistory`). */
+  readonly historyOf?: ReadonlySet<string> | undefined;
+  /** Told of every property a write changed, after the write. */
+  readonly onChange?: ((changes: readonly PropertyChange[]) => void) | undefined;
 }
+
+/** The origin of writes through the API when the caller names none. */
+export const API_ORIGIN: ChangeOrigin = { changeSource: 'INTEGRATION', sourceId: 'unknown-app' };
+const HISTORY_KEPT = 20;
 
 export class LocalHubSpotStore {
   private data: StoreData = emptyData();
   /** What search sees: versions of each record with the time they were written. */
-  private readonly searchVersions = new Map<string, { at: number; properties: Record<string, string> }[]>();
+  private readonly searchVersions = new Map<string, { at: number; properties: Record<string, string>; updatedAt: string }[]>();
   /** Unique property values → record id, per `type.property`; built on first use, kept on every write. */
   private readonly uniqueIndex = new Map<string, Map<string, string>>();
   /** Associations by `fromType:fromId:toType`; built on first use, kept on every association. */
@@ -247,6 +295,7 @@ export class LocalHubSpotStore {
           OBJECT_TYPES.map((t) => [t, { ...empty.properties[t], ...loaded.properties?.[t] }]),
         ) as StoreData['properties'],
         groups: { ...empty.groups, ...loaded.groups },
+        ...(loaded.mergedInto && { mergedInto: loaded.mergedInto }),
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -264,13 +313,14 @@ export class LocalHubSpotStore {
 
   // ---- records -------------------------------------------------------------------------
 
-  create(type: ObjectType, properties: Record<string, unknown>, associations: unknown): LocalRecord {
+  create(type: ObjectType, properties: Record<string, unknown>, associations: unknown, origin: ChangeOrigin = API_ORIGIN): LocalRecord {
     const values = this.validProperties(type, properties);
     // HubSpot puts a deal without a pipeline into the default pipeline.
     if (type === 'deals' && !values.pipeline) values.pipeline = 'default';
     const links = this.validAssociations(type, associations);
     this.assertUnique(type, values, undefined);
-    const now = new Date().toISOString();
+    const at = origin.at ?? Date.now();
+    const now = new Date(at).toISOString();
     const record: LocalRecord = {
       id: String(this.data.nextId++),
       properties: values,
@@ -279,9 +329,11 @@ export class LocalHubSpotStore {
     };
     this.data.records[type][record.id] = record;
     this.index(type, record, 'add');
+    const changed = this.remember(type, record, Object.entries(values), origin, at);
     // The record before its associations, so that a replay finds both ends.
     this.wrote(type, record);
     for (const link of links) this.associate(type, record.id, link.toType, link.toId, link.typeId);
+    this.tell(changed);
     return record;
   }
 
@@ -300,24 +352,86 @@ export class LocalHubSpotStore {
     }
   }
 
-  update(type: ObjectType, key: string, idProperty: string | undefined, properties: Record<string, unknown>): LocalRecord {
+  update(type: ObjectType, key: string, idProperty: string | undefined, properties: Record<string, unknown>, origin: ChangeOrigin = API_ORIGIN): LocalRecord {
     const record = this.find(type, key, idProperty);
     if (!record) throw notFound();
     const values = this.validProperties(type, properties);
     this.assertUnique(type, values, record.id);
+    const at = origin.at ?? Date.now();
+    const changedValues = Object.entries(values).filter(([name, value]) => (record.properties[name] ?? '') !== value);
     this.index(type, record, 'remove');
     for (const [name, value] of Object.entries(values)) {
       if (value === '') delete record.properties[name];
       else record.properties[name] = value;
     }
     this.index(type, record, 'add');
-    record.updatedAt = new Date().toISOString();
+    record.updatedAt = new Date(at).toISOString();
+    const changed = this.remember(type, record, changedValues, origin, at);
     this.wrote(type, record);
+    this.tell(changed);
     return record;
   }
 
+  /**
+   * HubSpot's merge: `mergeId` into `primaryId`. The primary keeps its id and its values, taking
+   * the other's where it has none (the unique WhatsApp identities too, once the other is gone);
+   * the other's associations move to it and the other is removed. Merged ids are kept, so a read
+   * of a merged-away id answers the primary, as HubSpot does.
+   */
+  merge(type: ObjectType, primaryId: string, mergeId: string, origin: ChangeOrigin = API_ORIGIN): LocalRecord {
+    if (primaryId === mergeId) throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', 'An object cannot be merged with itself'));
+    const primary = this.data.records[type][primaryId];
+    const merged = this.data.records[type][mergeId];
+    if (!primary || !merged) throw new HubSpotFailure(404, errorBody('OBJECT_NOT_FOUND', `Could not find ${SINGULAR[type]} ${!primary ? primaryId : mergeId} to merge`));
+    this.index(type, merged, 'remove');
+    delete this.data.records[type][mergeId];
+    this.data.mergedInto = { ...this.data.mergedInto, [`${type}:${mergeId}`]: primaryId };
+    this.persist({ k: 'merge', type, from: mergeId, into: primaryId });
+    for (const a of this.data.associations.filter((x) => x.fromType === type && x.fromId === mergeId)) {
+      if (!this.associatedIds(type, primaryId, a.toType).some((b) => b.toId === a.toId)) this.associate(type, primaryId, a.toType, a.toId, a.typeId);
+    }
+    this.unlink(type, mergeId);
+    const taken = Object.fromEntries(Object.entries(merged.properties).filter(([name]) => primary.properties[name] === undefined || primary.properties[name] === ''));
+    return Object.keys(taken).length > 0 ? this.update(type, primaryId, undefined, taken, origin) : primary;
+  }
+
+  /** The id a merged-away record lives on as (itself when not merged). */
+  survivorOf(type: ObjectType, id: string): string {
+    let current = id;
+    for (let i = 0; i < 100; i++) {
+      const next = this.data.mergedInto?.[`${type}:${current}`];
+      if (next === undefined) return current;
+      current = next;
+    }
+    return current;
+  }
+
+  /** Records the history of the changed values it keeps; the changes, for {@link tell}. */
+  private remember(type: ObjectType, record: LocalRecord, changed: readonly [string, string][], origin: ChangeOrigin, at: number): PropertyChange[] {
+    const timestamp = new Date(at).toISOString();
+    for (const [name, value] of changed) {
+      if (!this.options.historyOf?.has(`${type}.${name}`)) continue;
+      const history = (record.history ??= {});
+      const entry: LocalHistoryEntry = { value, timestamp, sourceType: origin.changeSource, sourceId: origin.sourceId, ...(origin.userId !== undefined && { updatedByUserId: origin.userId }) };
+      history[name] = [...(history[name] ?? []), entry].slice(-HISTORY_KEPT);
+    }
+    return changed.map(([property, value]) => ({ type, id: record.id, property, value, at, origin }));
+  }
+
+  private tell(changes: readonly PropertyChange[]): void {
+    if (changes.length > 0) this.options.onChange?.(changes);
+  }
+
+  /** Drops every association from or to a record (it is gone). */
+  private unlink(type: ObjectType, id: string): void {
+    const gone = (a: LocalAssociation) => (a.fromType === type && a.fromId === id) || (a.toType === type && a.toId === id);
+    if (!this.data.associations.some(gone)) return;
+    this.data.associations = this.data.associations.filter((a) => !gone(a));
+    this.associationIndex = undefined;
+  }
+
   find(type: ObjectType, key: string, idProperty: string | undefined): LocalRecord | undefined {
-    if (!idProperty || idProperty === 'hs_object_id') return this.data.records[type][key];
+    if (!idProperty || idProperty === 'hs_object_id') return this.data.records[type][this.survivorOf(type, key)];
     const property = this.data.properties[type][idProperty];
     if (!property?.hasUniqueValue) {
       throw new HubSpotFailure(
@@ -334,13 +448,26 @@ export class LocalHubSpotStore {
     const hits: LocalRecord[] = [];
     for (const record of Object.values(this.data.records[type])) {
       const versions = this.searchVersions.get(`${type}:${record.id}`);
-      const indexed = versions ? versions.filter((v) => v.at <= visibleBefore).at(-1)?.properties : record.properties;
-      if (!indexed) continue;
-      if (filterGroups.some((group) => group.filters.every((f) => matches(indexed, f)))) {
-        hits.push({ ...record, properties: indexed });
+      const version = versions ? versions.filter((v) => v.at <= visibleBefore).at(-1) : { properties: record.properties, updatedAt: record.updatedAt };
+      if (!version) continue;
+      const indexed = version.properties;
+      // Search filters on the system properties too (lastmodifieddate for the catch-up).
+      const searchable = { ...this.systemProperties(type, { ...record, updatedAt: version.updatedAt }), ...indexed };
+      if (filterGroups.some((group) => group.filters.every((f) => matches(searchable, f)))) {
+        hits.push({ ...record, properties: indexed, updatedAt: version.updatedAt });
       }
     }
     return hits.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /** hs_object_id and the create / modify dates, by the names the object type uses. */
+  systemProperties(type: ObjectType, record: Pick<LocalRecord, 'id' | 'createdAt' | 'updatedAt'>): Record<string, string> {
+    const plain = PLAIN_SYSTEM_DATES.has(type);
+    return {
+      hs_object_id: record.id,
+      [plain ? 'createdate' : 'hs_createdate']: record.createdAt,
+      [plain ? 'lastmodifieddate' : 'hs_lastmodifieddate']: record.updatedAt,
+    };
   }
 
   associatedIds(fromType: ObjectType, fromId: string, toType: ObjectType): LocalAssociation[] {
@@ -393,16 +520,20 @@ export class LocalHubSpotStore {
   }
 
   /** A record as HubSpot returns it: requested (or default) properties plus system ones. */
-  present(type: ObjectType, record: LocalRecord, requested?: readonly string[]) {
+  present(type: ObjectType, record: LocalRecord, requested?: readonly string[], withHistory?: readonly string[]) {
     const names = requested && requested.length > 0 ? requested : [...DEFAULT_READ[type], ...Object.keys(record.properties)];
-    const plain = PLAIN_SYSTEM_DATES.has(type);
-    const properties: Record<string, string | null> = {
-      hs_object_id: record.id,
-      [plain ? 'createdate' : 'hs_createdate']: record.createdAt,
-      [plain ? 'lastmodifieddate' : 'hs_lastmodifieddate']: record.updatedAt,
-    };
+    const properties: Record<string, string | null> = this.systemProperties(type, record);
     for (const name of names) properties[name] = record.properties[name] ?? properties[name] ?? null;
-    return { id: record.id, properties, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: false };
+    const base = { id: record.id, properties, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: false };
+    if (!withHistory || withHistory.length === 0) return base;
+    // HubSpot lists a property's history newest first; a value without kept history is one entry.
+    const history = (name: string) => {
+      const kept = record.history?.[name];
+      if (kept && kept.length > 0) return [...kept].reverse();
+      const value = record.properties[name];
+      return value === undefined ? [] : [{ value, timestamp: record.updatedAt, sourceType: 'UNKNOWN' }];
+    };
+    return { ...base, propertiesWithHistory: Object.fromEntries(withHistory.map((name) => [name, history(name)])) };
   }
 
   /**
@@ -603,7 +734,7 @@ export class LocalHubSpotStore {
   private wrote(type: ObjectType, record: LocalRecord): void {
     const key = `${type}:${record.id}`;
     const versions = this.searchVersions.get(key) ?? [];
-    versions.push({ at: Date.now(), properties: { ...record.properties } });
+    versions.push({ at: Date.now(), properties: { ...record.properties }, updatedAt: record.updatedAt });
     this.searchVersions.set(key, versions.slice(-10));
     this.persist({ k: 'record', type, record: structuredClone(record) });
   }
@@ -684,6 +815,15 @@ export class LocalHubSpotStore {
         case 'group':
           if (!this.data.groups[entry.type].includes(entry.name)) this.data.groups[entry.type].push(entry.name);
           break;
+        case 'merge': {
+          // The record merged away, and every association from or to it (moved ones were journalled after).
+          delete this.data.records[entry.type][entry.from];
+          this.data.mergedInto = { ...this.data.mergedInto, [`${entry.type}:${entry.from}`]: entry.into };
+          const gone = (a: LocalAssociation) => (a.fromType === entry.type && a.fromId === entry.from) || (a.toType === entry.type && a.toId === entry.from);
+          this.data.associations = this.data.associations.filter((a) => !gone(a));
+          for (const key of [...seen]) if (key.includes(`${entry.type}:${entry.from}:`)) seen.delete(key);
+          break;
+        }
       }
     }
   }
@@ -709,9 +849,29 @@ function matches(properties: Record<string, string>, filter: SearchFilter): bool
       return actual !== undefined && actual !== '';
     case 'NOT_HAS_PROPERTY':
       return actual === undefined || actual === '';
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      if (actual === undefined || actual === '') return false;
+      const order = compareValues(actual, String(filter.value ?? ''));
+      return filter.operator === 'GT' ? order > 0 : filter.operator === 'GTE' ? order >= 0 : filter.operator === 'LT' ? order < 0 : order <= 0;
+    }
     default:
       throw new HubSpotFailure(400, errorBody('VALIDATION_ERROR', `Unsupported filter operator ${filter.operator}`));
   }
+}
+
+/**
+ * Orders two property values as HubSpot's search does: numbers by value, datetimes by time (a
+ * filter value in ms against a stored ISO 8601 date, or the other way round), the rest as text.
+ */
+export function compareValues(a: string, b: string): number {
+  const asNumber = (v: string) => (/^-?\d+(?:\.\d+)?$/.test(v) ? Number(v) : ISO_DATETIME.test(v) ? Date.parse(v) : NaN);
+  const x = asNumber(a);
+  const y = asNumber(b);
+  if (Number.isFinite(x) && Number.isFinite(y)) return x === y ? 0 : x < y ? -1 : 1;
+  return a.localeCompare(b);
 }
 
 /** Why HubSpot would refuse this value for the property (by its type and options), if it would. */

@@ -9,16 +9,19 @@
  *   POST /_local/orders  a sales order for a contact, as a shop connector would make it
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { CONTACT, CONTACTS_MODULE, DEAL, MESSAGE, ORDER, TASK } from '#shared/crm/zoho/fields';
-import { lookupId, text, zohoDateTime } from '#shared/crm/zoho/format';
+import { fieldMapping } from '#shared/crm/mappings';
+import { crmField } from '#shared/crm/field-mapping';
+import { CONTACT, CONTACTS_MODULE, DEAL, DEAL_WON_STAGE, MESSAGE, ORDER, TASK } from '#shared/crm/zoho/fields';
+import { lookupId, text, zohoDate, zohoDateTime } from '#shared/crm/zoho/format';
 import { ENV, SECRET_KEYS } from '#shared/resources';
 import { RollingLimit } from '../crm/rate-limit.ts';
-import type { CrmStandIn, StandInContact, StandInFault, StandInOperation, StandInRateLimit } from '../crm/stand-in.ts';
+import type { CrmStandIn, StandInContact, StandInFault, StandInOperation, StandInRateLimit, StandInTwoWay } from '../crm/stand-in.ts';
 import { closeServer, listen, readBody } from '../http.ts';
 import { LocalZohoAccounts, THROTTLE_ANSWER } from './accounts.ts';
 import { CriteriaError, parseCriteria } from './criteria.ts';
+import { LocalZohoNotifications } from './notifications.ts';
 import { renderHomePage } from './page.ts';
-import { errorBody, LocalZohoStore, ZohoFailure, type Answer } from './store.ts';
+import { errorBody, LocalZohoStore, SALES_USER, ZohoFailure, type Answer } from './store.ts';
 
 export const LOCAL_ZOHO_CREDENTIALS = { clientId: '1000.LOCALZOHOCLIENT', clientSecret: 'local-zoho-client-secret', refreshToken: '1000.local-zoho-refresh-token' } as const;
 
@@ -66,13 +69,17 @@ export interface ZohoStandIn extends CrmStandIn {
   tokenRefreshes(): number;
   /** Requests by route, e.g. `POST /crm/{version}/Contacts/upsert`. */
   routeStats(): Record<string, number>;
+  readonly twoWay: StandInTwoWay & {
+    /** Resolves once every notification queued so far is delivered or given up. */
+    settled(): Promise<void>;
+  };
 }
 
 interface Route {
   readonly operation: StandInOperation | 'other';
   readonly name: string;
   readonly write: boolean;
-  readonly run: (body: unknown, query: URLSearchParams) => Answer;
+  readonly run: (body: unknown, query: URLSearchParams, headers: IncomingMessage['headers']) => Answer;
 }
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -85,6 +92,9 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
   const searchLagMs = options.searchLagMs ?? 2000;
   const store = new LocalZohoStore({ dataFile: options.dataFile, searchLagMs, now });
   await store.load();
+  const notifications = new LocalZohoNotifications({ apiUrl: () => url, now });
+  store.onWrite = (write) => notifications.recordWritten(write);
+  const customerLevelField = crmField(fieldMapping('zoho'), 'customerLevel');
   const accounts = new LocalZohoAccounts({ ...credentials, maxRefreshesPerWindow: options.maxRefreshesPerWindow, tokenTtlSeconds: options.tokenTtlSeconds, now });
   const limit = new RollingLimit(options.rateLimit);
   const dailyCredits = options.dailyCredits ?? 50_000;
@@ -149,7 +159,7 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
     }
     let result: Answer;
     try {
-      result = route.run(body, target.searchParams);
+      result = route.run(body, target.searchParams, req.headers);
     } catch (error) {
       if (error instanceof ZohoFailure) return send(res, error.status, error.body, creditHeaders());
       if (error instanceof CriteriaError) return send(res, 400, errorBody('INVALID_QUERY', 'invalid query formed', { param_name: 'criteria' }), creditHeaders());
@@ -201,6 +211,16 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
     const match = /^\/crm\/v\d+\/(.+)$/.exec(path);
     if (!match) return undefined;
     const [module, second, third, ...rest] = match[1]!.split('/').map(decodeURIComponent);
+    if (module === 'actions' && second === 'watch' && third === undefined) {
+      const watch = (run: Route['run']): Route => ({ operation: 'other', name: `${method} /crm/{version}/actions/watch`, write: false, run });
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') return watch((body) => notifications.write(method, body));
+      if (method === 'DELETE') return watch((_, q) => notifications.disable(q.get('channel_ids')));
+      if (method === 'GET') return watch(() => notifications.details());
+      return undefined;
+    }
+    if (module && second && third === 'actions' && rest.length === 1 && rest[0] === 'merge' && method === 'POST') {
+      return { operation: 'contact-write', name: `POST /crm/{version}/${module}/{id}/actions/merge`, write: true, run: (body) => store.merge(module, second, body) };
+    }
     if (!module || rest.length > 0) return undefined;
     const fields = (q: URLSearchParams) => (q.get('fields') ?? '').split(',').filter(Boolean);
     const page = (q: URLSearchParams) => [Math.max(1, Number(q.get('page') ?? 1) || 1), Math.min(200, Math.max(1, Number(q.get('per_page') ?? 200) || 200))] as const;
@@ -210,7 +230,14 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
     if (second === undefined) {
       if (method === 'POST') return write(module, (body) => store.insert(module, data(body)));
       if (method === 'PUT') return write(module, (body) => store.update(module, data(body)));
-      if (method === 'GET') return read(module, (_, q) => store.getMany(module, (q.get('ids') ?? '').split(',').filter(Boolean), fields(q)));
+      if (method === 'GET') {
+        return read(module, (_, q, headers) => {
+          if (q.has('ids')) return store.getMany(module, (q.get('ids') ?? '').split(',').filter(Boolean), fields(q));
+          const [p, perPage] = page(q);
+          const since = headers['if-modified-since'];
+          return store.list(module, fields(q), { sortBy: q.get('sort_by'), sortOrder: q.get('sort_order'), page: p, perPage, modifiedSince: typeof since === 'string' ? since : undefined });
+        });
+      }
       return undefined;
     }
     if (second === 'upsert' && third === undefined && method === 'POST') return write(`${module}/upsert`, (body) => store.upsert(module, data(body), (body as { duplicate_check_fields?: unknown } | undefined)?.duplicate_check_fields));
@@ -235,6 +262,45 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
 
   const listening = await listen(server, options.port ?? 0, options.host);
   url = listening.url;
+
+  /** The CRM's side of two-way sync: a sales user's edits, an agent's replies, purchases, merges. */
+  const twoWay: ZohoStandIn['twoWay'] = {
+    // Zoho calls back the notify_url of the channel the adapter opened: no target of its own.
+    setDeliveryTarget: () => undefined,
+    pauseDeliveries: (paused) => notifications.pause(paused),
+    async editContact(id, values, editOptions = {}) {
+      const changes: Record<string, unknown> = {};
+      if (values.firstName !== undefined) changes[CONTACT.firstName] = values.firstName;
+      if (values.customerLevel !== undefined) {
+        if (!customerLevelField) throw new Error('the customer level is not mapped to a Zoho field');
+        changes[customerLevelField] = values.customerLevel;
+      }
+      if (values.optedOut !== undefined) changes[CONTACT.marketingOptOut] = values.optedOut;
+      store.edit(CONTACTS_MODULE, id, changes, { at: editOptions.at, userId: editOptions.userId ?? SALES_USER.id });
+      await store.flushed();
+    },
+    async writeReply(contactId, replyText, replyOptions = {}) {
+      const record = store.add(TASK.module, { [TASK.subject]: 'WhatsApp reply', [TASK.who]: { id: contactId }, [TASK.description]: replyText, [TASK.reply]: true, [TASK.status]: 'Not Started' }, { userId: replyOptions.userId ?? SALES_USER.id });
+      await store.flushed();
+      return record.id;
+    },
+    replies: () =>
+      store
+        .all(TASK.module)
+        .filter((r) => r.fields[TASK.reply] === true)
+        .map((r) => ({ id: r.id, contactId: lookupId(r.fields[TASK.who]) ?? '', text: String(r.fields[TASK.description] ?? ''), status: text(r.fields[TASK.replyStatus])?.split(' ')[0] })),
+    async addPurchase(contactId, sku, at, amount) {
+      store.add(
+        DEAL.module,
+        { [DEAL.name]: `Purchase: ${sku}`, [DEAL.stage]: DEAL_WON_STAGE, [DEAL.closingDate]: zohoDate(at), [DEAL.contact]: { id: contactId }, [DEAL.sku]: sku, ...(amount !== undefined && { [DEAL.amount]: amount }) },
+        { at, userId: SALES_USER.id },
+      );
+      await store.flushed();
+    },
+    merges: () => store.merges(),
+    deliveries: () => notifications.deliveries(),
+    settled: () => notifications.settled(),
+  };
 
   return {
     kind: 'zoho',
@@ -286,6 +352,7 @@ export async function startZohoStandIn(options: ZohoStandInOptions = {}): Promis
       routes.clear();
     },
     addOrder,
+    twoWay,
     expireAccessTokens: () => accounts.expireAll(),
     rotateRefreshToken: (token) => accounts.rotateRefreshToken(token),
     tokenRefreshes: () => accounts.issued,

@@ -17,6 +17,25 @@ export interface StoredRecord {
   fields: Record<string, unknown>;
   readonly createdAt: number;
   modifiedAt: number;
+  /** The users who made and last changed it (Created_By / Modified_By); absent in older data files: the API user. */
+  createdBy?: string | undefined;
+  modifiedBy?: string | undefined;
+}
+
+/** A record written, for the notifications of the channels that watch its module (notifications.ts). */
+export interface RecordWrite {
+  readonly module: string;
+  readonly id: string;
+  readonly operation: 'insert' | 'update' | 'delete';
+  /** The fields whose value changed (an update). */
+  readonly fields: readonly string[];
+}
+
+/** Who writes and when: a write through the API is the API user's, now. */
+export interface WriteContext {
+  /** The record's modification time (default now). */
+  readonly at?: number | undefined;
+  readonly userId?: string | undefined;
 }
 
 /** A Zoho-shaped failure of a whole request: status and body. */
@@ -40,13 +59,27 @@ export interface Answer {
 
 type RecordAnswer = Record<string, unknown>;
 
-const LOCAL_USER = { name: 'Local Admin', id: '5725767000000411001' };
+/** The user the API's tokens belong to (this integration), and a sales user working in the CRM's page. */
+export const LOCAL_USER = { name: 'Local Admin', id: '5725767000000411001' };
+export const SALES_USER = { name: 'Local Sales', id: '5725767000000411002' };
+const USERS: Readonly<Record<string, string>> = { [LOCAL_USER.id]: LOCAL_USER.name, [SALES_USER.id]: SALES_USER.name };
+const user = (id: string | undefined) => ({ name: USERS[id ?? LOCAL_USER.id] ?? 'Local User', id: id ?? LOCAL_USER.id });
 /** Records per write request. */
 const WRITE_LIMIT = 100;
 /** Readable without being asked for: they are not fields of the layout. */
-const SYSTEM_FIELDS = new Set(['id', 'Created_Time', 'Modified_Time', 'Owner']);
+const SYSTEM_FIELDS = new Set(['id', 'Created_Time', 'Modified_Time', 'Owner', 'Modified_By', 'Created_By']);
+/** What the list records API sorts by. */
+const SORTABLE = new Set(['id', 'Created_Time', 'Modified_Time']);
 
 /** Related lists on a contact: list API name → the module and its lookup to the contact. */
+/** Lookups to a contact that a merge moves to the surviving contact. */
+const RELATED_LOOKUPS: readonly (readonly [string, string])[] = [
+  ['Sales_Orders', 'Contact_Name'],
+  ['Deals', 'Contact_Name'],
+  ['Tasks', 'Who_Id'],
+  ['WhatsApp_Messages', 'Contact'],
+];
+
 export const RELATED_LISTS: Readonly<Record<string, { module: string; lookup: string }>> = {
   SalesOrders: { module: 'Sales_Orders', lookup: 'Contact_Name' },
   Deals: { module: 'Deals', lookup: 'Contact_Name' },
@@ -63,6 +96,10 @@ export class LocalZohoStore {
   /** What the search index holds of each record, with when it was indexed. */
   private readonly indexed = new Map<string, { at: number; fields: Record<string, unknown> }[]>();
   private nextId = 1;
+  /** Merges done (Merge Records API), oldest first. */
+  private readonly merged: { survivorId: string; loserId: string }[] = [];
+  /** Told of every record written (the notification channels). */
+  onWrite: ((write: RecordWrite) => void) | undefined;
   private dirty = false;
   private writing: Promise<void> = Promise.resolve();
 
@@ -78,8 +115,9 @@ export class LocalZohoStore {
     } catch {
       return;
     }
-    const data = JSON.parse(text) as { nextId: number; records: StoredRecord[] };
+    const data = JSON.parse(text) as { nextId: number; records: StoredRecord[]; merges?: { survivorId: string; loserId: string }[] };
     this.nextId = data.nextId;
+    this.merged.push(...(data.merges ?? []));
     for (const record of data.records) {
       this.place(record);
       this.indexed.set(record.id, [{ at: 0, fields: structuredClone(record.fields) }]);
@@ -159,11 +197,94 @@ export class LocalZohoStore {
   }
 
   /** Seeds a record as a user would type it (no request, no faults); throws a refused write. */
-  add(module: string, fields: Record<string, unknown>): StoredRecord {
+  add(module: string, fields: Record<string, unknown>, context: WriteContext = {}): StoredRecord {
     const def = this.module(module);
     const prepared = this.prepare(def, fields, 0, undefined);
     if ('error' in prepared) throw new ZohoFailure(400, { data: [prepared.error] });
-    return this.commit(def, undefined, prepared.fields);
+    return this.commit(def, undefined, prepared.fields, context);
+  }
+
+  /** Edits a record as a user would in the CRM's page (no request, no faults); throws a refused write. */
+  edit(module: string, id: string, changes: Record<string, unknown>, context: WriteContext = {}): StoredRecord {
+    const def = this.module(module);
+    const existing = this.find(module, id);
+    if (!existing) throw new ZohoFailure(400, { data: [recordError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id' })] });
+    const prepared = this.prepare(def, changes, 0, existing);
+    if ('error' in prepared) throw new ZohoFailure(400, { data: [prepared.error] });
+    return this.commit(def, existing, prepared.fields, context);
+  }
+
+  merges(): { survivorId: string; loserId: string }[] {
+    return this.merged.map((m) => ({ ...m }));
+  }
+
+  /**
+   * GET /{module} without ids: one page of the module's records sorted by id, Created_Time or
+   * Modified_Time; with If-Modified-Since, only the records modified after it. None: 204.
+   */
+  list(module: string, fields: readonly string[], query: { readonly sortBy?: string | null; readonly sortOrder?: string | null; readonly page: number; readonly perPage: number; readonly modifiedSince?: string | undefined }): Answer {
+    const def = this.module(module);
+    this.checkFields(def, fields);
+    const sortBy = query.sortBy ?? 'id';
+    if (!SORTABLE.has(sortBy)) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'invalid data', { param_name: 'sort_by', supported_values: [...SORTABLE] }));
+    const order = query.sortOrder ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw new ZohoFailure(400, errorBody('INVALID_DATA', 'invalid data', { param_name: 'sort_order', supported_values: ['asc', 'desc'] }));
+    let after: number | undefined;
+    if (query.modifiedSince !== undefined) {
+      after = Date.parse(query.modifiedSince);
+      if (Number.isNaN(after)) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'invalid data', { header_name: 'If-Modified-Since', expected_data_type: 'datetime' }));
+    }
+    const key = (r: StoredRecord) => (sortBy === 'Created_Time' ? r.createdAt : sortBy === 'Modified_Time' ? r.modifiedAt : 0);
+    const hits = this.all(module)
+      .filter((r) => after === undefined || r.modifiedAt > after)
+      .sort((a, b) => key(a) - key(b) || a.id.localeCompare(b.id));
+    if (order === 'desc') hits.reverse();
+    return paged(hits, fields, query.page, query.perPage);
+  }
+
+  /**
+   * POST /{module}/{master}/actions/merge (Merge Records API): up to two children merged into
+   * the master — the `_fields` named taken from the child, its related records moved to the
+   * master, the child deleted.
+   */
+  merge(module: string, masterId: string, body: unknown): Answer {
+    const def = this.module(module);
+    if (module !== 'Contacts') throw new ZohoFailure(400, errorBody('INVALID_MODULE', 'the module name given seems to be invalid'));
+    const master = this.find(module, masterId);
+    if (!master) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'Master record id is not available', { api_name: 'id' }));
+    const merge = body && typeof body === 'object' ? (body as { merge?: unknown }).merge : undefined;
+    if (!Array.isArray(merge) || merge.length !== 1) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'The merge JSON array has reached its limit', { api_name: 'merge' }));
+    const data = (merge[0] as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data) || data.length === 0) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'Atleast one child record id is required to be merged', { api_name: 'data' }));
+    if (data.length > 2) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'The data JSON object has reached its limit', { api_name: 'data' }));
+    const children: { record: StoredRecord; fields: string[] }[] = [];
+    for (const [index, item] of data.entries()) {
+      const id = (item as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string' || id === '') throw new ZohoFailure(400, errorBody('MANDATORY_NOT_FOUND', 'The ID of the child record is empty', { api_name: 'id', json_path: `$.merge[0].data[${index}].id` }));
+      if (id === masterId || children.some((c) => c.record.id === id)) throw new ZohoFailure(400, errorBody('DUPLICATE_DATA', 'Similar ID is already given for merging', { api_name: 'id', json_path: `$.merge[0].data[${index}].id` }));
+      const record = this.find(module, id);
+      if (!record) throw new ZohoFailure(400, errorBody('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `$.merge[0].data[${index}].id` }));
+      const named = (item as { _fields?: unknown })._fields;
+      if (!Array.isArray(named)) throw new ZohoFailure(400, errorBody('MANDATORY_NOT_FOUND', 'required field not found', { api_name: '_fields', json_path: `$.merge[0].data[${index}]._fields` }));
+      const fields = named.map((f) => (f as { api_name?: unknown } | null)?.api_name);
+      const unknown = fields.findIndex((f) => typeof f !== 'string' || !(f in def.fields));
+      if (unknown >= 0) throw new ZohoFailure(400, errorBody('MANDATORY_NOT_FOUND', 'The API names in the field JSON array cannot be empty', { api_name: 'api_name', json_path: `$.merge[0].data[${index}]._fields[${unknown}]` }));
+      children.push({ record, fields: fields as string[] });
+    }
+    const taken: Record<string, unknown> = {};
+    for (const child of children) for (const field of child.fields) taken[field] = child.record.fields[field] ?? null;
+    // The children's unique values go with them, so the master may take them.
+    for (const child of children) this.remove(child.record);
+    for (const child of children) {
+      for (const [related, lookup] of RELATED_LOOKUPS) {
+        for (const record of this.all(related)) {
+          if ((record.fields[lookup] as { id?: string } | undefined)?.id === child.record.id) this.commit(this.module(related), record, { ...record.fields, [lookup]: { name: def.nameOf(master.fields), id: masterId } });
+        }
+      }
+      this.merged.push({ survivorId: masterId, loserId: child.record.id });
+    }
+    this.commit(def, master, { ...master.fields, ...taken });
+    return { status: 200, body: { merge: [{ code: 'SUCCESS', details: { id: masterId }, message: 'The records have been merged successfully', status: 'success' }] } };
   }
 
   get(module: string, id: string, fields: readonly string[]): Answer {
@@ -282,8 +403,10 @@ export class LocalZohoStore {
     }
   }
 
-  private commit(def: ModuleDef, existing: StoredRecord | undefined, fields: Record<string, unknown>): StoredRecord {
+  private commit(def: ModuleDef, existing: StoredRecord | undefined, fields: Record<string, unknown>, context: WriteContext = {}): StoredRecord {
     const now = this.options.now();
+    const at = context.at ?? now;
+    const changed = existing ? Object.keys({ ...existing.fields, ...fields }).filter((f) => JSON.stringify(existing.fields[f]) !== JSON.stringify(fields[f])) : Object.keys(fields);
     let record: StoredRecord;
     if (existing) {
       for (const field of this.keyFields(def.apiName)) {
@@ -296,10 +419,12 @@ export class LocalZohoStore {
         if (next) this.keys.set(key, next.id);
       }
       existing.fields = fields;
-      existing.modifiedAt = now;
+      existing.modifiedAt = at;
+      existing.modifiedBy = context.userId ?? LOCAL_USER.id;
       record = existing;
     } else {
-      record = { id: `5725767${String(this.nextId++).padStart(12, '0')}`, module: def.apiName, fields, createdAt: now, modifiedAt: now };
+      const by = context.userId ?? LOCAL_USER.id;
+      record = { id: `5725767${String(this.nextId++).padStart(12, '0')}`, module: def.apiName, fields, createdAt: at, modifiedAt: at, createdBy: by, modifiedBy: by };
     }
     this.place(record);
     const versions = this.indexed.get(record.id) ?? [];
@@ -309,7 +434,21 @@ export class LocalZohoStore {
     while (versions.length > 1 && versions[1]!.at <= visibleAt) versions.shift();
     this.indexed.set(record.id, versions);
     this.schedule();
+    this.onWrite?.({ module: def.apiName, id: record.id, operation: existing ? 'update' : 'insert', fields: changed });
     return record;
+  }
+
+  /** Deletes a record: gone from its module, its unique values and the index. */
+  private remove(record: StoredRecord): void {
+    for (const field of this.keyFields(record.module)) {
+      const key = keyOf(record.module, field, record.fields[field]);
+      if (key !== undefined && this.keys.get(key) === record.id) this.keys.delete(key);
+    }
+    this.records.delete(record.id);
+    this.byModule.get(record.module)?.delete(record.id);
+    this.indexed.delete(record.id);
+    this.schedule();
+    this.onWrite?.({ module: record.module, id: record.id, operation: 'delete', fields: [] });
   }
 
   private schedule(): void {
@@ -324,7 +463,7 @@ export class LocalZohoStore {
     const file = this.options.dataFile;
     await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ nextId: this.nextId, records: [...this.records.values()] }));
+    await writeFile(tmp, JSON.stringify({ nextId: this.nextId, records: [...this.records.values()], merges: this.merged }));
     await rename(tmp, file);
   }
 }
@@ -337,7 +476,7 @@ function keyOf(module: string, field: string, value: unknown): string | undefine
 function success(record: StoredRecord, message: string): RecordAnswer {
   return {
     code: 'SUCCESS',
-    details: { Modified_Time: zohoDateTime(record.modifiedAt), Modified_By: LOCAL_USER, Created_Time: zohoDateTime(record.createdAt), id: record.id, Created_By: LOCAL_USER },
+    details: { Modified_Time: zohoDateTime(record.modifiedAt), Modified_By: user(record.modifiedBy), Created_Time: zohoDateTime(record.createdAt), id: record.id, Created_By: user(record.createdBy) },
     message,
     status: 'success',
   };
@@ -360,6 +499,8 @@ function present(record: StoredRecord, fields: readonly string[]): Record<string
     if (field === 'Created_Time') out[field] = zohoDateTime(record.createdAt);
     else if (field === 'Modified_Time') out[field] = zohoDateTime(record.modifiedAt);
     else if (field === 'Owner') out[field] = LOCAL_USER;
+    else if (field === 'Modified_By') out[field] = user(record.modifiedBy);
+    else if (field === 'Created_By') out[field] = user(record.createdBy);
     else if (field !== 'id') out[field] = record.fields[field] ?? null;
   }
   return out;

@@ -43,11 +43,13 @@ import {
   type HubSpotObjectType,
 } from './properties.ts';
 import { createTask } from './tasks.ts';
+import { HubSpotTwoWay } from './two-way.ts';
 import { DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 
 export { setupHubSpot, DEFAULT_API_BASE, DEFAULT_API_VERSION } from './setup.ts';
 export type { HubSpotSetupOptions, HubSpotSetupResult } from './setup.ts';
 export type { DedupStrategy, MessageDedupStrategy } from './messages.ts';
+export { HubSpotTwoWay } from './two-way.ts';
 export {
   AUTOMATION_PROPERTIES,
   CONTACT_ADDRESS_PROPERTIES,
@@ -55,6 +57,7 @@ export {
   INTELLIGENCE_PROPERTIES,
   ORDER,
   TASK,
+  TWO_WAY_PROPERTIES,
   SEGMENT_VALUES,
   type Segment,
 } from './properties.ts';
@@ -133,6 +136,8 @@ export class HubSpotAdapter implements CrmAdapter {
   /** Tasks under way in this process, by task id. */
   private readonly tasksInFlight = new Map<string, Promise<CrmTaskResult>>();
   private readonly orders: OrderSettings;
+  /** Two-way sync (SY-3): changes read back, fields and reply statuses written, purchases, merges. */
+  readonly twoWay: HubSpotTwoWay;
 
   constructor(options: HubSpotAdapterOptions) {
     this.limits = { ...HUBSPOT_LIMITS, ...options.limits };
@@ -147,6 +152,7 @@ export class HubSpotAdapter implements CrmAdapter {
       fetch: options.fetch,
     });
     this.api = new HubSpotApi(http, options.apiVersion ?? process.env[ENV.hubspotApiVersion] ?? DEFAULT_API_VERSION);
+    this.twoWay = new HubSpotTwoWay(this.api, { mapping: this.mapping });
     this.dedup = {
       communications: options.messageDedup ?? 'auto',
       deals: options.opportunityDedup ?? 'auto',

@@ -38,6 +38,14 @@ export type UpdateOutcome =
 
 /** HubSpot's batch endpoints take at most 100 inputs. */
 const BATCH_LIMIT = 100;
+/** A search page holds at most 200 records. */
+export const SEARCH_LIMIT = 200;
+
+export interface SearchFilter {
+  readonly propertyName: string;
+  readonly operator: 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY';
+  readonly value?: string;
+}
 
 export class HubSpotApi {
   constructor(
@@ -108,7 +116,7 @@ export class HubSpotApi {
   async batchRead(
     objectType: HubSpotObjectType,
     ids: readonly string[],
-    options: { readonly idProperty?: string; readonly properties: readonly string[] },
+    options: { readonly idProperty?: string; readonly properties: readonly string[]; readonly propertiesWithHistory?: readonly string[] },
   ): Promise<CrmRecord[]> {
     const records: CrmRecord[] = [];
     for (const chunk of chunks(unique(ids), BATCH_LIMIT)) {
@@ -118,6 +126,7 @@ export class HubSpotApi {
         body: {
           inputs: chunk.map((id) => ({ id })),
           properties: options.properties,
+          ...(options.propertiesWithHistory?.length ? { propertiesWithHistory: options.propertiesWithHistory } : {}),
           ...(options.idProperty ? { idProperty: options.idProperty } : {}),
         },
       });
@@ -188,6 +197,70 @@ export class HubSpotApi {
       },
     });
     return parse(searchResult, response.body, 'search').results;
+  }
+
+  /**
+   * One page of a search (at most 200 records; HubSpot pages no further than 10,000 per query).
+   * Search lags writes by seconds: for catch-up reads, never for dedup.
+   */
+  async search(
+    objectType: HubSpotObjectType,
+    query: {
+      readonly filterGroups: readonly { readonly filters: readonly SearchFilter[] }[];
+      readonly sorts?: readonly { readonly propertyName: string; readonly direction: 'ASCENDING' | 'DESCENDING' }[];
+      readonly properties: readonly string[];
+      readonly limit: number;
+      readonly after?: string | undefined;
+    },
+  ): Promise<{ results: CrmRecord[]; total: number; after: string | undefined }> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}/search`,
+      body: {
+        filterGroups: query.filterGroups,
+        properties: query.properties,
+        ...(query.sorts ? { sorts: query.sorts } : {}),
+        limit: Math.max(1, Math.min(SEARCH_LIMIT, Math.floor(query.limit))),
+        ...(query.after ? { after: query.after } : {}),
+      },
+    });
+    const parsed = parse(searchResult, response.body, 'search');
+    return { results: parsed.results, total: parsed.total, after: parsed.paging?.next?.after };
+  }
+
+  /**
+   * HubSpot's own merge (`POST /crm/objects/{version}/{type}/merge`): `mergeId` is merged into
+   * `primaryId`. Answers the merged record, whose id is the one to keep (HubSpot may give the
+   * merged record a new id), or HubSpot's refusal (400 / 404: one of them is gone or merged already).
+   */
+  async merge(objectType: HubSpotObjectType, primaryId: string, mergeId: string): Promise<{ kind: 'merged'; record: CrmRecord } | { kind: 'refused'; status: number; body: unknown }> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/crm/objects/${this.version}/${objectType}/merge`,
+      body: { primaryObjectId: primaryId, objectIdToMerge: mergeId },
+      tolerate: (status) => status === 400 || status === 404,
+    });
+    if (response.status >= 300) return { kind: 'refused', status: response.status, body: response.body };
+    return { kind: 'merged', record: parse(crmRecord, response.body, 'merge') };
+  }
+
+  /** Ids of the records of `toType` associated with each of many records (≤ 100 per request, all pages). */
+  async associatedIdsOfMany(fromType: HubSpotObjectType, fromIds: readonly string[], toType: HubSpotObjectType): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const chunk of chunks(unique(fromIds), BATCH_LIMIT)) {
+      const response = await this.http.send({
+        method: 'POST',
+        path: `/crm/associations/${this.version}/${fromType}/${toType}/batch/read`,
+        body: { inputs: chunk.map((id) => ({ id })) },
+      });
+      for (const result of parse(associationsBatchResult, response.body, 'associations read').results) {
+        const ids = result.to.map((t) => t.toObjectId);
+        // More than a page for one record: the rest one by one (rare: an order has few line items).
+        if (result.paging?.next?.after) ids.push(...(await this.associatedIds(fromType, result.from.id, toType)).filter((id) => !ids.includes(id)));
+        out.set(result.from.id, ids);
+      }
+    }
+    return out;
   }
 
   /** Ids of the records of `toType` associated with one record (all pages). */

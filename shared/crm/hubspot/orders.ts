@@ -59,7 +59,7 @@ export function toOrder(record: CrmRecord, settings: OrderSettings, skus: readon
 }
 
 /** The shop's order time, else when HubSpot got the order; 0 when neither can be read. */
-function placedAt(record: CrmRecord): number {
+export function placedAt(record: CrmRecord): number {
   for (const value of [record.properties[ORDER.externalCreatedAt], record.properties[ORDER.createdAt], record.createdAt]) {
     const at = timestamp(value);
     if (at !== undefined) return at;
@@ -68,7 +68,7 @@ function placedAt(record: CrmRecord): number {
 }
 
 /** HubSpot datetimes are ISO 8601 in answers; ms since the epoch are accepted too. */
-function timestamp(value: string | null | undefined): number | undefined {
+export function timestamp(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   const at = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   return Number.isFinite(at) ? at : undefined;

@@ -17,6 +17,21 @@ export const CONTACT = {
   leadSource: 'whatsapp_lead_source',
 } as const;
 
+/**
+ * Two-way sync's own contact properties (SY-3), beside `firstname` and the mapped customer level.
+ * HubSpot notifies a project app of changes to a contact property, not of new records of most
+ * other objects, so an agent's reply is a property of the contact: each new value is one reply
+ * (its history keeps them all), and its delivery status goes to a property next to it.
+ */
+export const TWO_WAY_PROPERTIES = {
+  /** The reply an agent writes to the customer (textarea); a change is sent on WhatsApp. */
+  reply: 'whatsapp_reply',
+  /** The last reply's delivery status as we write it: `delivered 2026-12-02T09:00:00.000Z` (+ `: <error>` when failed). */
+  replyStatus: 'whatsapp_reply_status',
+  /** Sales noted that the customer wants no marketing (a checkbox, `true` / `false`). */
+  marketingOptOut: 'whatsapp_marketing_opt_out',
+} as const;
+
 export const COMMUNICATION = {
   /** The WhatsApp message id (wamid): the idempotency key of a logged message. */
   messageId: 'whatsapp_message_id',
@@ -145,8 +160,8 @@ export interface PropertyDefinition {
   readonly objectType: HubSpotObjectType;
   readonly name: string;
   readonly label: string;
-  readonly type: 'string' | 'number' | 'datetime' | 'enumeration';
-  readonly fieldType: 'text' | 'textarea' | 'number' | 'date' | 'select';
+  readonly type: 'string' | 'number' | 'datetime' | 'enumeration' | 'bool';
+  readonly fieldType: 'text' | 'textarea' | 'number' | 'date' | 'select' | 'booleancheckbox';
   readonly hasUniqueValue?: boolean;
   readonly description: string;
   readonly options?: readonly { readonly label: string; readonly value: string }[];
@@ -316,6 +331,34 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = [
     type: 'string',
     fieldType: 'text',
     description: 'Id of the agent the WhatsApp conversation is assigned to.',
+  },
+  {
+    objectType: 'contacts',
+    name: TWO_WAY_PROPERTIES.reply,
+    label: 'WhatsApp reply',
+    type: 'string',
+    fieldType: 'textarea',
+    description: 'Write a reply here to send it to the customer on WhatsApp (within 24 hours of their last message).',
+  },
+  {
+    objectType: 'contacts',
+    name: TWO_WAY_PROPERTIES.replyStatus,
+    label: 'WhatsApp reply status',
+    type: 'string',
+    fieldType: 'text',
+    description: 'Delivery status of the last WhatsApp reply written here (queued, sent, delivered, read, failed) and when.',
+  },
+  {
+    objectType: 'contacts',
+    name: TWO_WAY_PROPERTIES.marketingOptOut,
+    label: 'WhatsApp marketing opt-out',
+    type: 'bool',
+    fieldType: 'booleancheckbox',
+    description: 'Check when the customer asked for no marketing on WhatsApp. Unchecking does not opt them in again.',
+    options: [
+      { label: 'Yes', value: 'true' },
+      { label: 'No', value: 'false' },
+    ],
   },
   {
     objectType: 'deals',

@@ -12,10 +12,21 @@ export const hubSpotErrorBody = z.object({
   errors: z.array(z.object({ message: z.string(), in: z.string().optional() })).optional(),
 });
 
+/** One value of a property's history (`propertiesWithHistory`), newest first in HubSpot's answer. */
+export const propertyHistoryEntry = z.object({
+  value: z.string().nullable().default(null),
+  timestamp: z.string(),
+  sourceType: z.string().optional(),
+  sourceId: z.string().nullable().optional(),
+  updatedByUserId: z.coerce.string().optional(),
+});
+export type PropertyHistoryEntry = z.infer<typeof propertyHistoryEntry>;
+
 /** A CRM record ("simple public object"). Property values are strings or null. */
 export const crmRecord = z.object({
   id: z.string(),
   properties: z.record(z.string(), z.string().nullable()).default({}),
+  propertiesWithHistory: z.record(z.string(), z.array(propertyHistoryEntry)).optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   archived: z.boolean().optional(),
@@ -40,6 +51,7 @@ export const batchWriteResult = z.object({
 export const searchResult = z.object({
   total: z.number(),
   results: z.array(crmRecord),
+  paging: z.object({ next: z.object({ after: z.string() }).optional() }).optional(),
 });
 
 /** POST /crm/associations/{version}/{from}/{to}/batch/read */

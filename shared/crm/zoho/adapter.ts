@@ -35,6 +35,7 @@ import { DEFAULT_DEAL_CLOSE_DAYS, DEFAULT_DEAL_STAGE, DEFAULT_TASK_STATUS, ORDER
 import { UsageMeter, ZohoHttp } from './http.ts';
 import { findLastOrder, readContacts, readProfile, updateContacts, type OrderSettings } from './reads.ts';
 import { createOpportunity, createTask, logMessage, logMessages, recordServiceReport, type DealSettings } from './records.ts';
+import { ZohoTwoWay } from './two-way.ts';
 
 export type { ZohoCredentials, ZohoCredentialSource } from './auth.ts';
 
@@ -88,6 +89,11 @@ export interface ZohoAdapterOptions {
   readonly orderRelatedList?: string | undefined;
   /** Write service reports to the WhatsApp_Service_Reports module. Default true. */
   readonly serviceReports?: boolean | undefined;
+  /**
+   * The Zoho user id the refresh token belongs to: two-way sync marks the changes it made itself
+   * (`Modified_By`) as `ours`. Unknown: they are not marked.
+   */
+  readonly integrationUserId?: string | undefined;
 }
 
 export class ZohoAdapter implements CrmAdapter {
@@ -102,6 +108,8 @@ export class ZohoAdapter implements CrmAdapter {
   private readonly serviceReports: boolean;
   /** Writes under way in this process, by idempotency key: a concurrent duplicate joins the first. */
   private readonly inFlight = new InFlight();
+  /** Two-way sync (SY-3): notifications resolved, the Modified_Time catch-up, write-backs, merges, the channel. */
+  readonly twoWay: ZohoTwoWay;
 
   constructor(options: ZohoAdapterOptions) {
     const now = options.now ?? Date.now;
@@ -137,6 +145,7 @@ export class ZohoAdapter implements CrmAdapter {
     this.orders = { relatedList: options.orderRelatedList ?? ORDER.relatedList };
     this.taskStatus = options.taskStatus ?? DEFAULT_TASK_STATUS;
     this.serviceReports = options.serviceReports ?? true;
+    this.twoWay = new ZohoTwoWay(this.api, { mapping: this.mapping, integrationUserId: options.integrationUserId, now });
   }
 
   upsertContact(input: CrmContactInput, options: CrmCallOptions = {}): Promise<CrmContactResult> {

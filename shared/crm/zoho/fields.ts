@@ -21,6 +21,17 @@ export const CONTACT = {
   salesPhone: 'Phone',
   mobile: 'Mobile',
   leadSource: 'Lead_Source',
+  /** Sales noted that the customer opted out of WhatsApp marketing. Custom checkbox (SY-3). */
+  marketingOptOut: 'WhatsApp_Marketing_Opt_Out',
+} as const;
+
+/** System fields every record has: read by two-way sync to date a change and to tell our own writes. */
+export const SYSTEM = {
+  createdTime: 'Created_Time',
+  modifiedTime: 'Modified_Time',
+  /** The user who last modified the record (`{ name, id }`). */
+  modifiedBy: 'Modified_By',
+  createdBy: 'Created_By',
 } as const;
 
 export const CONTACTS_MODULE = 'Contacts';
@@ -79,7 +90,18 @@ export const TASK = {
   /** Lookup to the contact ("Contact Name" of an activity). */
   who: 'Who_Id',
   owner: 'Owner',
+  /** Checked by an agent: the task's Description is a reply to send on WhatsApp. Custom checkbox (SY-3). */
+  reply: 'WhatsApp_Reply',
+  /** The reply's delivery status as we write it back (`delivered 2026-12-02T09:00:00.000Z`). Custom single line. */
+  replyStatus: 'WhatsApp_Status',
 } as const;
+
+/** Task Status once a reply has gone out (a value of Zoho's standard Status picklist). */
+export const TASK_DONE_STATUS = 'Completed';
+
+/** Deal stages that close a deal (Zoho's standard pipeline): visible to automation; Closed Won is a purchase. */
+export const DEAL_WON_STAGE = 'Closed Won';
+export const DEAL_CLOSED_STAGES: readonly string[] = [DEAL_WON_STAGE, 'Closed Lost', 'Closed Lost to Competition'];
 
 /** The week's service quality (SY-6): a custom module with a unique report id. */
 export const REPORT = {

@@ -25,6 +25,8 @@ export interface ZohoRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly body?: unknown;
+  /** Request headers besides authorization and content negotiation (e.g. If-Modified-Since). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Answers the caller reads itself (a write's per-record errors come with 400). */
   readonly tolerate?: (status: number, body: unknown) => boolean;
   /** An insert: a lost answer is not retried here but reported with `outcomeUnknown`. */
@@ -165,7 +167,7 @@ export class ZohoHttp {
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, value);
     }
-    const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token.accessToken}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...request.headers, authorization: `Zoho-oauthtoken ${token.accessToken}`, accept: 'application/json' };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     this.calls += 1;
     const timeoutMs = this.timeout();
