@@ -26,7 +26,7 @@
  *   DELETE /local/faults
  *   POST   /local/advance   {"tracking_number": "…", "tag": "Delivered", "subtag"?, "message"?, "location"?}
  *
- * Seeds (unless `seed: false`), relative to the start time, dates in Hong Kong time:
+ * Seeds (unless `seed: false`), relative to the start time (or `seedAt`), dates in Hong Kong time:
  *   SF1234567890        sf-express, OutForDelivery (OutForDelivery_001), to HKG; courier ETA window
  *                       from 1 h to 5 h after the start, +08:00 (`courier_estimated_delivery_date` min/max)
  *   1Z999AA10123456784  ups, InTransit (InTransit_002), USA → HKG; AfterShip AI ETA the day after
@@ -61,6 +61,8 @@ export interface CourierStandInOptions {
   readonly seed?: boolean;
   /** The clock (seeds, timestamps). Default Date.now. */
   readonly now?: () => number;
+  /** The moment the seeds are relative to. Default the clock at start. */
+  readonly seedAt?: number;
 }
 
 export interface RecordedCourierRequest {
@@ -415,7 +417,7 @@ export async function startCourierStandIn(options: CourierStandInOptions): Promi
     faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  if (options.seed !== false) seed(setParcel, now());
+  if (options.seed !== false) seed(setParcel, options.seedAt ?? now());
 
   const listening = await listen(server, options.port, options.host);
 

@@ -1,5 +1,7 @@
 /** The local HubSpot's home page: contacts with their orders, follow-up tasks, deals and logged WhatsApp messages. */
-import { DEFAULT_ORDER_CARRIER_PROPERTY, ORDER } from '#shared/crm/hubspot/properties';
+import { crmField } from '#shared/crm/field-mapping';
+import { DEFAULT_ORDER_CARRIER_PROPERTY, ORDER, TWO_WAY_PROPERTIES } from '#shared/crm/hubspot/properties';
+import { fieldMapping } from '#shared/crm/mappings';
 import type { LocalHubSpotStore } from './store.ts';
 
 export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot']>): string {
@@ -68,6 +70,7 @@ export function renderHomePage(snapshot: ReturnType<LocalHubSpotStore['snapshot'
         .join('');
       return (
         `<section><h2>${escape(name)} <small>#${escape(contact.id)}</small></h2><dl>${facts}</dl>` +
+        editForms(contact.id, p) +
         `<h3>Orders</h3><ul>${orders || '<li>No orders</li>'}</ul>` +
         `<h3>Tasks</h3><ul>${tasks || '<li>No tasks</li>'}</ul>` +
         `<h3>Deals</h3><ul>${deals || '<li>No deals</li>'}</ul>` +
@@ -84,6 +87,24 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;font-size:
 <p>${snapshot.contacts.length} contacts, ${snapshot.orders.length} orders, ${snapshot.tasks.length} tasks, ${snapshot.communications.length} communications, ${snapshot.deals.length} deals. JSON: <a href="/_local/state">/_local/state</a>, <a href="/_local/stats">/_local/stats</a>. Seed an order: <code>POST /_local/orders</code> with <code>{ "whatsappPhone": "+852…", "name": "…", "skus": ["…"], "trackingNumber": "…" }</code>.</p>
 ${contacts || '<p>No contacts yet.</p>'}
 </body></html>`;
+}
+
+/**
+ * A sales user's edit and an agent's reply, as in HubSpot's record page: POSTed to
+ * `/_local/contacts/{id}` as that user (CRM_UI), which notifies the app like any edit there.
+ */
+function editForms(id: string, p: Record<string, string | undefined>): string {
+  const level = crmField(fieldMapping('hubspot'), 'customerLevel');
+  const optOut = TWO_WAY_PROPERTIES.marketingOptOut;
+  const action = `/_local/contacts/${escape(id)}`;
+  return (
+    `<form method="post" action="${action}"><label>First name <input name="p.firstname" value="${escape(p.firstname)}"></label> ` +
+    (level ? `<label>Customer level <input name="p.${escape(level)}" value="${escape(p[level])}"></label> ` : '') +
+    `<input type="hidden" name="p.${optOut}" value="false"><label><input type="checkbox" name="p.${optOut}" value="true"${p[optOut] === 'true' ? ' checked' : ''}> No marketing</label> ` +
+    `<button>Save</button></form>` +
+    `<form method="post" action="${action}"><label>Reply on WhatsApp <textarea name="p.${TWO_WAY_PROPERTIES.reply}" required rows="2" cols="50"></textarea></label> <button>Send</button> ` +
+    `<small>${escape(p[TWO_WAY_PROPERTIES.replyStatus] ?? '')}</small></form>`
+  );
 }
 
 function escape(value: unknown): string {

@@ -102,6 +102,8 @@ export interface LocalHubSpot {
   merge(type: ObjectType, primaryId: string, mergeId: string, origin: ChangeOrigin): void;
   /** Merges done so far (through the API or a page), oldest first. */
   merges(): { readonly type: ObjectType; readonly primaryId: string; readonly mergedId: string }[];
+  /** Resolves when every write so far is on disk. */
+  flushed(): Promise<void>;
 }
 
 type Merge = (type: ObjectType, primaryId: string, mergeId: string, origin: ChangeOrigin) => ReturnType<LocalHubSpotStore['merge']>;
@@ -292,6 +294,7 @@ export async function startLocalHubSpot(options: LocalHubSpotOptions = {}): Prom
       merge(type, primaryId, mergeId, origin);
     },
     merges: () => merges.map((m) => ({ ...m })),
+    flushed: () => store.flushed(),
   };
 }
 

@@ -45,7 +45,9 @@ let adapter: AfterShipCourier;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  standIn = await startCourierStandIn({ apiKey: API_KEY, webhookSecret: SECRET });
+  // Seeded as at 13:30 today in Hong Kong: the courier's window is 14:00–18:00.
+  const { y, m, d } = hongKongToday();
+  standIn = await startCourierStandIn({ apiKey: API_KEY, webhookSecret: SECRET, seedAt: Date.UTC(y, m - 1, d, 5, 30) });
   standIn.setWebhookUrl(receiver.url);
   adapter = new AfterShipCourier({ baseUrl: standIn.url, apiKey: async () => API_KEY, apiVersion: DEFAULT_AFTERSHIP_API_VERSION, timeoutMs: 2000, backoffBaseMs: 10 });
 });

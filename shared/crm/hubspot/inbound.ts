@@ -66,7 +66,7 @@ export function verifyHubSpotSignature(input: SignedRequest): { ok: true } | { o
   if (!input.signature) return { ok: false, reason: 'X-HubSpot-Signature-v3 header is missing' };
   if (!input.timestamp) return { ok: false, reason: 'X-HubSpot-Request-Timestamp header is missing' };
   if (!input.secret) return { ok: false, reason: 'no client secret to check X-HubSpot-Signature-v3 against' };
-  if (!/^\d{1,16}$/.test(input.timestamp)) return { ok: false, reason: `X-HubSpot-Request-Timestamp "${input.timestamp.slice(0, 40)}" is not epoch milliseconds` };
+  if (!/^\d{1,16}$/.test(input.timestamp)) return { ok: false, reason: `X-HubSpot-Request-Timestamp "${input.timestamp.slice(0, 40)}" is not milliseconds since the epoch` };
   const age = input.now - Number(input.timestamp);
   if (age > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: `the request timestamp is ${Math.round(age / 1000)} s old (at most ${MAX_SIGNATURE_AGE_MS / 1000} s): stale or replayed` };
   if (-age > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: `the request timestamp is ${Math.round(-age / 1000)} s in the future (at most ${MAX_SIGNATURE_AGE_MS / 1000} s)` };

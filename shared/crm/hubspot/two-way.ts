@@ -269,7 +269,7 @@ export function replyStatusText(status: ReplyStatus, at: number, error?: string)
 
 /** When the status text says its status was reached (undefined: no status, or not ours). */
 export function replyStatusTime(text: string | null | undefined): number | undefined {
-  const match = /^(?:queued|sent|delivered|read|failed) (\S+?)(?::|$)/.exec(text ?? '');
+  const match = /^(?:queued|sent|delivered|read|failed) (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/.exec(text ?? '');
   const at = match?.[1] ? Date.parse(match[1]) : NaN;
   return Number.isFinite(at) ? at : undefined;
 }
