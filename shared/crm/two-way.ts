@@ -106,6 +106,12 @@ export interface CrmTwoWay {
    * catch-up for missed deliveries and for orgs without CDC. `cursor` is the time to ask from next.
    */
   changesSince(since: number, limit: number, options?: CrmCallOptions): Promise<{ readonly events: readonly CrmEvent[]; readonly cursor: number; readonly calls: number }>;
+  /**
+   * The contact's two-way fields as the CRM holds them now, read just before we write ours: a
+   * sales edit whose notification is still on its way is then resolved first, not overwritten.
+   * Undefined: the record is gone.
+   */
+  readContact(crmId: string, options?: CrmCallOptions): Promise<{ readonly change: CrmContactChange | undefined; readonly calls: number }>;
   /** Writes two-way field values (a resolved conflict, an edit on our side). */
   writeFields(crmId: string, values: Readonly<Partial<Record<TwoWayField, string | null>>>, options?: CrmCallOptions): Promise<{ readonly calls: number }>;
   /** Writes a CRM-written reply's delivery status on its record. */

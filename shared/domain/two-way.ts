@@ -6,6 +6,7 @@
  * it from there). That base is what tells an edit from an echo and a conflict from a plain change:
  *
  * - a CRM change to the value we already hold is nothing (our own write coming back, a repeat);
+ * - a value we wrote coming back (flagged ours by the CRM, or within the echo window) is nothing;
  * - a CRM change while our value is what the CRM had (`value === synced`) is a plain edit: newer
  *   than ours, it is taken; older, it is stale — unless it was a sales edit our later push
  *   overwrote, which is a conflict our newer value won;
@@ -76,8 +77,12 @@ export function applyCrmChange(field: string, state: FieldState | undefined, cha
   const theirs = { value: change.value, at: change.at };
   const taken: FieldState = { value: change.value, at: change.at, by: 'crm', synced: change.value, wa: state?.wa, pushedAt: state?.pushedAt, pushes: state?.pushes };
   if (!state) return { state: taken, push: false, changed: true };
-  // Our own write coming back: the CRM says so, or it matches one of our writes in value and time.
-  if (change.ours || state.pushes?.some((p) => p.value === change.value && Math.abs(p.at - change.at) <= ECHO_WINDOW_MS)) return { state, push: false, changed: false };
+  // Our own write coming back: a value we wrote, which the CRM says is ours or which comes back
+  // within the echo window. A value flagged ours that we never wrote is a person's edit our later
+  // write to the record carried along (Zoho's Modified_By names the record's last writer): taken
+  // as a change at that time, the latest it can have been made.
+  const wrote = (p: { value: string | null; at: number }) => p.value === change.value && (change.ours === true || Math.abs(p.at - change.at) <= ECHO_WINDOW_MS);
+  if (state.pushes?.some(wrote) || (change.ours && change.value === state.synced)) return { state, push: false, changed: false };
   // The value we hold: our own write coming back, a repeated delivery, or both sides agreeing.
   if (change.value === state.value) return { state: { ...state, synced: change.value }, push: false, changed: false };
   if (!pending(state)) {
@@ -93,6 +98,9 @@ export function applyCrmChange(field: string, state: FieldState | undefined, cha
     if (crmWins) return { state: { ...taken, synced: state.synced }, push: true, conflict, changed: true };
     return { state, push: false, conflict, changed: false };
   }
+  // The CRM still holds the value both sides agreed on (another field changed, a repeat, a read
+  // before our write): our edit is still to be written, nothing to resolve.
+  if (change.value === state.synced) return { state, push: false, changed: false };
   // Both sides changed since the last sync.
   const { conflict, crmWins } = conflictOf(field, state, theirs);
   if (crmWins) return { state: taken, push: false, conflict, changed: true };

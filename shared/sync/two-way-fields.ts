@@ -9,9 +9,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CrmAdapter, CrmContactResult } from '../crm/port.ts';
-import { hasTwoWay, TWO_WAY_FIELDS, type TwoWayField } from '../crm/two-way.ts';
+import { hasTwoWay, TWO_WAY_FIELDS, type CrmContactChange, type TwoWayField } from '../crm/two-way.ts';
 import type { Contact } from '../domain/records.ts';
-import { applyWhatsAppValue, firstNameOfProfile, markPushed, needsPush, type FieldConflict, type FieldState } from '../domain/two-way.ts';
+import { applyCrmChange, applyWhatsAppValue, firstNameOfProfile, markPushed, needsPush, type FieldConflict, type FieldState } from '../domain/two-way.ts';
 import type { Store } from '../store/store.ts';
 
 export interface TwoWayFieldDeps {
@@ -59,6 +59,13 @@ export async function settleTwoWayFields(deps: TwoWayFieldDeps, contact: Contact
   for (const conflict of conflicts) await store.conflicts.recordField(contact.contactId, conflict, crm.kind);
   let calls = 0;
   for (let round = 0; pending?.length && round < MAX_ROUNDS; round++) {
+    // The CRM's fields as they are now, resolved first: a sales edit whose notification is still
+    // on its way (or read back later, after our write made us the record's last writer) would
+    // otherwise be overwritten unseen.
+    const current = await crm.twoWay.readContact(crmContact.crmId, { deadline });
+    calls += current.calls;
+    if (current.change) pending = await resolveCurrent(deps, contact.contactId, current.change);
+    if (!pending?.length) break;
     const written = pending;
     calls += (await crm.twoWay.writeFields(crmContact.crmId, Object.fromEntries(written), { deadline })).calls;
     const pushedAt = deps.now();
@@ -75,6 +82,33 @@ export async function settleTwoWayFields(deps: TwoWayFieldDeps, contact: Contact
     deps.logger.info('two-way fields written to the CRM', { contactId: contact.contactId, fields: written.map(([f]) => f), round });
   }
   return calls;
+}
+
+/** The CRM's current values of the fields we are about to write, applied as CRM changes (conflicts recorded). What is still ours to write. */
+async function resolveCurrent(deps: TwoWayFieldDeps, contactId: string, change: CrmContactChange): Promise<(readonly [TwoWayField, string | null])[] | undefined> {
+  const { store } = deps;
+  const conflicts: FieldConflict[] = [];
+  const pending = await store.twoWay.updateFields(
+    contactId,
+    (_c, states) => {
+      conflicts.length = 0;
+      const next: Record<string, FieldState> = {};
+      const set: Record<string, unknown> = {};
+      for (const c of change.changes) {
+        if (!needsPush(states[c.field])) continue;
+        const r = applyCrmChange(c.field, states[c.field], { value: c.value, at: c.at, ours: change.ours });
+        if (r.state === states[c.field]) continue;
+        next[c.field] = r.state;
+        if (r.changed && r.state.value !== null) set[c.field] = r.state.value;
+        if (r.conflict) conflicts.push(r.conflict);
+      }
+      const result = toWrite({ ...states, ...next });
+      return Object.keys(next).length ? { states: next, set, result } : { result };
+    },
+    (id) => store.contacts.get(id),
+  );
+  for (const conflict of conflicts) await store.conflicts.recordField(contactId, conflict, deps.crm.kind);
+  return pending;
 }
 
 function toWrite(states: Readonly<Record<string, FieldState>>): (readonly [TwoWayField, string | null])[] {

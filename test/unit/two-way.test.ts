@@ -18,8 +18,25 @@ describe('two-way fields: newest edit wins, conflicts queued (SY-3, ID-5)', () =
     expect(applyCrmChange('firstName', pushed, { value: 'Peter', at: T + 150 })).toMatchObject({ changed: false, push: false });
     const later = applyCrmChange('firstName', { ...pushed, value: 'Meg', synced: 'Meg', by: 'crm', at: T + 5000 }, { value: 'Peter', at: T + 150 });
     expect(later).toMatchObject({ changed: false, state: { value: 'Meg' } });
-    expect(applyCrmChange('firstName', agreed('Mei'), { value: 'Zed', at: T, ours: true })).toMatchObject({ changed: false });
+    expect(applyCrmChange('firstName', pushed, { value: 'Peter', at: T + ECHO_WINDOW_MS * 9, ours: true })).toMatchObject({ changed: false });
+    expect(applyCrmChange('firstName', agreed('Mei'), { value: 'Mei', at: T, ours: true })).toMatchObject({ changed: false });
     expect(applyCrmChange('firstName', pushed, { value: 'Peter', at: T + ECHO_WINDOW_MS * 3 })).toMatchObject({ changed: false });
+  });
+
+  it('the CRM still holding the agreed value is no edit of theirs: our pending edit stays pending, no conflict', () => {
+    const decided: FieldState = { value: 'Maggie', at: T + 60_000, by: 'review', synced: 'Meg', wa: 'Maggie' };
+    const r = applyCrmChange('firstName', decided, { value: 'Meg', at: T + 500 });
+    expect(r).toMatchObject({ state: decided, changed: false, push: false });
+    expect(r.conflict).toBeUndefined();
+    expect(needsPush(r.state)).toBe(true);
+  });
+
+  it('a value flagged ours that we never wrote is a sales edit our later write carried along: taken at that time', () => {
+    // Sales wrote Meg, then our upsert wrote another field: the record's last writer is us.
+    const r = applyCrmChange('firstName', agreed('Mei'), { value: 'Meg', at: T, ours: true });
+    expect(r).toMatchObject({ state: { value: 'Meg', by: 'crm', at: T }, changed: true });
+    const pending: FieldState = { value: 'Maggie', at: T - 500, by: 'whatsapp', synced: 'Mei', wa: 'Maggie' };
+    expect(applyCrmChange('firstName', pending, { value: 'Meg', at: T, ours: true })).toMatchObject({ state: { value: 'Meg' }, conflict: { winner: 'theirs' } });
   });
 
   it('both sides changed since the last sync: one conflict, the newer edit wins and goes to the side that lost', () => {

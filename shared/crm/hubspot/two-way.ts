@@ -81,6 +81,15 @@ export class HubSpotTwoWay implements CrmTwoWay {
     return { changes, calls: api.calls };
   }
 
+  async readContact(crmId: string, options: CrmCallOptions = {}): Promise<{ change: CrmContactChange | undefined; calls: number }> {
+    requireId(crmId, 'readContact');
+    const api = this.api.fork(options.deadline);
+    const record = await api.read('contacts', crmId, { properties: this.contactProperties });
+    // A merged-away id reads as its survivor: not this contact's fields any more.
+    if (!record || record.id !== crmId) return { change: undefined, calls: api.calls };
+    return { change: this.contactChange(record, modifiedAt(record)), calls: api.calls };
+  }
+
   async changesSince(since: number, limit: number, options: CrmCallOptions = {}): Promise<{ events: CrmEvent[]; cursor: number; calls: number }> {
     if (!Number.isFinite(since) || since < 0) throw new CrmError('permanent', `changesSince needs a time in ms, got ${since}`, { crm: 'hubspot' });
     if (!Number.isInteger(limit) || limit < 1) throw new CrmError('permanent', `changesSince needs a positive whole limit, got ${limit}`, { crm: 'hubspot' });

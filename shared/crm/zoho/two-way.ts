@@ -15,7 +15,7 @@
 import type { FieldMapping } from '../field-mapping.ts';
 import { crmField } from '../field-mapping.ts';
 import { CrmError, type CrmCallOptions } from '../port.ts';
-import type { CrmEvent, CrmPurchase, CrmRecordRef, CrmTwoWay, ReplyStatus, TwoWayField } from '../two-way.ts';
+import type { CrmContactChange, CrmEvent, CrmPurchase, CrmRecordRef, CrmTwoWay, ReplyStatus, TwoWayField } from '../two-way.ts';
 import { recordError, type ZohoApi } from './api.ts';
 import { closedDealEvent, contactEvent, contactFields, DEAL_FIELDS, REPLY_FIELDS, replyEvent, type ChangeSettings } from './changes.ts';
 import { CONTACT, CONTACTS_MODULE, DEAL, DEAL_WON_STAGE, SYSTEM, TASK, TASK_DONE_STATUS } from './fields.ts';
@@ -73,6 +73,13 @@ export class ZohoTwoWay implements CrmTwoWay {
       }
     }
     return { changes: byTime(events), calls: api.calls };
+  }
+
+  async readContact(crmId: string, options: CrmCallOptions = {}): Promise<{ change: CrmContactChange | undefined; calls: number }> {
+    requireId(crmId, 'readContact');
+    const { changes, calls } = await this.resolve([{ kind: 'ref', module: CONTACTS_MODULE, ids: [crmId], operation: 'update', at: this.settings.now() }], options);
+    const change = changes.map((e) => e.change).find((c): c is CrmContactChange => c.kind === 'contact' && c.crmId === crmId);
+    return { change, calls };
   }
 
   /**
