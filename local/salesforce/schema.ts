@@ -5,6 +5,7 @@
  * lookups and defaults are what the store validates writes against, as Salesforce does.
  */
 import { CASE, CONTACT, MESSAGE, OPPORTUNITY, ORDER, SERVICE_REPORT, TASK } from '#shared/crm/salesforce/fields';
+import { TWO_WAY_FIELD } from '#shared/crm/salesforce/inbound';
 import { fieldMapping } from '#shared/crm/mappings';
 
 export type FieldType = 'string' | 'textarea' | 'phone' | 'url' | 'email' | 'picklist' | 'double' | 'currency' | 'boolean' | 'date' | 'datetime' | 'reference' | 'auto';
@@ -84,6 +85,8 @@ export function buildSchema(options: { readonly nonUniqueExternalIds?: readonly 
         [CONTACT.username]: text(),
         [CONTACT.profileName]: text(),
         [CONTACT.scrmContactId]: text(255, { externalId: true }),
+        // Two-way sync (SY-3): sales notes that the customer wants no marketing.
+        [TWO_WAY_FIELD.optOut]: { type: 'boolean', defaultValue: false },
         ...mappedContactFields(),
       },
     },
@@ -139,6 +142,9 @@ export function buildSchema(options: { readonly nonUniqueExternalIds?: readonly 
         TaskSubtype: { type: 'picklist' },
         // This org lets activity fields be Unique; docs/salesforce.md explains the orgs that cannot.
         [TASK.taskId]: key(),
+        // Two-way sync (SY-3): a reply an agent writes to the customer, and its status written back.
+        [TWO_WAY_FIELD.reply]: { type: 'boolean', defaultValue: false },
+        [TWO_WAY_FIELD.replyStatus]: text(255),
       },
     },
     {
@@ -210,7 +216,7 @@ export function buildSchema(options: { readonly nonUniqueExternalIds?: readonly 
 }
 
 /** Fields every record has, set by Salesforce. */
-export const SYSTEM_FIELDS = ['Id', 'CreatedDate', 'LastModifiedDate', 'IsDeleted'] as const;
+export const SYSTEM_FIELDS = ['Id', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp', 'IsDeleted'] as const;
 
 /** The relationship name of a lookup: ContactId → Contact, Case__c → Case__r. */
 export function relationshipName(field: string): string {

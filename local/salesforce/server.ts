@@ -7,19 +7,29 @@
  *   GET  /               contacts with their cases, messages, opportunities, tasks, orders (HTML)
  *   GET  /_local/state   every record (JSON)          GET /_local/stats  requests by operation
  *   POST /_local/orders  an order for a contact, as a shop connector would make it
+ *   POST /services/Soap/u/{version}   the SOAP API's merge() (soap.ts)
+ * Two-way sync (SY-3): every change of a Contact, Task, Case or Opportunity is sent as a Change
+ * Data Capture event the way Event Relay puts it on EventBridge (events.ts) to the delivery
+ * target; the API writes as the integration user (LOCAL_SALESFORCE_INTEGRATION_USER_ID, the
+ * `SALESFORCE_INTEGRATION_USER_ID` of `env`), a sales edit or an agent's reply as theirs.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { CASE, CONTACT, MESSAGE, OPPORTUNITY, TASK } from '#shared/crm/salesforce/fields';
 import { RollingLimit } from '../crm/rate-limit.ts';
-import type { CrmStandIn, StandInFault, StandInRateLimit } from '../crm/stand-in.ts';
+import { TWO_WAY_FIELD } from '#shared/crm/salesforce/inbound';
+import { crmField } from '#shared/crm/field-mapping';
+import { fieldMapping } from '#shared/crm/mappings';
+import type { CrmStandIn, StandInFault, StandInRateLimit, StandInTwoWay } from '../crm/stand-in.ts';
 import { closeServer, listen, readBody } from '../http.ts';
 import { dispatch, operationOf } from './api.ts';
+import { LocalEventRelay } from './events.ts';
 import { SalesforceFailure } from './failures.ts';
 import { addOrder, type LocalOrderInput } from './orders.ts';
 import { renderHomePage } from './page.ts';
 import { buildSchema } from './schema.ts';
-import { LocalSalesforceStore, type StoredRecord } from './store.ts';
+import { faultOfStatus, sessionIdOf, SoapFault, soapCall, soapFault } from './soap.ts';
+import { DEFAULT_INTEGRATION_USER_ID, LocalSalesforceStore, type StoredRecord } from './store.ts';
 
 export type { LocalOrderInput } from './orders.ts';
 
@@ -42,6 +52,13 @@ export interface SalesforceStandInOptions {
   readonly sessionTimeoutMs?: number;
   /** `Object.Field` keys made External ID without Unique, e.g. `Contact.WhatsApp_User_Id__c`. */
   readonly nonUniqueExternalIds?: readonly string[];
+  /** Change events' POSTs: pause before a second try (doubling). Default 100 ms. */
+  readonly deliveryRetryMs?: number;
+}
+
+export interface SalesforceStandInTwoWay extends StandInTwoWay {
+  /** Resolves once every change event queued so far is delivered or given up. */
+  settled(): Promise<void>;
 }
 
 export interface SalesforceStandIn extends CrmStandIn {
@@ -55,9 +72,17 @@ export interface SalesforceStandIn extends CrmStandIn {
   addOrder(input: LocalOrderInput): { id: string };
   /** Token requests served. */
   tokenRequests(): number;
+  readonly twoWay: SalesforceStandInTwoWay;
 }
 
 export const LOCAL_SALESFORCE_CLIENT_ID = 'local-salesforce-client-id';
+/** The org, its Event Relay, and its users: the API's (the External Client App's run-as user), a sales user, an agent, the shop's connector. */
+export const LOCAL_SALESFORCE_ORG_ID = '00D5g00000LOCALEAA';
+export const LOCAL_SALESFORCE_RELAY_ID = '0YL5g00000LOCALAAA';
+export const LOCAL_SALESFORCE_INTEGRATION_USER_ID = DEFAULT_INTEGRATION_USER_ID;
+export const LOCAL_SALESFORCE_SALES_USER_ID = '0055g00000SALESAAA';
+export const LOCAL_SALESFORCE_AGENT_USER_ID = '0055g00000AGENTAAA';
+export const LOCAL_SALESFORCE_SHOP_USER_ID = '0055g00000SHOPSAAA';
 export const LOCAL_SALESFORCE_CLIENT_SECRET = 'local-salesforce-client-secret';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DAY_MS = 86_400_000;
@@ -68,8 +93,11 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
   const queryLagMs = options.queryLagMs ?? 0;
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 2 * 3_600_000;
   const dailyLimit = options.dailyApiLimit ?? 1_000_000;
-  const store = new LocalSalesforceStore(buildSchema({ nonUniqueExternalIds: options.nonUniqueExternalIds }), { dataFile: options.dataFile, queryLagMs });
+  const store = new LocalSalesforceStore(buildSchema({ nonUniqueExternalIds: options.nonUniqueExternalIds }), { dataFile: options.dataFile, queryLagMs, integrationUserId: LOCAL_SALESFORCE_INTEGRATION_USER_ID });
   await store.load();
+  const relay = new LocalEventRelay({ orgId: LOCAL_SALESFORCE_ORG_ID, relayId: LOCAL_SALESFORCE_RELAY_ID, integrationUserId: LOCAL_SALESFORCE_INTEGRATION_USER_ID, ...(options.deliveryRetryMs !== undefined && { retryMs: options.deliveryRetryMs }) });
+  store.onCommit((changes) => relay.publish(changes));
+  const levelField = crmField(fieldMapping('salesforce'), 'customerLevel');
 
   const sessions = new Map<string, number>();
   const limit = new RollingLimit(options.rateLimit);
@@ -102,7 +130,7 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
     if (method === 'GET' && path === '/_local/stats') return send(res, 200, Object.fromEntries(stats));
     if (method === 'POST' && path === '/_local/orders') {
       try {
-        const seeded = addOrder(store, JSON.parse(text || '{}') as LocalOrderInput);
+        const seeded = store.as({ userId: LOCAL_SALESFORCE_SHOP_USER_ID }, () => addOrder(store, JSON.parse(text || '{}') as LocalOrderInput));
         await store.flushed();
         return send(res, 201, seeded);
       } catch (error) {
@@ -111,6 +139,7 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
       }
     }
     if (path === '/services/oauth2/token') return token(res, method, text, requestUrl.searchParams);
+    if (/^\/services\/Soap\/u\/\d{2,3}\.\d$/.test(path)) return soap(res, method, text);
     if (method === 'GET' && /^\/services\/data\/?$/.test(path)) {
       return send(res, 200, ['66.0', '67.0', '68.0'].map((version) => ({ label: `v${version}`, url: `/services/data/v${version}`, version })));
     }
@@ -157,6 +186,42 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
     send(res, answer.status, answer.body);
   }
 
+  /** The SOAP API: merge() only, authenticated by the SessionHeader, with the REST API's limits and faults. */
+  async function soap(res: ServerResponse, method: string, text: string): Promise<void> {
+    const answer = (a: { status: number; body: string }) => sendXml(res, a.status, a.body);
+    if (method !== 'POST') return answer(soapFault('INVALID_OPERATION', 'The SOAP API takes POST'));
+    count('contact-write');
+    count('total');
+    const issued = sessions.get(sessionIdOf(text) ?? '');
+    if (issued === undefined || Date.now() - issued > sessionTimeoutMs) return answer(soapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session'));
+    const now = Date.now();
+    while (daily.length && daily[0]! <= now - DAY_MS) daily.shift();
+    if (!limit.take() || daily.length >= dailyLimit) {
+      count('rateLimited');
+      return answer(soapFault('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
+    }
+    daily.push(now);
+    const fault = takeFault('contact-write');
+    if (fault?.dropConnection) return void res.socket?.destroy();
+    if (fault && fault.afterCommitDelayMs === undefined) return answer(faultOfStatus(fault.status ?? 500));
+    let result: { status: number; body: string };
+    try {
+      result = soapCall(store, text);
+    } catch (error) {
+      if (!(error instanceof SoapFault)) throw error;
+      result = soapFault(error.code, error.message);
+    }
+    await store.flushed();
+    if (fault?.afterCommitDelayMs !== undefined) await sleep(fault.afterCommitDelayMs);
+    answer(result);
+  }
+
+  function sendXml(res: ServerResponse, status: number, body: string): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'sforce-limit-info': `api-usage=${daily.length}/${dailyLimit}` });
+    res.end(body);
+  }
+
   async function token(res: ServerResponse, method: string, text: string, query: URLSearchParams): Promise<void> {
     count('token');
     tokens += 1;
@@ -181,7 +246,7 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
         signature: randomBytes(32).toString('base64'),
         scope: 'api',
         instance_url: url,
-        id: `${url}/id/00D5g00000LOCALEAA/0055g00000LOCALAAA`,
+        id: `${url}/id/${LOCAL_SALESFORCE_ORG_ID}/${LOCAL_SALESFORCE_INTEGRATION_USER_ID}`,
         token_type: 'Bearer',
         issued_at: String(issuedAt),
         token_format: 'opaque',
@@ -221,6 +286,49 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
   const listening = await listen(server, options.port ?? 0, options.host);
   url = listening.url;
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const userOf = (userId: string | undefined, fallback: string) => {
+    const id = userId ?? fallback;
+    if (!/^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/.test(id)) throw new Error(`a Salesforce user id is 005 and 12 or 15 letters and digits, got "${id}"`);
+    return id;
+  };
+
+  const twoWay: SalesforceStandInTwoWay = {
+    setDeliveryTarget: (target) => relay.setTarget(target),
+    pauseDeliveries: (paused) => relay.pause(paused),
+    async editContact(id, values, editOptions = {}) {
+      const fields: Record<string, unknown> = {};
+      if (values.firstName !== undefined) fields.FirstName = values.firstName;
+      if (values.customerLevel !== undefined) {
+        if (!levelField) throw new Error('the customer level is not mapped to a Salesforce field (config/crm/salesforce.json)');
+        fields[levelField] = values.customerLevel;
+      }
+      if (values.optedOut !== undefined) fields[TWO_WAY_FIELD.optOut] = values.optedOut;
+      if (Object.keys(fields).length === 0) throw new Error('editContact needs a first name, a customer level or an opt-out');
+      store.as({ userId: userOf(editOptions.userId, LOCAL_SALESFORCE_SALES_USER_ID), at: editOptions.at }, () => store.update('Contact', id, fields));
+      await store.flushed();
+    },
+    async writeReply(contactId, replyText, replyOptions = {}) {
+      if (!replyText.trim()) throw new Error('a reply needs a text');
+      const task = store.as({ userId: userOf(replyOptions.userId, LOCAL_SALESFORCE_AGENT_USER_ID) }, () =>
+        store.create(TASK.object, { WhoId: contactId, Subject: 'WhatsApp reply', Description: replyText, TaskSubtype: 'Task', [TWO_WAY_FIELD.reply]: true }),
+      );
+      await store.flushed();
+      return task.Id;
+    },
+    replies: () =>
+      store
+        .list(TASK.object)
+        .filter((t) => t.fields[TWO_WAY_FIELD.reply] === true)
+        .map((t) => ({ id: t.Id, contactId: String(t.fields.WhoId ?? ''), text: String(t.fields.Description ?? ''), ...(text(t.fields[TWO_WAY_FIELD.replyStatus]) && { status: text(t.fields[TWO_WAY_FIELD.replyStatus]) }) })),
+    async addPurchase(contactId, sku, at, amount) {
+      // An order with one item, as the shop's connector writes it: what purchasesSince reads.
+      store.as({ userId: LOCAL_SALESFORCE_SHOP_USER_ID }, () => addOrder(store, { contactCrmId: contactId, placedAt: at, skus: [sku], ...(amount !== undefined && { amount }) }));
+      await store.flushed();
+    },
+    merges: () => store.merges().filter((m) => m.object === 'Contact').map((m) => ({ survivorId: m.survivorId, loserId: m.loserId })),
+    deliveries: () => relay.deliveries(),
+    settled: () => relay.settled(),
+  };
 
   return {
     kind: 'salesforce',
@@ -232,6 +340,7 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
       SALESFORCE_API_VERSION: '68.0',
       SALESFORCE_CLIENT_ID: clientId,
       SALESFORCE_CLIENT_SECRET: clientSecret,
+      SALESFORCE_INTEGRATION_USER_ID: LOCAL_SALESFORCE_INTEGRATION_USER_ID,
     },
     capabilities: { salesContacts: true, readBack: true, cases: true },
     contacts: () =>
@@ -260,7 +369,7 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
         priority: text(c.fields.Priority),
       })),
     async createSalesContact(input) {
-      const record = store.create('Contact', { FirstName: input.firstName, LastName: input.lastName, [input.field === 'phone' ? 'Phone' : 'MobilePhone']: input.phone, LeadSource: 'Phone Inquiry' });
+      const record = store.as({ userId: LOCAL_SALESFORCE_SALES_USER_ID }, () => store.create('Contact', { FirstName: input.firstName, LastName: input.lastName, [input.field === 'phone' ? 'Phone' : 'MobilePhone']: input.phone, LeadSource: 'Phone Inquiry' }));
       await store.flushed();
       // Found by SOQL once the (emulated) lag has passed.
       if (queryLagMs > 0) await sleep(queryLagMs + 10);
@@ -276,12 +385,14 @@ export async function startSalesforceStandIn(options: SalesforceStandInOptions =
     closeCase(conversationId) {
       const found = store.list(CASE.object).find((c) => c.fields[CASE.conversationId] === conversationId);
       if (!found) throw new Error(`no case for conversation ${conversationId}`);
-      store.update(CASE.object, found.Id, { Status: 'Closed' });
+      store.as({ userId: LOCAL_SALESFORCE_AGENT_USER_ID }, () => store.update(CASE.object, found.Id, { Status: 'Closed' }));
     },
-    deleteRecord: (object, id) => store.remove(object, id),
-    addOrder: (input) => addOrder(store, input),
+    deleteRecord: (object, id) => store.as({ userId: LOCAL_SALESFORCE_SALES_USER_ID }, () => store.remove(object, id)),
+    addOrder: (input) => store.as({ userId: LOCAL_SALESFORCE_SHOP_USER_ID }, () => addOrder(store, input)),
+    twoWay,
     tokenRequests: () => tokens,
     async stop() {
+      await relay.settled();
       await closeServer(server);
       await store.flushed();
     },

@@ -4,7 +4,9 @@
  * [WHERE conditions with AND / OR / NOT / parentheses, = != < > <= >= LIKE IN NOT IN, literals
  * 'text' (with SOQL's backslash escapes), numbers, true / false / null] [ORDER BY field
  * [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]. Text comparisons ignore case, as SOQL's do.
- * Anything else is a MALFORMED_QUERY, as Salesforce would answer.
+ * Date and DateTime literals are unquoted (2026-09-10, 2026-09-10T10:00:00Z, …+01:00) and
+ * compare with the stored values as times. Anything else is a MALFORMED_QUERY, as Salesforce
+ * would answer.
  */
 
 export type Literal = string | number | boolean | null;
@@ -37,7 +39,11 @@ export class SoqlError extends Error {
   override readonly name = 'SoqlError';
 }
 
-type Token = { readonly t: 'word' | 'string' | 'number' | 'sym'; readonly v: string };
+type Token = { readonly t: 'word' | 'string' | 'number' | 'sym' | 'date'; readonly v: string };
+
+/** SOQL's date and dateTime literal formats. */
+const DATE_LITERAL = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2}))?(?![\w:.+-])/;
+const DATE_TIME_TEXT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
 
 const UNESCAPE: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\' };
 
@@ -68,6 +74,10 @@ function tokenize(text: string): Token[] {
         }
       }
       tokens.push({ t: 'string', v: value });
+    } else if (DATE_LITERAL.test(text.slice(i))) {
+      const m = DATE_LITERAL.exec(text.slice(i))!;
+      tokens.push({ t: 'date', v: m[0] });
+      i += m[0].length;
     } else if (/[0-9-]/.test(c) && /[0-9]/.test(text[i + (c === '-' ? 1 : 0)] ?? '')) {
       const m = /^-?\d+(\.\d+)?/.exec(text.slice(i))!;
       tokens.push({ t: 'number', v: m[0] });
@@ -245,6 +255,8 @@ class Parser {
     this.at++;
     if (token.t === 'string') return token.v;
     if (token.t === 'number') return Number(token.v);
+    // A DateTime as the store keeps them (a Date stays a Date: YYYY-MM-DD compares as text).
+    if (token.t === 'date') return token.v.includes('T') ? new Date(Date.parse(token.v)).toISOString().replace('Z', '+0000') : token.v;
     if (token.t === 'word') {
       const word = token.v.toLowerCase();
       if (word === 'null') return null;
@@ -298,6 +310,7 @@ export function matches(condition: Condition, get: (path: Path) => unknown): boo
 function equal(value: unknown, literal: Literal): boolean {
   if (literal === null) return value === null || value === undefined;
   if (value === null || value === undefined) return false;
+  if (isDateTime(value) && isDateTime(literal)) return timeOf(value) === timeOf(literal);
   if (typeof literal === 'string' && typeof value === 'string') return value.toLowerCase() === literal.toLowerCase();
   return value === literal;
 }
@@ -310,8 +323,18 @@ function likePattern(pattern: string): RegExp {
 /** Order of two field values: numbers by value, text (ISO dates too) by characters, ignoring case. */
 export function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (isDateTime(a) && isDateTime(b)) return timeOf(a) - timeOf(b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   const x = String(a).toLowerCase();
   const y = String(b).toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function isDateTime(value: unknown): value is string {
+  return typeof value === 'string' && DATE_TIME_TEXT.test(value);
+}
+
+/** `2026-09-10T10:00:00.000+0000` (Salesforce's form) or ISO 8601 → ms. */
+function timeOf(value: string): number {
+  return Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
 }

@@ -5,8 +5,14 @@
  * (ENTITY_IS_DELETED), all-or-none transactions, and SOQL (soql.ts). Real SOQL reads the
  * database and does not lag; `queryLagMs` emulates a late view for conditions on unindexed
  * fields only (the sales phone fields), so that matching a sales-made contact can be tested
- * against latency without breaking lookups by External ID, which are indexed. Persisted by
- * journal.ts.
+ * against latency without breaking lookups by External ID and the system fields, which are
+ * indexed. Persisted by journal.ts.
+ *
+ * Every write is made by a user: the API's by the integration user (the External Client App's
+ * run-as user), a sales edit or an agent's reply by theirs (`as`). It stamps CreatedById /
+ * LastModifiedById, LastModifiedDate (a time the writer gives, else now) and SystemModstamp
+ * (never before now), and each committed transaction is told to `onCommit` — what Change Data
+ * Capture publishes (events.ts). `merge` is the SOAP API's merge() (soap.ts).
  */
 import { Journal } from './journal.ts';
 import { entityDeleted, failure, isId, notFound, recordId, SalesforceFailure, sfDateTime } from './failures.ts';
@@ -20,6 +26,39 @@ export interface StoredRecord {
   fields: Values;
   readonly CreatedDate: string;
   LastModifiedDate: string;
+  /** Absent in data written before two-way sync: LastModifiedDate stands in. */
+  SystemModstamp?: string;
+  readonly CreatedById?: string;
+  LastModifiedById?: string;
+}
+
+/** Who writes, and the modification time they give (ms; default now). */
+export interface Actor {
+  readonly userId: string;
+  readonly at?: number | undefined;
+}
+
+/** One record's change in a committed transaction (as Change Data Capture sees it). */
+export interface RecordChange {
+  readonly object: string;
+  readonly id: string;
+  readonly type: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
+  /** The record before the transaction (absent for a create) and after it (absent for a delete). */
+  readonly before?: StoredRecord | undefined;
+  readonly after?: StoredRecord | undefined;
+  /** The user who committed it, and when (ms: the LastModifiedDate it wrote, else now). */
+  readonly userId: string;
+  readonly at: number;
+}
+
+/** A transaction's changes, in the order the records were first touched. */
+export type CommitListener = (changes: readonly RecordChange[]) => void;
+
+/** The outcome of merge(): the master, the merged (deleted) records, the re-parented ones. */
+export interface MergeOutcome {
+  readonly id: string;
+  readonly mergedRecordIds: readonly string[];
+  readonly updatedRelatedIds: readonly string[];
 }
 
 export interface Data {
@@ -34,6 +73,8 @@ interface Transaction {
 }
 
 const MAX_QUERY_ROWS = 2_000;
+/** The integration user of a store not told its own (the user the local token endpoint names). */
+export const DEFAULT_INTEGRATION_USER_ID = '0055g00000LOCALAAA';
 /** Auto-number formats of the objects that have one. */
 const AUTO_NUMBERS: Record<string, { field: string; format: (n: number) => string }> = {
   Case: { field: 'CaseNumber', format: (n) => String(n).padStart(8, '0') },
@@ -49,6 +90,9 @@ export class LocalSalesforceStore {
   private readonly versions = new Map<string, { at: number; fields: Values | null }[]>();
   private tx: Transaction | undefined;
   private readonly journal: Journal | undefined;
+  private actor: Actor | undefined;
+  private readonly mergeLog: { object: string; survivorId: string; loserId: string }[] = [];
+  private listener: CommitListener | undefined;
   readonly lookups: Lookups = {
     state: (object, id) => this.state(object, id),
     byExternalId: (object, field, value) => this.holders(this.def(object), field, value).map((r) => r.Id),
@@ -56,7 +100,7 @@ export class LocalSalesforceStore {
 
   constructor(
     readonly schema: ReadonlyMap<string, ObjectDef>,
-    private readonly options: { readonly dataFile?: string | undefined; readonly queryLagMs: number },
+    private readonly options: { readonly dataFile?: string | undefined; readonly queryLagMs: number; readonly integrationUserId?: string | undefined },
   ) {
     for (const name of schema.keys()) this.data.records[name] = {};
     this.journal = options.dataFile ? new Journal(options.dataFile, () => this.data) : undefined;
@@ -123,6 +167,42 @@ export class LocalSalesforceStore {
     return this.tx !== undefined;
   }
 
+  /** The API's user (the integration user): who writes when no one else is named. */
+  get integrationUserId(): string {
+    return this.options.integrationUserId ?? DEFAULT_INTEGRATION_USER_ID;
+  }
+
+  /** Runs `fn`'s writes as `actor` (a sales user's edit, an agent's reply), in one transaction. */
+  as<T>(actor: Actor, fn: () => T): T {
+    const outer = this.actor;
+    this.actor = actor;
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.actor = outer;
+    }
+  }
+
+  /** Told every committed transaction's changes (Change Data Capture). */
+  onCommit(listener: CommitListener | undefined): void {
+    this.listener = listener;
+  }
+
+  /** The writer now: its user, LastModifiedDate and SystemModstamp (never before now). */
+  private writer(): { userId: string; modified: string; stamp: string } {
+    const now = Date.now();
+    const at = this.actor?.at ?? now;
+    return { userId: this.actor?.userId ?? this.integrationUserId, modified: sfDateTime(at), stamp: sfDateTime(Math.max(at, now)) };
+  }
+
+  /** Marks the record written by the writer now. */
+  private stamp(record: StoredRecord): void {
+    const w = this.writer();
+    record.LastModifiedDate = w.modified;
+    record.SystemModstamp = w.stamp;
+    record.LastModifiedById = w.userId;
+  }
+
   create(object: string, input: Values): StoredRecord {
     return this.transaction(() => {
       const def = this.def(object);
@@ -131,8 +211,8 @@ export class LocalSalesforceStore {
       const seq = ++this.data.seq;
       const auto = AUTO_NUMBERS[object];
       if (auto) values[auto.field] = auto.format(seq);
-      const now = sfDateTime(Date.now());
-      const record: StoredRecord = { Id: recordId(def.prefix, seq), object, fields: {}, CreatedDate: now, LastModifiedDate: now };
+      const w = this.writer();
+      const record: StoredRecord = { Id: recordId(def.prefix, seq), object, fields: {}, CreatedDate: w.modified, LastModifiedDate: w.modified, SystemModstamp: w.stamp, CreatedById: w.userId, LastModifiedById: w.userId };
       this.apply(record, derive(def, values, {}));
       this.remember(record.Id, object);
       this.data.records[object]![record.Id] = record;
@@ -152,10 +232,67 @@ export class LocalSalesforceStore {
       this.index(record, 'remove');
       record.fields = {};
       this.apply(record, merged);
-      record.LastModifiedDate = sfDateTime(Date.now());
+      this.stamp(record);
       this.index(record, 'add');
       return record;
     });
+  }
+
+  /**
+   * Sets a lookup as Salesforce itself does (a merge re-parenting a child): no field rules (the
+   * lookup may be create-only), the record stamped by the writer.
+   */
+  reparent(object: string, id: string, field: string, value: string): StoredRecord {
+    return this.transaction(() => {
+      const record = this.existing(object, id);
+      this.remember(record.Id, object);
+      record.fields = { ...record.fields, [field]: value };
+      this.stamp(record);
+      return record;
+    });
+  }
+
+  /**
+   * The SOAP API's merge(): the losers' child records re-parented to the master (every lookup
+   * to the object), the master stamped, the losers deleted — one transaction. Refused as
+   * Salesforce refuses: ENTITY_IS_DELETED (a record deleted or merged already),
+   * INVALID_CROSS_REFERENCE_KEY (never there), INVALID_ID_FIELD (the master itself).
+   */
+  merge(object: string, masterId: string, loserIds: readonly string[]): MergeOutcome {
+    const outcome = this.transaction(() => {
+      const def = this.def(object);
+      const refused = (id: string) => (this.state(object, id) === 'deleted' ? failure(400, 'ENTITY_IS_DELETED', 'entity is deleted', ['Id']) : failure(400, 'INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['Id']));
+      const master = isId(masterId) ? this.find(object, masterId) : undefined;
+      if (!master) throw refused(masterId);
+      const losers = loserIds.map((id) => {
+        const loser = isId(id) ? this.find(object, id) : undefined;
+        if (!loser) throw refused(id);
+        if (loser.Id === master.Id) throw failure(400, 'INVALID_ID_FIELD', 'A record cannot be merged with itself', ['Id']);
+        return loser;
+      });
+      const updatedRelatedIds: string[] = [];
+      for (const child of this.schema.values()) {
+        for (const [field, f] of Object.entries(child.fields)) {
+          if (f.type !== 'reference' || f.referenceTo !== def.name) continue;
+          for (const record of this.list(child.name)) {
+            if (!losers.some((l) => record.fields[field] === l.Id)) continue;
+            this.reparent(child.name, record.Id, field, master.Id);
+            updatedRelatedIds.push(record.Id);
+          }
+        }
+      }
+      this.remember(master.Id, object);
+      this.stamp(master);
+      for (const loser of losers) this.remove(object, loser.Id);
+      return { id: master.Id, mergedRecordIds: losers.map((l) => l.Id), updatedRelatedIds: [...new Set(updatedRelatedIds)] };
+    });
+    for (const loserId of outcome.mergedRecordIds) this.mergeLog.push({ object, survivorId: outcome.id, loserId });
+    return outcome;
+  }
+
+  /** The merges done since the org started (merged records are deleted; the log is not persisted). */
+  merges(): { readonly object: string; readonly survivorId: string; readonly loserId: string }[] {
+    return [...this.mergeLog];
   }
 
   /** PATCH by External ID: created, updated, or 300 with the matching records' URLs. */
@@ -312,6 +449,9 @@ export class LocalSalesforceStore {
     if (name === 'Id') return record.Id;
     if (name === 'CreatedDate') return record.CreatedDate;
     if (name === 'LastModifiedDate') return record.LastModifiedDate;
+    if (name === 'SystemModstamp') return record.SystemModstamp ?? record.LastModifiedDate;
+    if (name === 'CreatedById') return record.CreatedById ?? this.integrationUserId;
+    if (name === 'LastModifiedById') return record.LastModifiedById ?? record.CreatedById ?? this.integrationUserId;
     if (name === 'IsDeleted') return false;
     if (record.object === 'Order' && name === 'TotalAmount') {
       const items = this.list('OrderItem').filter((i) => i.fields.OrderId === record.Id);
@@ -322,7 +462,7 @@ export class LocalSalesforceStore {
 
   /** Whether a condition on this path sees writes late: any field but Id and External IDs, when a lag is set. */
   private lags(def: ObjectDef, path: Path): boolean {
-    if (this.options.queryLagMs <= 0 || path.length !== 1 || path[0] === 'Id') return false;
+    if (this.options.queryLagMs <= 0 || path.length !== 1 || (SYSTEM_FIELDS as readonly string[]).includes(path[0]!)) return false;
     return !def.fields[path[0]!]?.externalId;
   }
 
@@ -396,13 +536,19 @@ export class LocalSalesforceStore {
 
   private commit(tx: Transaction): void {
     const at = Date.now();
-    for (const [id, { object }] of tx.undo) {
+    const changes: RecordChange[] = [];
+    for (const [id, { object, before, wasDeleted }] of tx.undo) {
       const record = this.find(object, id);
       const versions = this.versions.get(id) ?? [];
       versions.push({ at, fields: record ? { ...record.fields } : null });
       this.versions.set(id, versions.slice(-10));
       this.journal?.append(record ? { k: 'put', r: structuredClone(record), seq: this.data.seq } : { k: 'del', object, id });
+      const type = record ? (before ? 'UPDATE' : wasDeleted ? 'UNDELETE' : 'CREATE') : before ? 'DELETE' : undefined;
+      if (!type) continue;
+      const modified = record ? Date.parse(record.LastModifiedDate.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : NaN;
+      changes.push({ object, id, type, before, after: record && structuredClone(record), userId: (record ? record.LastModifiedById : undefined) ?? this.writer().userId, at: Number.isNaN(modified) ? at : modified });
     }
+    if (changes.length) this.listener?.(changes);
   }
 
   private rollback(tx: Transaction): void {

@@ -100,6 +100,7 @@ export function createCrmAdapter(config: RuntimeConfig, secrets: SecretSource, o
         tokenCache,
         limits,
         timeoutMs: settings.timeoutMs,
+        integrationUserId: config.crm.env['SALESFORCE_INTEGRATION_USER_ID'] || undefined,
         ...(fetch && { fetch }),
       });
     case 'zoho':

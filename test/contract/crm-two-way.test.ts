@@ -14,7 +14,7 @@ import { newCustomer, send, startSyncStack, waitSynced, type TestCustomer } from
 import { until } from '../helpers/until.ts';
 
 /** The CRMs whose stand-in plays the way back (local/crm/stand-in.ts `twoWay`). */
-const TWO_WAY: CrmKind[] = ['hubspot', 'zoho'];
+const TWO_WAY: CrmKind[] = ['hubspot', 'zoho', 'salesforce'];
 const secondsAgo = (s: number) => Math.floor(Date.now() / 1000) * 1000 - s * 1000;
 const today = () => new Date().toISOString().slice(0, 10);
 

@@ -37,8 +37,10 @@ import { createOpportunity, DEFAULT_CLOSE_DATE_DAYS, DEFAULT_OPPORTUNITY_STAGE, 
 import { findLastOrder } from './orders.ts';
 import { recordServiceReport } from './reports.ts';
 import { createTask } from './tasks.ts';
+import { SalesforceTwoWay } from './two-way.ts';
 
 export type { FetchLike, SalesforceCredentials } from './auth.ts';
+export { SalesforceTwoWay } from './two-way.ts';
 export { CASE_TYPES, DEFAULT_CASE_TYPE, caseType } from './messages.ts';
 export * from './fields.ts';
 
@@ -88,6 +90,12 @@ export interface SalesforceAdapterOptions {
   readonly caseTypes?: readonly (readonly [tag: string, type: string])[];
   /** Case Type when no tag matches. Default Question. */
   readonly defaultCaseType?: string;
+  /**
+   * The Salesforce user this integration writes as (the External Client App's run-as user):
+   * records it last modified read back as our own writes. Default: the
+   * SALESFORCE_INTEGRATION_USER_ID setting; unset, they are not marked.
+   */
+  readonly integrationUserId?: string | undefined;
 }
 
 export class SalesforceAdapter implements CrmAdapter {
@@ -99,6 +107,8 @@ export class SalesforceAdapter implements CrmAdapter {
   private readonly cases: CaseSettings;
   /** Writes under way in this process by idempotency key: a concurrent duplicate joins the first. */
   private readonly inFlight = new InFlight();
+  /** Two-way sync (SY-3): changes read back, fields and reply statuses written, purchases, merges. */
+  readonly twoWay: SalesforceTwoWay;
 
   constructor(options: SalesforceAdapterOptions) {
     const fetchLike: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
@@ -125,6 +135,7 @@ export class SalesforceAdapter implements CrmAdapter {
       contactField: options.opportunityContactField === undefined ? 'ContactId' : options.opportunityContactField,
     };
     this.cases = { types: options.caseTypes ?? CASE_TYPES, defaultType: options.defaultCaseType ?? DEFAULT_CASE_TYPE };
+    this.twoWay = new SalesforceTwoWay(this.api, { mapping: this.mapping, integrationUserId: options.integrationUserId });
   }
 
   usage(): { used: number; max: number } | undefined {

@@ -9,12 +9,14 @@
  *   PATCH /composite/sobjects[/{object}/{extIdField}] sObject Collections update / upsert, ≤ 200 records
  *   GET   /composite/sobjects/{object}?ids=&fields=   sObject Collections read
  *   POST  /composite                                  Composite: ≤ 25 subrequests, one API call
+ *   POST  /services/Soap/u/{version}  merge()         SOAP API: the REST API has no merge (soap.ts)
  */
 import * as z from 'zod/mini';
 import '../../zod.ts';
 import { CrmError } from '../port.ts';
 import { errorItems, hasErrorCode, isMissingRecord, salesforceError } from './errors.ts';
 import type { SalesforceHttp } from './http.ts';
+import { mergeEnvelope, parseMergeResponse, type MergeResult } from './soap.ts';
 
 export type FieldValues = Readonly<Record<string, unknown>>;
 export type SObjectRecord = Readonly<Record<string, unknown>> & { readonly Id: string };
@@ -40,6 +42,8 @@ export type UpsertOutcome =
   /** 300: more than one record holds the value (the field is External ID without Unique). */
   | { readonly kind: 'ambiguous'; readonly ids: readonly string[] }
   | ({ readonly kind: 'duplicate' } & DuplicateHint);
+/** merge()'s results, or a fault refusing the whole call (its REST status and `[{ errorCode }]`). */
+export type MergeOutcome = { readonly kind: 'results'; readonly results: readonly MergeResult[] } | { readonly kind: 'refused'; readonly status: number; readonly body: unknown };
 export type CreateOutcome = { readonly kind: 'created'; readonly id: string } | ({ readonly kind: 'duplicate' } & DuplicateHint);
 
 /** What a DUPLICATE_VALUE answer says about the unique field and the record holding the value. */
@@ -158,6 +162,19 @@ export class SalesforceApi {
     const response = await this.http.send({ method: 'GET', path: `/composite/sobjects/${object}`, query: { ids: ids.join(','), fields: fields.join(',') }, what });
     const list = parse(z.array(z.nullable(record)), response.body, what);
     return list as (SObjectRecord | null)[];
+  }
+
+  /**
+   * SOAP merge() of `loserIds` into `masterId` (Contact, Account, Lead; at most two at once). Not
+   * a create: a try whose answer was lost is sent again, and then refused for the loser already
+   * gone, which the caller checks. A fault about the request (4xx codes) is returned, not thrown.
+   */
+  async merge(object: string, masterId: string, loserIds: readonly string[], what: string): Promise<MergeOutcome> {
+    const response = await this.http.sendSoap({ envelope: (sessionId) => mergeEnvelope(sessionId, object, masterId, loserIds), what, tolerate: (status) => status === 400 || status === 404 });
+    if (response.status >= 300) return { kind: 'refused', status: response.status, body: response.body };
+    const results = typeof response.body === 'string' ? parseMergeResponse(response.body) : undefined;
+    if (!results || results.length !== 1) throw new CrmError('transient', `Unexpected Salesforce answer to the ${what}`, { crm: 'salesforce' });
+    return { kind: 'results', results };
   }
 
   /** Composite: the subrequests in order, in one API call; `allOrNone` rolls all back when one fails. */

@@ -3,13 +3,15 @@
  * (renewed once on 401 INVALID_SESSION_ID), per-request timeouts, bounded retries inside one
  * attempt, the caller's deadline, and Salesforce's answers mapped onto {@link CrmError} kinds.
  * Every API request sent is counted, so an operation reports its CRM calls honestly; the
- * `Sforce-Limit-Info` header of every answer is kept for `usage()`.
+ * `Sforce-Limit-Info` header of every answer is kept for `usage()`. The one SOAP call (merge(),
+ * soap.ts) goes through the same loop: its faults are read as the REST statuses of their codes.
  */
 import { parseJson, parseRetryAfter } from '../../http.ts';
 import { CrmError } from '../port.ts';
 import type { CachedToken } from '../token-cache.ts';
 import type { ClientCredentialsAuth, FetchLike } from './auth.ts';
 import { errorCode, kindOf, REQUEST_LIMIT_EXCEEDED, salesforceError } from './errors.ts';
+import { soapAnswer } from './soap.ts';
 
 export interface SalesforceHttpSettings {
   readonly auth: ClientCredentialsAuth;
@@ -40,6 +42,17 @@ export interface SalesforceRequest {
   readonly creates?: boolean;
 }
 
+/**
+ * A SOAP API call (`/services/Soap/u/{version}`, soap.ts): the envelope is built per try, since
+ * the session id travels in its SessionHeader; a fault answers as its REST status would.
+ */
+export interface SoapRequest {
+  /** The whole envelope for this session id. */
+  readonly envelope: (sessionId: string) => string;
+  readonly what: string;
+  readonly tolerate?: (status: number, body: unknown) => boolean;
+}
+
 export interface SalesforceResponse {
   readonly status: number;
   readonly body: unknown;
@@ -49,6 +62,10 @@ export interface ApiUsage {
   readonly used: number;
   readonly max: number;
 }
+
+type Outcome = { kind: 'answer'; status: number; body: unknown; retryAfterMs: number | undefined } | { kind: 'failed'; reason: string };
+
+const parseJsonAnswer = (status: number, text: string) => ({ status, body: parseJson(text) });
 
 /** State shared by all forks of one adapter. */
 interface Shared extends SalesforceHttpSettings {
@@ -111,7 +128,16 @@ export class SalesforceHttp {
     return true;
   }
 
-  async send(request: SalesforceRequest): Promise<SalesforceResponse> {
+  send(request: SalesforceRequest): Promise<SalesforceResponse> {
+    return this.exchange(request, (session) => this.tryOnce(request, session));
+  }
+
+  /** A SOAP call: same session, renewal, retries, deadline and counting as {@link send}. */
+  sendSoap(request: SoapRequest): Promise<SalesforceResponse> {
+    return this.exchange({ what: request.what, tolerate: request.tolerate }, (session) => this.trySoap(request, session));
+  }
+
+  private async exchange(request: Pick<SalesforceRequest, 'what' | 'tolerate' | 'creates'>, attempt: (session: CachedToken) => Promise<Outcome>): Promise<SalesforceResponse> {
     if (this.left() < MIN_REQUEST_MS) {
       throw new CrmError('transient', `no time left in this invocation for the Salesforce ${request.what}`, { crm: 'salesforce' });
     }
@@ -123,7 +149,7 @@ export class SalesforceHttp {
       if (this.left() < MIN_REQUEST_MS) {
         throw new CrmError('transient', `no time left in this invocation for the Salesforce ${request.what}`, { crm: 'salesforce' });
       }
-      const outcome = await this.tryOnce(request, session);
+      const outcome = await attempt(session);
       if (outcome.kind === 'failed') {
         transientFailures += 1;
         if (request.creates) {
@@ -167,29 +193,33 @@ export class SalesforceHttp {
     return usage && usage.used >= usage.max ? DAILY_LIMIT_RETRY_AFTER_MS : LIMIT_RETRY_AFTER_MS;
   }
 
-  private async tryOnce(
-    request: SalesforceRequest,
-    session: CachedToken,
-  ): Promise<{ kind: 'answer'; status: number; body: unknown; retryAfterMs: number | undefined } | { kind: 'failed'; reason: string }> {
+  private tryOnce(request: SalesforceRequest, session: CachedToken): Promise<Outcome> {
     const url = new URL(`${session.apiBase}/services/data/v${this.shared.apiVersion}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, value);
     }
     const headers: Record<string, string> = { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
+    return this.fetchOnce(url.toString(), { method: request.method, headers, body: request.body === undefined ? undefined : JSON.stringify(request.body) }, parseJsonAnswer);
+  }
+
+  private trySoap(request: SoapRequest, session: CachedToken): Promise<Outcome> {
+    const url = `${session.apiBase}/services/Soap/u/${this.shared.apiVersion}`;
+    // The Partner WSDL's operations all have soapAction "".
+    const headers = { 'content-type': 'text/xml; charset=UTF-8', accept: 'text/xml', soapaction: '""' };
+    return this.fetchOnce(url, { method: 'POST', headers, body: request.envelope(session.accessToken) }, soapAnswer);
+  }
+
+  /** One request, counted; its answer read by `read` (JSON, or SOAP's XML). */
+  private async fetchOnce(url: string, init: { method: string; headers: Record<string, string>; body: string | undefined }, read: (status: number, text: string) => { status: number; body: unknown }): Promise<Outcome> {
     this.calls += 1;
     const timeoutMs = this.timeout();
     try {
-      const response = await this.shared.fetch(url.toString(), {
-        method: request.method,
-        headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const response = await this.shared.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       const text = await response.text();
       const usage = parseLimitInfo(response.headers.get('sforce-limit-info'));
       if (usage) this.shared.usage = usage;
-      return { kind: 'answer', status: response.status, body: parseJson(text), retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
+      return { kind: 'answer', ...read(response.status, text), retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
       return { kind: 'failed', reason: name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : String(error) };

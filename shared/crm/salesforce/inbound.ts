@@ -7,6 +7,11 @@
  *
  * The event id is the EventBridge event's `id` when Event Relay redelivers the same event with it,
  * else the header's transactionKey + sequenceNumber, which Salesforce keeps for one change.
+ *
+ * Contact's name is a compound field: a change event carries `Name: { FirstName, LastName, … }`
+ * and an update lists `Name.FirstName` in changedFields. An update names what changed: a field
+ * not in changedFields is not reported even when the payload carries it (null); one listed
+ * without a value was cleared.
  */
 import * as z from 'zod/mini';
 import '../../zod.ts';
@@ -43,6 +48,8 @@ const EventSchema = z.looseObject({
 });
 
 const CLOSED_OPPORTUNITY = /^Closed (Won|Lost)$/;
+/** Contact fields a change event nests in a compound field. */
+const COMPOUND_OF: Readonly<Record<string, string>> = { FirstName: 'Name', LastName: 'Name', Salutation: 'Name' };
 
 export function parseSalesforceEvent(event: unknown, options: { customerLevelField: string; integrationUserId?: string | undefined }): { events: CrmEvent[] } | { error: string } {
   const parsed = EventSchema.safeParse(event);
@@ -53,9 +60,16 @@ export function parseSalesforceEvent(event: unknown, options: { customerLevelFie
   const at = h.commitTimestamp;
   const eventId = String(detail.replayId ?? parsed.data.id ?? detail.id ?? `${h.transactionKey ?? 'tx'}:${h.sequenceNumber ?? 0}`);
   const ours = options.integrationUserId !== undefined && h.commitUser === options.integrationUserId ? true : undefined;
-  const has = (field: string) => field in payload && payload[field] !== undefined;
+  const listed = h.changeType === 'UPDATE' && h.changedFields !== undefined && h.changedFields.length > 0 ? new Set(h.changedFields) : undefined;
+  /** The field's value in the payload (top level, or in its compound field); undefined: not there. */
+  const raw = (field: string): unknown => {
+    if (field in payload && payload[field] !== undefined) return payload[field];
+    const compound = COMPOUND_OF[field] ? payload[COMPOUND_OF[field]] : undefined;
+    return compound && typeof compound === 'object' ? (compound as Record<string, unknown>)[field] : undefined;
+  };
+  const has = (field: string) => (listed ? listed.has(field) || (COMPOUND_OF[field] !== undefined && listed.has(`${COMPOUND_OF[field]}.${field}`)) : raw(field) !== undefined);
   const text = (field: string): string | null => {
-    const v = payload[field];
+    const v = raw(field);
     return v === null || v === undefined || v === '' ? null : String(v);
   };
   const events: CrmEvent[] = [];
@@ -71,7 +85,7 @@ export function parseSalesforceEvent(event: unknown, options: { customerLevelFie
       const changes: CrmFieldChange[] = [];
       if (has('FirstName')) changes.push({ field: 'firstName', value: text('FirstName'), at });
       if (options.customerLevelField && has(options.customerLevelField)) changes.push({ field: 'customerLevel', value: text(options.customerLevelField), at });
-      const optedOut = payload[TWO_WAY_FIELD.optOut] === true;
+      const optedOut = has(TWO_WAY_FIELD.optOut) && raw(TWO_WAY_FIELD.optOut) === true;
       if (!changes.length && !optedOut) break;
       h.recordIds.forEach((crmId, i) => push({ kind: 'contact', crmId, changes, ...(optedOut && { optedOutAt: at }), ...(ours && { ours }) }, h.recordIds.length > 1 ? `:${i}` : ''));
       break;
