@@ -150,6 +150,10 @@ export const StackConfigSchema = z.object({
         .min(MIN_RETENTION_DAYS, { error: (i) => `${quoted(i.input)} is below the ${MIN_RETENTION_DAYS} days ST-1 requires` }),
     )
     .default(MIN_RETENTION_DAYS),
+  /** The storage the business planned for, GB (ST-3): the growth alarm fires when 30 days add more than 5 % of it. */
+  storageCapacityGb: numberFrom()
+    .pipe(z.number().int({ error: (i) => `${quoted(i.input)} must be a whole number of GB` }).min(1, { error: (i) => `${quoted(i.input)} must be at least 1 GB` }))
+    .default(50),
   /** Cost allocation tag value (finance's cost centre). */
   costCentre: z.string().trim().min(1, { error: 'must not be empty' }).max(256).default('whatsapp-scrm'),
   /** Retention of function and API access logs (a CloudWatch Logs retention value). */
@@ -287,6 +291,7 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   alarmEmail: 'SCRM_ALARM_EMAIL',
   monthlyBudgetUsd: 'SCRM_MONTHLY_BUDGET_USD',
   retentionDays: ENV.retentionDays,
+  storageCapacityGb: ENV.storageCapacityGb,
   costCentre: 'SCRM_COST_CENTRE',
   logRetentionDays: 'SCRM_LOG_RETENTION_DAYS',
   defaultRegion: ENV.defaultRegion,

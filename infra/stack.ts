@@ -121,7 +121,7 @@ export class ScrmStack extends Stack {
     });
     this.crmSync = new CrmSync(this, 'CrmSync', { ...shared, syncJobs: this.syncJobs });
     this.domainEvents.grantPutEventsTo(this.crmSync.syncFunction.role);
-    this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs });
+    this.media = new MediaProcessing(this, 'Media', { ...shared, mediaJobs: this.mediaJobs, socialMessaging: config.socialMessagingTopicArn !== undefined });
     this.outbound = new Outbound(this, 'Outbound', {
       ...shared,
       names,
@@ -158,8 +158,14 @@ export class ScrmStack extends Stack {
     this.crmEvents.jobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
     for (const fn of [this.crmEvents.crmEventsFunction, this.scheduledJobs.batchExportFunction]) {
       fn.function.addEnvironment(ENV.crmEventsQueueUrl, this.crmEvents.jobs.queue.queueUrl);
+    }
+    // The API's URL: the Zoho channel's notify URL, and the media links the sync writes into the CRM.
+    for (const fn of [this.crmEvents.crmEventsFunction, this.scheduledJobs.batchExportFunction, this.crmSync.syncFunction]) {
       fn.function.addEnvironment(ENV.publicUrl, this.ingest.api.apiEndpoint);
     }
+    // The sweep queues again media recorded but not stored (MD-1); storage growth against the plan (ST-3).
+    this.mediaJobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
+    this.scheduledJobs.batchExportFunction.function.addEnvironment(ENV.storageCapacityGb, String(config.storageCapacityGb));
     // The segment refresh publishes segment changes too.
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
     // Every stored customer message is announced to the automations (MessageReceived).
@@ -185,6 +191,7 @@ export class ScrmStack extends Stack {
     this.operations.watchCrmHealth(config.crm);
     this.operations.watchOutbound();
     this.operations.watchAutomation();
+    this.operations.watchMediaAndStorage(config.storageCapacityGb);
     for (const fn of this.functions) this.operations.watchFunction(fn);
     for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs, this.automation.automationJobs, this.crmEvents.jobs]) {
       // Older than every attempt (visibility × receives) means the queue is not being drained;

@@ -36,7 +36,7 @@ export async function contactsView(db: DynamoDBDocumentClient, tableName: string
     if (item['sk'] === 'IDENTITY') view.identities.push({ kind: item['kind'] as string, value: item['value'] as string });
     if (item['sk'] === 'MESSAGE') {
       const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, raw: _raw, ...message } = item;
-      view.messages.push(message);
+      view.messages.push(message['media'] ? { ...message, media: mediaView(message['media'] as Record<string, unknown>) } : message);
     }
   }
   for (const view of views.values()) view.messages.sort((a, b) => (a['sentAt'] as number) - (b['sentAt'] as number));
@@ -45,4 +45,10 @@ export async function contactsView(db: DynamoDBDocumentClient, tableName: string
 
 export async function rawEventsView(db: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
   return (await scanAll(db, tableName)).filter((item) => item['sk'] === 'RAW');
+}
+
+/** A message's media as people read it: where it is stored, how big, its state (`pending` until fetched). */
+function mediaView(media: Record<string, unknown>): Record<string, unknown> {
+  const { s3Key, state, ...rest } = media;
+  return { key: s3Key, bytes: rest['bytes'], contentType: rest['contentType'], sha256: rest['sha256'], state: state ?? 'pending', ...rest };
 }

@@ -19,7 +19,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { CRM_EVENTS_QUEUE, ENV, SEND_QUEUE, SYNC_RETRY, TABLE, resourceNames, syncQueueDefinition, type QueueDefinition, type SyncRetryPolicy } from '#shared/resources';
+import { CRM_EVENTS_QUEUE, ENV, MEDIA_QUEUE, SEND_QUEUE, SYNC_RETRY, TABLE, resourceNames, syncQueueDefinition, type QueueDefinition, type SyncRetryPolicy } from '#shared/resources';
 import { createAwsClients, type AwsOverrides } from '#shared/runtime';
 
 
@@ -40,7 +40,7 @@ export interface LocalServicesOptions {
 export interface LocalServices {
   readonly overrides: AwsOverrides;
   readonly names: ReturnType<typeof resourceNames>;
-  readonly queueUrls: { sync: string; syncDlq: string; send: string; sendDlq: string; crmEvents: string; crmEventsDlq: string };
+  readonly queueUrls: { sync: string; syncDlq: string; send: string; sendDlq: string; crmEvents: string; crmEventsDlq: string; media: string; mediaDlq: string };
   /** Environment the functions read, pointing at these services. */
   readonly env: Record<string, string>;
   readonly clients: ReturnType<typeof createAwsClients>;
@@ -80,6 +80,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   const send = await ensureQueue(clients.sqs, names.sendQueue, SEND_QUEUE, sendDlq.arn);
   const crmEventsDlq = await ensureQueue(clients.sqs, names.crmEventsDlq, CRM_EVENTS_QUEUE, undefined);
   const crmEvents = await ensureQueue(clients.sqs, names.crmEventsQueue, CRM_EVENTS_QUEUE, crmEventsDlq.arn);
+  const mediaDlq = await ensureQueue(clients.sqs, names.mediaDlq, MEDIA_QUEUE, undefined);
+  const media = await ensureQueue(clients.sqs, names.mediaQueue, MEDIA_QUEUE, mediaDlq.arn);
 
   const env: Record<string, string> = {
     [ENV.stage]: options.stage ?? 'local',
@@ -88,6 +90,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     [ENV.syncDlqUrl]: syncDlq.url,
     [ENV.sendQueueUrl]: send.url,
     [ENV.crmEventsQueueUrl]: crmEvents.url,
+    [ENV.mediaQueueUrl]: media.url,
     [ENV.bucketName]: names.bucket,
     [ENV.syncRetryDelaySeconds]: String(syncRetry.retryDelaySeconds),
     [ENV.syncMaxAttempts]: String(syncRetry.maxAttempts),
@@ -96,7 +99,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   return {
     overrides,
     names,
-    queueUrls: { sync: sync.url, syncDlq: syncDlq.url, send: send.url, sendDlq: sendDlq.url, crmEvents: crmEvents.url, crmEventsDlq: crmEventsDlq.url },
+    queueUrls: { sync: sync.url, syncDlq: syncDlq.url, send: send.url, sendDlq: sendDlq.url, crmEvents: crmEvents.url, crmEventsDlq: crmEventsDlq.url, media: media.url, mediaDlq: mediaDlq.url },
     env,
     clients,
     fauxqs,

@@ -8,6 +8,7 @@
  * bus's events and the local scheduler's timers, against a courier stand-in (local/courier/) and a
  * geocoder stand-in (local/geocoder/). `npm start`, the end-to-end tests and the bench all start this.
  */
+import { runtimeStorage } from '#shared/batch/storage-growth';
 import { Worker } from 'node:worker_threads';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -16,8 +17,9 @@ import { MetricTotals } from './metrics.ts';
 import { describeError, logger as defaultLogger } from '#shared/observability';
 import { BUCKET_LAYOUT, CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS, CRM_EVENTS_QUEUE, CRM_KINDS, ENV, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
+import { mediaJob } from '#shared/queue/media-jobs';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
-import { requeuePendingSync } from '#shared/sync/sweep';
+import { requeuePendingMedia, requeuePendingSync } from '#shared/sync/sweep';
 import { createRedriveApp } from '#functions/retry/app';
 import type { SyncDeps } from '#functions/sync/app';
 import { createWebhookApp } from '#functions/webhook/app';
@@ -210,7 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let apiCrm: CrmAdapter | undefined;
     /** The gateway's URL once it listens (the Zoho channel's notify URL). */
     const publicAddress: { url?: string } = {};
-    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, events, logger, metrics });
+    const webhook = createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, mediaJobs: runtime.mediaQueue, events, logger, metrics });
     const channels = createChannels(runtime.config, runtime.secretSource);
     const sendJobs = runtime.sendQueue!;
     const api = createApiApp({
@@ -225,6 +227,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       storeIds: new Set(shippedStores().map((shop) => shop.id)),
       timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
       crm: crmKind === 'none' ? undefined : () => (apiCrm ??= runtimeCrmAdapter(runtime)),
+      media: runtime.bucket,
       logger,
       metrics,
     });
@@ -277,9 +280,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(async () => clearInterval(outboxSweeper));
     const redrive = createRedriveApp({ sqs: runtime.clients.sqs, dlqUrl: services.queueUrls.syncDlq, jobs: runtime.syncQueue, store: runtime.store, logger });
 
+    let syncWorker: { setPublicUrl(url: string): void } | undefined;
     if (options.pollers !== false) {
       // The sync function and its poller on their own thread (local/sync-worker.ts).
-      const worker = await startSyncWorker(
+      const worker = (syncWorker = await startSyncWorker(
         {
           env,
           overrides: services.overrides,
@@ -297,17 +301,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           else if (message.kind === 'log') (logger[message.level] as (...args: unknown[]) => void)(...message.args);
           else if (message.kind === 'synced') options.onSynced?.(message.info);
         },
-      );
+      ));
       stoppers.push(() => worker.stop());
     }
 
-    const sweep = (minAgeMs = 30_000) =>
-      requeuePendingSync(runtime.store, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
+    // Media younger than a minute may be in its first attempt; at start (queues are in memory) all of it goes.
+    const sweep = async (minAgeMs = 30_000, mediaMinAgeMs = Math.max(minAgeMs, 60_000)) => {
+      const media = runtime.mediaQueue ? await requeuePendingMedia(runtime.store, runtime.mediaQueue, { minAgeMs: mediaMinAgeMs, limit: 1_000, now: Date.now() }) : 0;
+      if (media) logger.info('pending media requeued', { media });
+      return requeuePendingSync(runtime.store, runtime.syncQueue, { minAgeMs, limit: 1_000, now: Date.now() });
+    };
     // After a restart (or a crash mid-enqueue) everything stored but not synced goes back in the queue.
     // Locally by a scan of the rows, not only the pending index: dynalite writes an item's index
     // entries and the item one after the other, so a process killed in between (the crash test)
     // can leave a pending row without its index entry. DynamoDB writes both atomically.
     await requeueEveryPendingRow(runtime.store, runtime.syncQueue);
+    await requeueEveryPendingMedia(runtime.store, runtime.mediaQueue);
     await sweep(0);
     const sweeper = setInterval(() => {
       sweep().catch((error: unknown) => logger.warn('sweep failed', { error: String(error) }));
@@ -319,6 +328,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const batch = createBatchApp({
       store: runtime.store,
       syncJobs: runtime.syncQueue,
+      mediaJobs: runtime.mediaQueue,
+      storage: runtimeStorage(runtime),
       insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events }),
       crm: () => (batchCrm ??= runtimeCrmAdapter(runtime)),
       logger,
@@ -355,7 +366,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = runtime.config.tableName;
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'ANY /media/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
@@ -402,6 +413,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The CRM stand-in's change notifications come to this stack (HubSpot webhooks, Salesforce
     // events); Zoho's channel is opened the way production opens it, by the crm-watch task.
     publicAddress.url = gateway.url;
+    syncWorker?.setPublicUrl(gateway.url);
     crmStandIn?.twoWay?.setDeliveryTarget(gateway.url);
     if (crmKind === 'zoho' && crmStandIn) await batch.run('crm-watch').catch((error: unknown) => logger.warn('Zoho notification channel not opened', { error: describeError(error) }));
     courier?.setWebhookUrl(`${gateway.url}/courier-events`);
@@ -434,7 +446,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** Starts local/sync-worker.ts; resolves once its poller runs. */
-async function startSyncWorker(data: SyncWorkerData, onMessage: (message: SyncWorkerMessage) => void): Promise<{ stop(): Promise<void> }> {
+async function startSyncWorker(data: SyncWorkerData, onMessage: (message: SyncWorkerMessage) => void): Promise<{ setPublicUrl(url: string): void; stop(): Promise<void> }> {
   // The worker loads the TypeScript sources through tsx, whoever started this process (npm start, vitest).
   const tsx = process.execArgv.some((arg) => arg.includes('tsx')) ? [] : ['--import', 'tsx'];
   const worker = new Worker(new URL('./sync-worker.ts', import.meta.url), { workerData: data, execArgv: [...process.execArgv, ...tsx] });
@@ -447,6 +459,7 @@ async function startSyncWorker(data: SyncWorkerData, onMessage: (message: SyncWo
     });
   });
   return {
+    setPublicUrl: (url: string) => worker.postMessage({ kind: 'public-url', url }),
     async stop() {
       const stopped = new Promise((resolve) => worker.on('message', (m: SyncWorkerMessage) => m.kind === 'stopped' && resolve(undefined)));
       worker.postMessage({ kind: 'stop' });
@@ -468,6 +481,21 @@ async function requeueEveryPendingRow(store: Runtime['store'], jobs: Runtime['sy
   }
   pending.sort((a, b) => a.receivedAt - b.receivedAt);
   for (const row of pending) await jobs.enqueue([messageSyncJob(row.wamid, row.contactId)]);
+  return pending.length;
+}
+
+/** The same for media work (shared/store/media.ts): every item still pending, by a scan. */
+async function requeueEveryPendingMedia(store: Runtime['store'], jobs: Runtime['mediaQueue']): Promise<number> {
+  if (!jobs) return 0;
+  const pending: { wamid: string; contactId: string }[] = [];
+  for await (const page of store.table.scanPages({
+    FilterExpression: 'sk = :media AND begins_with(gsi2pk, :pending)',
+    ExpressionAttributeValues: { ':media': 'MEDIA', ':pending': 'PENDING#MEDIA#' },
+    ProjectionExpression: 'wamid, contactId',
+  })) {
+    pending.push(...(page.items as { wamid: string; contactId: string }[]));
+  }
+  if (pending.length) await jobs.enqueue(pending.map((w) => mediaJob(w.wamid, w.contactId)));
   return pending.length;
 }
 

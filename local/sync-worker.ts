@@ -4,6 +4,7 @@
  * answers (they would share one event loop otherwise). What the function reports — domain events,
  * metrics, log lines a test reads, synced messages — goes back to the stack by message.
  */
+import { mediaLinkKey } from '#shared/media/links';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSyncApp, type SyncDeps } from '#functions/sync/app';
 import { runtimeCrmAdapter } from '#shared/crm/factory';
@@ -51,6 +52,8 @@ try {
         error: (...args: unknown[]) => post({ kind: 'log', level: 'error', args: cloneable(args) }),
       }
     : defaultLogger;
+  /** The gateway's URL, sent once it listens (media links in the CRM). */
+  let publicUrl: string | undefined;
   const sync = createSyncApp({
     store: runtime.store,
     crm: runtimeCrmAdapter(runtime),
@@ -64,6 +67,7 @@ try {
     events: { publish: async (events) => post({ kind: 'events', events: events.map((e) => ({ ...e })) }) },
     metrics: { add: (metric, value = 1, dimensions) => post({ kind: 'metric', metric, value, ...(dimensions && { dimensions: { ...dimensions } }) }) },
     ...(data.reportSynced && { onSynced: (info) => post({ kind: 'synced', info }) }),
+    mediaLinks: { publicUrl: () => publicUrl, key: async () => mediaLinkKey(await runtime.secretSource.current()) },
   });
   const poller = startEventSource({
     sqs: runtime.clients.sqs,
@@ -74,7 +78,8 @@ try {
     timeoutMs: data.timeoutMs,
     onError: (error) => logger.warn('sync poller error', { error: String(error) }),
   });
-  parentPort?.on('message', (message: { kind: string }) => {
+  parentPort?.on('message', (message: { kind: string; url?: string }) => {
+    if (message.kind === 'public-url') publicUrl = message.url;
     if (message.kind !== 'stop') return;
     void poller.stop().then(() => {
       runtime.clients.dynamodb.destroy();

@@ -36,6 +36,7 @@ const RuntimeEnvSchema = z.object({
     'HK',
   ),
   [ENV.retentionDays]: withDefault(wholeNumber({ min: 30 }), 180),
+  [ENV.storageCapacityGb]: withDefault(wholeNumber({ min: 1 }), 50),
   [ENV.graphApiBase]: withDefault(z.url(), 'https://graph.facebook.com'),
   [ENV.graphApiVersion]: withDefault(pattern(/^v\d+\.\d+$/, 'like v25.0'), 'v25.0'),
   [ENV.crmKind]: withDefault(z.enum([...CRM_KINDS, 'none']), 'hubspot'),
@@ -130,6 +131,7 @@ const SecretsSchema = z.object({
   [SECRET_KEYS.apiToken]: z.optional(z.string().check(z.minLength(12, 'at least 12 characters'))),
   [SECRET_KEYS.courierApiKey]: z.optional(z.string().check(z.minLength(1))),
   [SECRET_KEYS.courierWebhookSecret]: z.optional(z.string().check(z.minLength(8, 'at least 8 characters'))),
+  [SECRET_KEYS.mediaLinkKey]: z.optional(z.string().check(z.minLength(16, 'at least 16 characters'))),
 });
 
 function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.infer<T> {
@@ -158,6 +160,7 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     eventBusName: e[ENV.eventBusName],
     defaultRegion: e[ENV.defaultRegion],
     retentionDays: e[ENV.retentionDays],
+    storageCapacityGb: e[ENV.storageCapacityGb],
     graphApi: { base: e[ENV.graphApiBase], version: e[ENV.graphApiVersion] },
     crm: {
       kind: e[ENV.crmKind],
@@ -196,6 +199,8 @@ export interface Secrets {
   /** The courier tracking API's key and the secret its webhooks are signed with (AU-2, AU-2b). */
   readonly courierApiKey?: string | undefined;
   readonly courierWebhookSecret?: string | undefined;
+  /** The key of the media links in the CRM (MD-1); absent: derived from the app secret. */
+  readonly mediaLinkKey?: string | undefined;
   /**
    * When each token was last rotated (`<KEY>_ROTATED_AT` in the secret, ISO 8601), for the OP-5
    * alarm on a token older than 25 days. Written by whoever rotates the token.
@@ -227,6 +232,7 @@ export function parseSecrets(raw: unknown): Secrets {
     apiToken: s[SECRET_KEYS.apiToken],
     courierApiKey: s[SECRET_KEYS.courierApiKey],
     courierWebhookSecret: s[SECRET_KEYS.courierWebhookSecret],
+    mediaLinkKey: s[SECRET_KEYS.mediaLinkKey],
     rotatedAt,
   };
 }

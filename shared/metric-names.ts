@@ -69,6 +69,20 @@ export const METRICS = {
   mappingErrorRate: metric('MappingErrorRate', 'None', 'batch-export'),
   /** days since a credential was last rotated (OP-5), per credential */
   credentialAgeDays: metric('CredentialAgeDays', 'None', 'batch-export'),
+  /** media kept in S3 (MD-1) */
+  mediaStored: metric('MediaStored', 'Count', 'media'),
+  /** media kept but flagged: over WhatsApp's limit for its kind, or an image that could not fit 5 MB */
+  mediaTooLarge: metric('MediaTooLarge', 'Count', 'media'),
+  /** media that could not be kept (a corrupt image, a media id Meta no longer has): in the media DLQ */
+  mediaFailed: metric('MediaFailed', 'Count', 'media'),
+  /** media fetches retried (Meta or S3 failed for now, a hash that did not match) */
+  mediaRetried: metric('MediaRetried', 'Count', 'media'),
+  /** bytes of media stored */
+  mediaBytes: metric('MediaBytes', 'None', 'media'),
+  /** bytes in the table and the bucket, measured daily (ST-3) */
+  storageBytes: metric('StorageBytes', 'None', 'batch-export'),
+  /** % of the configured capacity added in the last 30 days (ST-3: alarm above 5) */
+  storageMonthlyGrowth: metric('StorageMonthlyGrowth', 'None', 'batch-export'),
   /** outbound messages Meta accepted */
   messagesSent: metric('MessagesSent', 'Count', 'send'),
   /** outbound messages that failed for good (Meta's code kept on the row) */

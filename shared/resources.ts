@@ -273,6 +273,20 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'Daily 3:15: duplicate customers over stored contacts (names ≥ 80 % alike, the same SKU within 90 days), queued for review (ID-3)',
   },
   {
+    id: 'archive',
+    cron: 'cron(45 1 * * ? *)',
+    target: 'batch-export',
+    task: 'archive',
+    description: 'Nightly 1:45: each month of history due to leave the table (TTL) within a week, archived to S3 archive/ as gzip JSON lines per contact (ST-2)',
+  },
+  {
+    id: 'storage-growth',
+    cron: 'cron(50 4 * * ? *)',
+    target: 'batch-export',
+    task: 'storage-growth',
+    description: 'Daily 4:50: the table\'s and the bucket\'s bytes, and what 30 days added as a share of the planned capacity (ST-3: alarm above 5 %)',
+  },
+  {
     id: 'outbox-sweep',
     cron: 'cron(* * * * ? *)',
     target: 'send',
@@ -357,12 +371,16 @@ export const ENV = {
   syncQueueUrl: 'SCRM_SYNC_QUEUE_URL',
   syncDlqUrl: 'SCRM_SYNC_DLQ_URL',
   mediaQueueUrl: 'SCRM_MEDIA_QUEUE_URL',
+  /** The media DLQ: the media function sends a media that failed for good there (MD-1). */
+  mediaDlqUrl: 'SCRM_MEDIA_DLQ_URL',
   sendQueueUrl: 'SCRM_SEND_QUEUE_URL',
   bucketName: 'SCRM_BUCKET_NAME',
   secretArn: 'SCRM_SECRET_ARN',
   eventBusName: 'SCRM_EVENT_BUS_NAME',
   defaultRegion: 'SCRM_DEFAULT_REGION',
   retentionDays: 'SCRM_RETENTION_DAYS',
+  /** The storage the business planned for, GB (ST-3): a month adding more than 5 % of it alarms. */
+  storageCapacityGb: 'SCRM_STORAGE_CAPACITY_GB',
   graphApiBase: 'WHATSAPP_GRAPH_API_BASE',
   graphApiVersion: 'WHATSAPP_GRAPH_API_VERSION',
   crmKind: 'SCRM_CRM',
@@ -435,6 +453,8 @@ export const SECRET_KEYS = {
   /** The courier tracking API's key (AfterShip `as-api-key`) and its webhook signing secret. */
   courierApiKey: 'COURIER_API_KEY',
   courierWebhookSecret: 'COURIER_WEBHOOK_SECRET',
+  /** Signs the media links written into the CRM (`/media/{wamid}?sig=…`); absent: derived from the Meta app secret. */
+  mediaLinkKey: 'SCRM_MEDIA_LINK_KEY',
 } as const;
 
 /** The value the stack writes for every secret key an operator fills in after the first deploy. */

@@ -4,6 +4,7 @@
  * handlers and the local stack both build their dependencies here, so the code that runs
  * locally is the code that ships.
  */
+import { SqsMediaQueue } from './queue/media-jobs.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -82,6 +83,8 @@ export interface Runtime<S extends IngestStore = IngestStore> {
   readonly syncQueue: SqsSyncQueue;
   /** The send queue, when SCRM_SEND_QUEUE_URL is set. */
   readonly sendQueue: SqsSendQueue | undefined;
+  /** The media queue (MD-1), where configured. */
+  readonly mediaQueue: SqsMediaQueue | undefined;
   readonly analyse: typeof analyseMessage;
   /** Domain events: the EventBridge bus when SCRM_EVENT_BUS_NAME is set (the local stack brings its own). */
   readonly events: DomainEventBus | undefined;
@@ -112,6 +115,7 @@ export async function createRuntimeWith<S extends IngestStore>(
     identities: new IdentityResolver(store),
     syncQueue: new SqsSyncQueue(clients.sqs, config.syncQueueUrl),
     sendQueue: config.sendQueueUrl ? new SqsSendQueue(clients.sqs, config.sendQueueUrl) : undefined,
+    mediaQueue: config.mediaQueueUrl ? new SqsMediaQueue(clients.sqs, config.mediaQueueUrl) : undefined,
     analyse: analyseMessage,
     events: config.eventBusName ? new EventBridgeBus(clients.eventBridge, config.eventBusName) : undefined,
   };

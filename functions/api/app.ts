@@ -23,6 +23,7 @@
  * Every request carries `Authorization: Bearer <SCRM_API_TOKEN>` (compared in constant time).
  * Every bad input gets the right status and a message naming the problem.
  */
+import { MEDIA_ROUTE, MEDIA_URL_SECONDS, mediaLinkKey, validMediaSignature } from '#shared/media/links';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -73,6 +74,8 @@ export interface ApiDeps {
   readonly timeZone?: string | undefined;
   /** The CRM whose records a merge merges too (built on first use). */
   readonly crm?: (() => CrmAdapter) | undefined;
+  /** Where stored media is (MD-1): a media link is answered with a presigned URL of it. */
+  readonly media?: { presign(key: string, seconds: number, options?: { filename?: string | undefined }): Promise<string> } | undefined;
   readonly now?: () => number;
 }
 
@@ -440,8 +443,36 @@ export function createApiApp(deps: ApiDeps) {
     return problem(404, `no route ${method} ${path}`);
   }
 
+  /**
+   * `GET /media/{wamid}?sig=…`, the link written into the CRM with a media message: signed instead
+   * of authorised (a CRM user's click carries no bearer token), answered with a redirect to a
+   * presigned URL of the stored object (shared/media/links.ts).
+   */
+  async function mediaRedirect(event: APIGatewayProxyEventV2, wamid: string): Promise<Result> {
+    if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') return { ...problem(405, 'use GET'), headers: { allow: 'GET', 'content-type': 'application/json' } };
+    const key = mediaLinkKey(await deps.secretSource.current());
+    if (!validMediaSignature(key, wamid, event.queryStringParameters?.['sig'])) return problem(403, 'the media link is not valid: its sig does not match (copy the whole link from the CRM)');
+    const message = await store.messages.get(wamid);
+    const media = message?.media;
+    if (!media) return problem(404, `message ${wamid} has no media`);
+    if (!media.state) return { ...problem(503, 'the media is still being fetched from WhatsApp; try again in a minute'), headers: { 'retry-after': '60', 'content-type': 'application/json' } };
+    if (media.state === 'failed' || !media.s3Key) return problem(410, `the media could not be kept: ${media.reason ?? 'failed'}`);
+    if (!deps.media) return problem(503, 'media storage is not configured (SCRM_BUCKET_NAME)');
+    const url = await deps.media.presign(media.s3Key, MEDIA_URL_SECONDS, { filename: media.filename });
+    return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+  }
+
   return {
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
+      const mediaPath = new RegExp(`^${MEDIA_ROUTE}/([^/]+)$`).exec((event.rawPath ?? '').replace(/\/+$/, ''));
+      if (mediaPath) {
+        try {
+          return await mediaRedirect(event, decodeURIComponent(mediaPath[1]!));
+        } catch (error) {
+          deps.logger.error('media link failed', error as Error);
+          return problem(500, 'the media could not be opened; try again');
+        }
+      }
       if ((event.rawPath ?? '').replace(/\/+$/, '') === '/courier-events') {
         if ((event.requestContext?.http?.method ?? 'GET') !== 'POST') return problem(405, 'use POST');
         try {

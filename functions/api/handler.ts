@@ -30,6 +30,7 @@ const app = once(async () => {
     events: runtime.events,
     syncJobs: runtime.syncQueue,
     crm: runtime.config.crm.kind === 'none' ? undefined : () => (crm ??= runtimeCrmAdapter(runtime)),
+    media: runtime.bucket,
     storeIds: new Set(shippedStores().map((shop) => shop.id)),
     timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
     logger,
@@ -37,7 +38,7 @@ const app = once(async () => {
   });
 });
 
-/** The SCRM API: HTTP API routes ANY /api/{proxy+} and POST /courier-events (payload format 2.0). */
+/** The SCRM API: HTTP API routes ANY /api/{proxy+}, GET /media/{wamid} and POST /courier-events (payload format 2.0). */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))

@@ -4,16 +4,19 @@
  * message that would do it (churn after 60 days, TG-3). Changed contacts are written to the CRM
  * and their segment change published; unchanged ones cost nothing.
  */
+import { measureStorageGrowth, type StorageGrowthDeps } from '#shared/batch/storage-growth';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CrmAdapter } from '#shared/crm/port';
 import { NO_METRICS, type MetricsSink } from '#shared/metric-names';
 import { CREDENTIAL_MAX_AGE_DAYS, credentialAges, type CredentialAge } from '#shared/credentials';
 import type { SecretSource } from '#shared/secrets';
+import { MEDIA_QUEUE } from '#shared/resources';
+import type { MediaJobSink } from '#shared/queue/media-jobs';
 import type { SyncJobSink } from '#shared/queue/sync-jobs';
 import type { Store } from '#shared/store/store';
 import type { ContactInsightsKeeper } from '#shared/sync/insights';
 import { REFRESH_DEFAULTS, runSegmentRefresh, type RefreshSettings } from '#shared/sync/segment-refresh';
-import { requeuePendingSync } from '#shared/sync/sweep';
+import { requeuePendingMedia, requeuePendingSync } from '#shared/sync/sweep';
 import type { BatchTaskDeps } from '#shared/batch/deps';
 import { exportUnanswered, keywordReport, serviceReport } from '#shared/batch/exports';
 import { mappingCheck, reconcile } from '#shared/batch/health';
@@ -21,11 +24,15 @@ import { crmCatchUp, crmWatch, findDuplicates, type TwoWayTaskDeps } from '#shar
 
 /** Messages younger than this are still on their first way to the CRM. */
 const SWEEP_MIN_AGE_MS = 5 * 60_000;
+/** Media younger than the queue's visibility timeout may still be in its first attempt. */
+const MEDIA_SWEEP_MIN_AGE_MS = MEDIA_QUEUE.visibilityTimeoutSeconds * 1000 + 60_000;
 const SWEEP_LIMIT = 5_000;
 
 export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'random' | 'hotWordFamily'>>, Pick<TwoWayTaskDeps, 'crmEvents' | 'publicUrl' | 'channelToken' | 'autoMergeAt'> {
   readonly store: Store;
   readonly syncJobs: SyncJobSink;
+  /** The media queue: media recorded but not stored is queued again by the sweep (MD-1). */
+  readonly mediaJobs?: MediaJobSink | undefined;
   readonly insights: ContactInsightsKeeper;
   /** Built on first use: only the segment refresh talks to the CRM. */
   readonly crm: () => CrmAdapter;
@@ -38,6 +45,8 @@ export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'rand
   readonly now?: () => number;
   /** The business's time zone (SCRM_TIME_ZONE) for the reports' days, weeks and months. */
   readonly timeZone?: string;
+  /** What storage-growth measures (ST-3): the table's and the bucket's bytes, and the planned capacity. */
+  readonly storage?: Pick<StorageGrowthDeps, 'tableBytes' | 'bucketBytes' | 'capacityBytes'> | undefined;
 }
 
 export interface RunOptions {
@@ -61,7 +70,7 @@ export interface BatchResult {
 }
 
 /** The tasks `npm run batch -- <task>` and the schedules run. */
-export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check', 'crm-catch-up', 'crm-watch', 'duplicates'] as const;
+export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check', 'crm-catch-up', 'crm-watch', 'duplicates', 'storage-growth'] as const;
 
 export function createBatchApp(deps: BatchDeps) {
   const now = deps.now ?? Date.now;
@@ -117,8 +126,9 @@ export function createBatchApp(deps: BatchDeps) {
         case 'sweep':
         case 'batch-sync': {
           const requeued = await requeuePendingSync(deps.store, deps.syncJobs, { minAgeMs: SWEEP_MIN_AGE_MS, limit: SWEEP_LIMIT, now: now() });
-          deps.logger.info('pending sync requeued', { task, requeued });
-          return { task, requeued };
+          const media = deps.mediaJobs ? await requeuePendingMedia(deps.store, deps.mediaJobs, { minAgeMs: MEDIA_SWEEP_MIN_AGE_MS, limit: SWEEP_LIMIT, now: now() }) : 0;
+          deps.logger.info('pending sync requeued', { task, requeued, media });
+          return { task, requeued, media };
         }
         case 'segment-refresh':
         case 'night-sync':
@@ -141,6 +151,12 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, ...(await crmWatch(tasks)) };
         case 'duplicates':
           return { task, ...(await findDuplicates(tasks)) };
+        case 'storage-growth': {
+          if (!deps.storage) return { task, skipped: 'no bucket configured (SCRM_BUCKET_NAME)' };
+          const growth = await measureStorageGrowth({ ...deps.storage, table: deps.store.table, metrics: tasks.metrics, now });
+          deps.logger.info('storage measured', { ...growth });
+          return { task, ...growth };
+        }
         default:
           // A schedule of a later release (the archive) lands here until it is built.
           deps.logger.warn('scheduled task not available in this release', { task, available: BATCH_TASKS });

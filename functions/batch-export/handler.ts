@@ -1,3 +1,4 @@
+import { runtimeStorage } from '#shared/batch/storage-growth';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -24,6 +25,8 @@ const app = once(async () => {
   return createBatchApp({
     store: runtime.store,
     syncJobs: runtime.syncQueue,
+    mediaJobs: runtime.mediaQueue,
+    storage: runtimeStorage(runtime),
     insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events: runtime.events }),
     crm: () => (crm ??= runtimeCrmAdapter(runtime)),
     logger,

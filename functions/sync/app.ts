@@ -22,6 +22,7 @@
  *   to start is given back unstarted — not an attempt — and comes back within seconds.
  * - A body that is not a sync job goes to the DLQ at once: it blocks nobody's group.
  */
+import { mediaLink } from '#shared/media/links';
 import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -79,6 +80,8 @@ export interface SyncDeps {
   readonly metrics?: MetricsSink;
   /** Burst batching when the queue backs up (burst.ts); false: always one job at a time. */
   readonly burst?: Partial<BurstSettings> | false;
+  /** Media links in the CRM's copy of a media message (MD-1): the API's public URL and the link key. */
+  readonly mediaLinks?: { readonly publicUrl: () => string | undefined; readonly key: () => Promise<string> } | undefined;
 }
 
 export interface TimeBudget {
@@ -138,6 +141,13 @@ export function createSyncApp(deps: SyncDeps) {
     }
   }
 
+  /** The message as the CRM shows it: its text, and for media a link that opens the stored file. */
+  async function bodyOf(message: StoredMessage): Promise<string> {
+    const publicUrl = message.media ? deps.mediaLinks?.publicUrl() : undefined;
+    if (!publicUrl || !deps.mediaLinks) return message.summary;
+    return `${message.summary}\n${mediaLink(publicUrl, await deps.mediaLinks.key(), message.wamid)}`;
+  }
+
   /** Syncs one message; resolves when done (or nothing to do), throws when the attempt failed. */
   async function syncMessage(job: MessageSyncJob, message: StoredMessage, deadline: number): Promise<void> {
     const contact = await store.contacts.current(message.contactId);
@@ -153,7 +163,7 @@ export function createSyncApp(deps: SyncDeps) {
         wamid: message.wamid,
         contactCrmId: crmContact.crmId,
         direction: message.direction,
-        body: message.summary,
+        body: await bodyOf(message),
         timestamp: message.sentAt,
         knownCrmId: messageCrmId(message, crm.kind),
         conversation: conversationOf(contact, message),

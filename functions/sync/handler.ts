@@ -5,6 +5,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { requireCrmSecrets, runtimeCrmAdapter } from '#shared/crm/factory';
 import { shippedIntelligence } from '#shared/domain/intelligence/bundled';
 import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
+import { mediaLinkKey } from '#shared/media/links';
+import { ENV } from '#shared/resources';
 import { createRuntime, once } from '#shared/runtime';
 import { createSyncApp } from './app.ts';
 
@@ -23,6 +25,7 @@ const app = once(async () => {
     intelligence: shippedIntelligence(),
     events: runtime.events,
     metrics: cloudWatchMetrics,
+    mediaLinks: { publicUrl: () => process.env[ENV.publicUrl], key: async () => mediaLinkKey(await runtime.secretSource.current()) },
   });
 });
 

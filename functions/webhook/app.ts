@@ -4,6 +4,7 @@
  * 200 only after everything in the delivery is stored and queued; any failure is a 5xx so that
  * Meta delivers again, and the idempotent store makes the repeat harmless (IN-4, IN-5).
  */
+import type { MediaJobSink } from '#shared/queue/media-jobs';
 import type { APIGatewayProxyEventV2, SNSEvent } from 'aws-lambda';
 import type { RuntimeConfig } from '#shared/config';
 import type { SecretSource } from '#shared/secrets';
@@ -32,6 +33,8 @@ export interface WebhookDeps {
   readonly syncJobs: SyncJobSink;
   /** The send queue: a failed status of our own message is handed to the send function. */
   readonly sendJobs?: SendJobSink | undefined;
+  /** The media queue: a media message's news (its work is recorded either way). */
+  readonly mediaJobs?: MediaJobSink | undefined;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** The intelligence rules applied to a customer's text. */
   readonly analyse: (text: string) => MessageAnalysis;
@@ -55,6 +58,7 @@ export function createWebhookApp(deps: WebhookDeps) {
     identities: deps.identities,
     syncJobs: deps.syncJobs,
     sendJobs: deps.sendJobs,
+    mediaJobs: deps.mediaJobs,
     logger,
     analyse: deps.analyse,
     accounts: deps.config.accounts,

@@ -13,7 +13,7 @@ const app = once(async () => {
   const runtime = await createRuntimeWith(createIngestStore);
   // Without the bus the automations would never hear of a message: fail at start, naming it.
   if (!runtime.events) throw new ConfigError(`Invalid configuration: ${ENV.eventBusName} is not set (customer messages go to the automations through the event bus)`);
-  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, logger, metrics: cloudWatchMetrics });
+  return createWebhookApp({ ...runtime, syncJobs: runtime.syncQueue, sendJobs: runtime.sendQueue, mediaJobs: runtime.mediaQueue, logger, metrics: cloudWatchMetrics });
 });
 
 const isSns = (event: APIGatewayProxyEventV2 | SNSEvent): event is SNSEvent => 'Records' in event && event.Records[0]?.EventSource === 'aws:sns';

@@ -4,6 +4,9 @@
  * media/ in the bucket — the only prefix it can write.
  */
 import { Construct } from 'constructs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ENV } from '#shared/resources';
+import { acknowledge } from '../compliance.ts';
 import { INSTALLED_PACKAGES } from '../bundling.ts';
 import { AppFunction } from './app-function.ts';
 import type { FunctionDefaults } from './crm-sync.ts';
@@ -11,11 +14,15 @@ import type { JobQueue } from './job-queue.ts';
 import type { AppSecrets } from './secrets.ts';
 import type { ConversationStorage } from './storage.ts';
 
+export const SOCIAL_MESSAGING_MEDIA_ACTION = 'social-messaging:GetWhatsAppMessageMedia';
+
 export interface MediaProcessingProps {
   readonly defaults: FunctionDefaults;
   readonly mediaJobs: JobQueue;
   readonly storage: ConversationStorage;
   readonly secrets: AppSecrets;
+  /** Some account is on AWS End User Messaging Social: its media comes through GetWhatsAppMessageMedia. */
+  readonly socialMessaging?: boolean;
 }
 
 export class MediaProcessing extends Construct {
@@ -40,7 +47,20 @@ export class MediaProcessing extends Construct {
     secrets.allowRead(this.mediaFunction);
     // The message row records where its media went.
     storage.allowTableReadWrite(this.mediaFunction);
-    storage.allowObjectWrite(this.mediaFunction, 'media');
+    // Put the stored file; get and delete: a download whose hash did not match, a staged file of
+    // End User Messaging Social (GetWhatsAppMessageMedia writes it under media/ first).
+    storage.allowObjects(this.mediaFunction, 'media', ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']);
     mediaJobs.consumeWith(this.mediaFunction);
+    // A media that failed for good goes to the DLQ at once, with its reason (the alarm sees it).
+    mediaJobs.deadLetterQueue.grantSendMessages(this.mediaFunction.role);
+    this.mediaFunction.function.addEnvironment(ENV.mediaDlqUrl, mediaJobs.deadLetterQueue.queueUrl);
+    if (props.socialMessaging) {
+      this.mediaFunction.role.addToPrincipalPolicy(new PolicyStatement({ actions: [SOCIAL_MESSAGING_MEDIA_ACTION], resources: ['*'] }));
+      acknowledge(
+        this.mediaFunction,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray has no resource-level permissions; social-messaging:GetWhatsAppMessageMedia is granted on "*" because the numbers (origination phone-number ids) are linked in AWS End User Messaging Social after the deploy and change without one. The grant is that single action.',
+      );
+    }
   }
 }

@@ -40,6 +40,10 @@ export interface OperationsProps {
 export const ALARM_THRESHOLDS = {
   /** Any message in a DLQ needs a human. */
   deadLetters: 0,
+  /** Share of the planned storage capacity 30 days may add, in percent (ST-3): above it alarms. */
+  storageMonthlyGrowthPercent: 5,
+  /** Media that could not be kept in an hour (a corrupt image, an id Meta no longer has): any alarms. */
+  mediaFailed: 1,
   /** Any failed invocation (errors) or rejected one (throttles) in 5 minutes. */
   functionErrors: 1,
   functionThrottles: 1,
@@ -633,6 +637,28 @@ export class Operations extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Automation: messages queued by the rules (every rule)', left: [this.businessMetricAcross('automatedMessages', { label: 'automated messages' })], width: 12 }),
       new GraphWidget({ title: 'Agents: response time, average over every agent (ms)', left: [this.businessMetricAcross('agentResponseTime', { aggregate: 'AVG', label: 'agent response (average)' })], width: 12 }),
+    );
+  }
+
+  /** Media kept and lost (MD-1), and the storage's growth against the planned capacity (ST-3). */
+  watchMediaAndStorage(capacityGb: number): void {
+    const day = Duration.days(1);
+    const growth = this.businessMetric('storageMonthlyGrowth', { statistic: 'Maximum', period: day });
+    this.alarm('storage-growth-above-5-percent-a-month', {
+      metric: growth,
+      threshold: ALARM_THRESHOLDS.storageMonthlyGrowthPercent,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The last 30 days added more than ${ALARM_THRESHOLDS.storageMonthlyGrowthPercent} % of the planned ${capacityGb} GB (table + bucket, ST-3): media or history grows faster than planned. Check the media volume, the retention (SCRM_RETENTION_DAYS) and storageCapacityGb.`,
+    });
+    const failed = this.businessMetric('mediaFailed', { period: Duration.hours(1) });
+    this.alarm('media-failed', {
+      metric: failed,
+      threshold: ALARM_THRESHOLDS.mediaFailed,
+      description: 'A customer\'s photo, voice note or document could not be kept (MD-1): the message row\'s media.reason says why; the job is in the media DLQ (npm run redrive after a fix). Meta keeps media 7 days.',
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Media: stored, flagged too large, failed, retried', left: [this.businessMetric('mediaStored'), this.businessMetric('mediaTooLarge'), failed, this.businessMetric('mediaRetried')], width: 12 }),
+      new GraphWidget({ title: 'Storage: bytes (table + bucket), 30-day growth % of capacity', left: [this.businessMetric('storageBytes', { statistic: 'Maximum', period: day })], right: [growth], width: 12 }),
     );
   }
 

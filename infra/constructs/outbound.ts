@@ -25,6 +25,8 @@ import type { ConversationStorage } from './storage.ts';
 
 /** Where the SCRM API is served on the webhook's HTTP API: every method, every path below /api/. */
 export const API_ROUTE_PATH = '/api/{proxy+}';
+/** The media links in the CRM (shared/media/links.ts MEDIA_ROUTE). */
+export const MEDIA_ROUTE_PATH = '/media/{wamid}';
 
 /** The one action of AWS End User Messaging Social the send function calls (IN-7). */
 export const SOCIAL_MESSAGING_SEND_ACTION = 'social-messaging:SendWhatsAppMessage';
@@ -45,6 +47,7 @@ export class Outbound extends Construct {
   readonly sendJobs: JobQueue;
   readonly sendFunction: AppFunction;
   readonly apiFunction: AppFunction;
+  readonly mediaRoute: HttpRoute;
   readonly apiRoute: HttpRoute;
 
   constructor(scope: Construct, id: string, props: OutboundProps) {
@@ -105,5 +108,18 @@ export class Outbound extends Construct {
       'AwsSolutions-APIG4',
       'Every /api request must carry Authorization: Bearer <SCRM_API_TOKEN>, which the api function compares in constant time with the token in the secret before anything is read or queued (401 otherwise, 503 while no token is set). An API Gateway authorizer would check the same token in a second function.',
     );
+    // The media links written into the CRM (MD-1): signed, answered with a 5-minute presigned URL.
+    this.mediaRoute = new HttpRoute(this, 'MediaRoute', {
+      httpApi: props.httpApi,
+      routeKey: HttpRouteKey.with(MEDIA_ROUTE_PATH, HttpMethod.GET),
+      integration: new HttpLambdaIntegration('Media', this.apiFunction.function),
+    });
+    acknowledge(
+      this.mediaRoute,
+      'AwsSolutions-APIG4',
+      'A media link is opened by a CRM user\'s click, which carries no bearer token: each link is a capability signed with HMAC-SHA256 (SCRM_MEDIA_LINK_KEY), checked in constant time before anything is read; the answer is a presigned URL valid 5 minutes, the bucket is never public.',
+    );
+    // Presigned URLs are signed with the api function's own rights: GetObject under media/ only.
+    storage.allowObjects(this.apiFunction, 'media', ['s3:GetObject']);
   }
 }

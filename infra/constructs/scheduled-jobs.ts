@@ -60,7 +60,7 @@ export class ScheduledJobs extends Construct {
     this.batchExportFunction = new AppFunction(this, 'BatchExport', {
       ...defaults,
       name: 'batch-export',
-      description: 'Night jobs: batch CRM sync and pending sweep, unread export, archive, reconciliation',
+      description: 'Night jobs: batch CRM sync, pending sweeps (sync, media), unread export, archive, storage growth, reconciliation',
       memoryMb: 1024,
       timeout: Duration.minutes(15),
       invocation: 'schedule',
@@ -68,7 +68,9 @@ export class ScheduledJobs extends Construct {
     });
     storage.allowTableReadWrite(this.batchExportFunction);
     storage.allowObjectWrite(this.batchExportFunction, 'exports');
-    storage.allowObjectWrite(this.batchExportFunction, 'archive');
+    // The archive writes months of history (ST-2) and reads them back to check a rewrite.
+    storage.allowObjects(this.batchExportFunction, 'archive', ['s3:PutObject', 's3:GetObject']);
+    storage.allowSizeProbes(this.batchExportFunction);
     secrets.allowRead(this.batchExportFunction);
     // The pending-sync sweep queues stored-but-unsynced messages again.
     syncJobs.queue.grantSendMessages(this.batchExportFunction.role);

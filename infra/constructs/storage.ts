@@ -116,16 +116,28 @@ export class ConversationStorage extends Construct {
     fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: TABLE_WRITE_ACTIONS, resources: [this.table.tableArn] }));
   }
 
+  /** What the storage-growth task measures (ST-3): the table's size and the bucket's object list. */
+  allowSizeProbes(fn: AppFunction): void {
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.table.tableArn] }));
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+  }
+
   /** Put objects under one area's prefix (e.g. media/) and nowhere else. */
   allowObjectWrite(fn: AppFunction, area: BucketArea): void {
+    this.allowObjects(fn, area, ['s3:PutObject']);
+  }
+
+  /**
+   * Object actions under one area's prefix only: put, get (a presigned URL is signed with the
+   * signer's own rights), delete (a download whose hash did not match).
+   */
+  allowObjects(fn: AppFunction, area: BucketArea, actions: readonly ('s3:PutObject' | 's3:GetObject' | 's3:DeleteObject')[]): void {
     const prefix = BUCKET_LAYOUT[area];
-    fn.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`${prefix}*`)] }),
-    );
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [this.bucket.arnForObjects(`${prefix}*`)] }));
     acknowledge(
       fn,
       `AwsSolutions-IAM5[Resource::${arnReference(this.bucket)}/${prefix}*]`,
-      `Object keys under ${prefix} are created at run time (one per media file, raw payload, export or report); the grant is limited to that prefix and to s3:PutObject.`,
+      `Object keys under ${prefix} are created at run time (one per media file, raw payload, export or report); the grant is limited to that prefix and to ${actions.join(', ')}.`,
     );
   }
 }

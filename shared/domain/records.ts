@@ -146,7 +146,26 @@ export interface MessageRecord {
   readonly knownType: boolean;
   readonly summary: string;
   readonly text?: string;
-  readonly media?: { kind: string; mediaId: string; mimeType?: string; filename?: string; s3Key?: string };
+  /**
+   * The message's media (MD-1): Meta's reference as the webhook gave it, then what the media
+   * function stored (`state` absent: not fetched yet).
+   */
+  readonly media?: {
+    kind: string;
+    mediaId: string;
+    mimeType?: string;
+    filename?: string;
+    /** The webhook's sha256 (base64). */
+    sha256?: string;
+    state?: 'stored' | 'failed' | 'too_large';
+    s3Key?: string;
+    bytes?: number;
+    contentType?: string;
+    width?: number;
+    height?: number;
+    reason?: string;
+    at?: number;
+  };
   readonly replyTo?: string;
   readonly sentAt: number;
   readonly receivedAt: number;

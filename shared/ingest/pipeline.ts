@@ -24,6 +24,7 @@ import type { DomainEvent, DomainEventBus } from '../events/bus.ts';
 import type { MessageReceived } from '../domain/automation/decide.ts';
 import { identitiesOf, NoIdentityError, seedOf, type IdentityResolver } from '../identity/resolver.ts';
 import { maskPhone } from '../phone.ts';
+import { mediaJob, type MediaJob, type MediaJobSink } from '../queue/media-jobs.ts';
 import { messageSyncJob, replyStatusSyncJob, type SyncJob, type SyncJobSink } from '../queue/sync-jobs.ts';
 import { isValidationError } from '../store/client.ts';
 import type { ContactSeed, InboundEffect } from '../store/contacts.ts';
@@ -65,6 +66,8 @@ export interface IngestDeps {
   readonly store: IngestStore;
   readonly identities: IdentityResolver;
   readonly syncJobs: SyncJobSink;
+  /** Where media jobs go (MD-1); absent: the work is recorded and the media sweep queues it. */
+  readonly mediaJobs?: MediaJobSink | undefined;
   /** Where a `failed` status of our own message goes (the send function applies what it means). */
   readonly sendJobs?: SendJobSink | undefined;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
@@ -123,20 +126,22 @@ export function createIngest(deps: IngestDeps) {
     const owners = await store.identities.owners(uniqueIdentities(events));
     const jobs = groups.map((): SyncJob[] => []);
     const received: DomainEvent[] = [];
-    await mapLimit(groups.map((group, i) => [group, jobs[i]!] as const), GROUP_CONCURRENCY, ([group, out]) => ingestGroup(group, summary, out, owners, received));
+    const media: MediaJob[] = [];
+    await mapLimit(groups.map((group, i) => [group, jobs[i]!] as const), GROUP_CONCURRENCY, ([group, out]) => ingestGroup(group, summary, out, owners, received, media));
     // Ten jobs a request; a customer's jobs in one lane, in the order its messages came.
     const lanes = Array.from({ length: JOB_LANES }, (): SyncJob[] => []);
     jobs.forEach((group, i) => lanes[i % JOB_LANES]!.push(...group));
-    // The sync jobs and the automations' events go out together; either failing answers 5xx.
+    // The sync jobs, media jobs and the automations' events go out together; any failing answers 5xx.
     await Promise.all([
       ...lanes.filter((lane) => lane.length).map((lane) => syncJobs.enqueue(lane)),
+      ...(deps.mediaJobs && media.length ? [deps.mediaJobs.enqueue(media)] : []),
       ...(deps.events && received.length ? [deps.events.publish(received)] : []),
     ]);
     return summary;
   }
 
   /** One customer's events, in delivery order; runs of messages are stored together. Its sync jobs go to `jobs`. */
-  async function ingestGroup(events: readonly WebhookEvent[], summary: IngestSummary, jobs: SyncJob[], owners: ReadonlyMap<string, string>, received: DomainEvent[]): Promise<void> {
+  async function ingestGroup(events: readonly WebhookEvent[], summary: IngestSummary, jobs: SyncJob[], owners: ReadonlyMap<string, string>, received: DomainEvent[], media: MediaJob[]): Promise<void> {
     const resolved = new Map<string, string>();
     // The read-ahead holds until this group writes an identity; later resolutions read afresh.
     let readAhead: ReadonlyMap<string, string> | undefined = owners;
@@ -144,7 +149,7 @@ export function createIngest(deps: IngestDeps) {
     const flush = async () => {
       const messages = run;
       run = [];
-      jobs.push(...(await storeMessages(messages, summary, received)));
+      jobs.push(...(await storeMessages(messages, summary, received, media)));
     };
     for (const event of events) {
       try {
@@ -203,9 +208,9 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** Rows (parallel, bounded), then contact effects (batched per contact); returns their jobs, in order. */
-  async function storeMessages(messages: readonly Prepared[], summary: IngestSummary, received: DomainEvent[]): Promise<SyncJob[]> {
+  async function storeMessages(messages: readonly Prepared[], summary: IngestSummary, received: DomainEvent[], media: MediaJob[]): Promise<SyncJob[]> {
     if (messages.length === 0) return [];
-    const stored = (await mapLimit(messages, ROW_CONCURRENCY, storeRow)).filter((s): s is Stored => s !== undefined);
+    const stored = (await mapLimit(messages, ROW_CONCURRENCY, (p) => storeRow(p, media))).filter((s): s is Stored => s !== undefined);
     for (const s of stored) {
       if (s.created) summary.messages++;
       else summary.duplicates++;
@@ -265,10 +270,19 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** The message row, once; undefined when it can never be a row (kept raw instead). */
-  async function storeRow(p: Prepared): Promise<Stored | undefined> {
+  async function storeRow(p: Prepared, mediaJobs: MediaJob[]): Promise<Stored | undefined> {
     try {
       const result = await store.messages.put({ ...toRecord(p.message, p.contactId, p.receivedAt), ...(p.analysis && { analysis: p.analysis }) });
-      return { ...p, created: result.created, row: result.created ? undefined : result.existing };
+      const row = result.created ? undefined : result.existing;
+      // Its media's work, after the row (a crash between answers 5xx: Meta's retry finds the row
+      // without a media outcome and records the work then); once stored, a repeat queues nothing.
+      const media = p.message.media;
+      if (media && (result.created || (row?.media && row.media.state === undefined))) {
+        const contactId = row?.contactId ?? p.contactId;
+        await store.media.queue({ wamid: p.message.wamid, contactId, phoneNumberId: p.message.account.phoneNumberId, mediaId: media.mediaId, kind: media.kind, mimeType: media.mimeType, sha256: media.sha256, filename: media.filename, sentAt: p.message.sentAt, receivedAt: p.receivedAt });
+        mediaJobs.push(mediaJob(p.message.wamid, contactId));
+      }
+      return { ...p, created: result.created, row };
     } catch (error) {
       const reason = poisonReason(error);
       if (!reason) throw error;
@@ -481,7 +495,7 @@ function toRecord(m: InboundMessage, contactId: string, receivedAt: number): Mes
     knownType: m.knownType,
     summary: m.summary,
     ...(m.text !== undefined && { text: m.text }),
-    ...(m.media && { media: { kind: m.media.kind, mediaId: m.media.mediaId, ...(m.media.mimeType && { mimeType: m.media.mimeType }), ...(m.media.filename && { filename: m.media.filename }) } }),
+    ...(m.media && { media: { kind: m.media.kind, mediaId: m.media.mediaId, ...(m.media.mimeType && { mimeType: m.media.mimeType }), ...(m.media.filename && { filename: m.media.filename }), ...(m.media.sha256 && { sha256: m.media.sha256 }) } }),
     ...(m.replyTo && { replyTo: m.replyTo }),
     sentAt: m.sentAt,
     receivedAt,

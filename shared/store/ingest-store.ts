@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TableClient, type TableOptions } from './client.ts';
 import { ContactStore } from './contacts.ts';
 import { IdentityStore } from './identities.ts';
+import { MediaStore } from './media.ts';
 import { MessageStore } from './messages.ts';
 import { OutboxStatusStore } from './outbox.ts';
 import { RawEventStore, type RawArchive } from './raw-events.ts';
@@ -18,6 +19,8 @@ export interface IngestStore {
   readonly rawEvents: RawEventStore;
   /** Our outbound messages: status webhooks move them forward. */
   readonly outbox: OutboxStatusStore;
+  /** Media waiting to be fetched and stored (MD-1). */
+  readonly media: MediaStore;
 }
 
 export type StoreFactory<S extends IngestStore> = (db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive) => S;
@@ -31,5 +34,6 @@ export function createIngestStore(db: DynamoDBDocumentClient, options: TableOpti
     identities: new IdentityStore(table),
     rawEvents: new RawEventStore(table, archive),
     outbox: new OutboxStatusStore(table),
+    media: new MediaStore(table),
   };
 }

@@ -20,6 +20,7 @@
  * | CRM event | CRMEVENT#<kind>#<event id>  | EVENT     | (a CRM change event taken once: queued, applied) |     |
  * | duplicate | DUPLICATES                  | <aId>~<bId> | (a duplicate candidate for review, ID-3)     |       |
  * | merge     | MERGE#<survivor>~<absorbed> | MERGE     | (a merge and what undoing it needs)            |       |
+ * | media work| MEDIA#<wamid>               | MEDIA     |                                  | PENDING#MEDIA#<shard> / <due>#<wamid> (media.ts) |
  */
 import { createHash } from 'node:crypto';
 

@@ -31,7 +31,8 @@ import {
 import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
-import { API_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
+import { API_ROUTE_PATH, MEDIA_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
+import { SOCIAL_MESSAGING_MEDIA_ACTION } from '../../infra/constructs/media.ts';
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
 import { OPTIONAL_ENV_NAMES, type ScrmStack } from '../../infra/stack.ts';
@@ -135,9 +136,17 @@ describe('functions', () => {
     const automationOnly = (key: string) => (AUTOMATION_ENV_NAMES as readonly string[]).includes(key);
     const localOnly = (key: string) => (LOCAL_ONLY_ENV_NAMES as readonly string[]).includes(key) || (OPTIONAL_ENV_NAMES as readonly string[]).includes(key);
     const syncOnly = (key: string) => key === ENV.syncConcurrency;
-    // Two-way sync's queue and the public URL: the crm-events function and the catch-up's (batch-export).
-    const twoWayOnly = (key: string) => key === ENV.crmEventsQueueUrl || key === ENV.publicUrl;
-    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)) && (name === 'sync' || !syncOnly(key)) && (name === 'crm-events' || name === 'batch-export' || !twoWayOnly(key)));
+    // Settings only some functions get (the 4 KB environment limit): two-way sync's queue (crm-events
+    // and the catch-up's batch-export), the public URL (the Zoho channel, the media links the sync
+    // writes), the media DLQ (media), the planned storage (batch-export's storage growth).
+    const only: Partial<Record<string, readonly string[]>> = {
+      [ENV.crmEventsQueueUrl]: ['crm-events', 'batch-export'],
+      [ENV.publicUrl]: ['crm-events', 'batch-export', 'sync'],
+      [ENV.mediaDlqUrl]: ['media'],
+      [ENV.storageCapacityGb]: ['batch-export'],
+    };
+    const gets = (key: string) => only[key] === undefined || only[key]!.includes(name);
+    const expected = Object.values(ENV).filter((key) => !localOnly(key) && (name === 'automation' || !automationOnly(key)) && (name === 'sync' || !syncOnly(key)) && gets(key));
     expect(Object.keys(env).filter((key) => key in ENV_NAMES).sort()).toEqual(expected.sort());
     expect(env).toMatchObject({
       [ENV.stage]: 'test',
@@ -185,6 +194,7 @@ describe('functions', () => {
       SECRET_KEYS.apiToken,
       SECRET_KEYS.courierApiKey,
       SECRET_KEYS.courierWebhookSecret,
+      SECRET_KEYS.mediaLinkKey,
     ]);
   });
 
@@ -231,13 +241,17 @@ describe('least privilege', () => {
     expect(JSON.stringify(s3[0]!.Resource)).toContain(`/${BUCKET_LAYOUT.raw}*`);
   });
 
-  it('the media function writes only under media/; the retry function reads only the sync DLQ and sends only to the sync queue', () => {
+  it('the media function puts, reads and deletes only under media/, and sends only to the media DLQ; the retry function reads only the sync DLQ and sends only to the sync queue', () => {
     const media = stack.media.mediaFunction;
     const mediaPolicy = idOf(media.role.node.findChild('DefaultPolicy'));
     const s3 = statements().filter((s) => s.id === mediaPolicy && list(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3).toHaveLength(1);
-    expect(s3[0]!.Action).toBe('s3:PutObject');
+    expect(list(s3[0]!.Action).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(JSON.stringify(s3[0]!.Resource)).toContain(`/${BUCKET_LAYOUT.media}*`);
+    const sends = statements().filter((s) => s.id === mediaPolicy && list(s.Action).includes('sqs:SendMessage'));
+    expect(sends.map((s) => s.Resource)).toEqual([getAttArn(idOf(stack.mediaJobs.deadLetterQueue))]);
+    const mediaEnv = (ofType('AWS::Lambda::Function').find(([, r]) => r.Properties?.FunctionName === 'scrm-test-media')![1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(mediaEnv[ENV.mediaDlqUrl]).toEqual({ Ref: idOf(stack.mediaJobs.deadLetterQueue) });
 
     const retry = stack.crmSync.retryFunction;
     const retryPolicy = idOf(retry.role.node.findChild('DefaultPolicy'));
@@ -430,9 +444,9 @@ describe('schedules', () => {
 });
 
 describe('ingest', () => {
-  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+} and POST /courier-events on the same HTTP API', () => {
+  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+}, GET /media/{wamid} and POST /courier-events on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, `GET ${MEDIA_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
@@ -640,6 +654,7 @@ describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY
       'conversationsStarted', 'handoverRequests',
       'crmApiUsage', 'crmRateLimited', 'reconciliationAccuracy', 'batchContactsWritten', 'batchContactsFailed', 'mappingErrorRate',
       'crmConflicts', 'crmEventsRefused',
+      'mediaFailed', 'storageMonthlyGrowth',
     ] as const;
     expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
     const definitions = Object.entries(METRICS);
@@ -825,7 +840,7 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
     expect(JSON.stringify(granted)).not.toContain(SOCIAL_MESSAGING_SEND_ACTION);
   });
 
-  it('the api function may use the table, send to the send and sync queues, put events on the bus and read the secret; nothing else', () => {
+  it('the api function may use the table, send to the send and sync queues, put events on the bus, read the secret and media/ objects; nothing else', () => {
     const granted = statementsOf(stack.outbound.apiFunction);
     expect(granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')))).toEqual([
       { actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) },
@@ -834,8 +849,12 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
     ]);
     // OrderUpdated, ConversationResolved and the courier's ParcelUpdated go to the automations.
     expect(granted.filter((g) => g.actions.some((a) => a.startsWith('events:')))).toEqual([{ actions: ['events:PutEvents'], resource: getAttArn(idOf(stack.domainEvents)) }]);
-    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'events', 'secretsmanager', 'sqs']);
+    expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'events', 's3', 'secretsmanager', 'sqs']);
     expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
+    // The media links are presigned with its own rights: reading under media/, nothing else of the bucket.
+    const s3 = granted.filter((g) => g.actions.some((a) => a.startsWith('s3:')));
+    expect(s3.map((g) => g.actions)).toEqual([['s3:GetObject']]);
+    expect(JSON.stringify(s3[0]!.resource)).toContain(`/${BUCKET_LAYOUT.media}*`);
   });
 
   it('ANY /api/{proxy+} on the webhook\'s HTTP API (same host) goes to the api function, which API Gateway may invoke for that route only', () => {
@@ -848,11 +867,11 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
       PayloadFormatVersion: '2.0',
       IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
     });
-    // One permission per route: this one and POST /courier-events.
+    // One permission per route: this one, GET /media/{wamid} and POST /courier-events.
     const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify(getAttArn(idOf(stack.outbound.apiFunction.function))));
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
     for (const [, permission] of permissions) expect(permission.Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
-    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}'].sort());
+    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*?(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}', MEDIA_ROUTE_PATH].sort());
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
 
@@ -1093,13 +1112,14 @@ describe('IN-7: AWS End User Messaging Social', () => {
     expect(alarm?.Properties).toMatchObject({ Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }], Threshold: 0 });
   });
 
-  it('the send function alone may call SendWhatsAppMessage, and nothing else of End User Messaging Social', () => {
+  it('the send function alone may call SendWhatsAppMessage, the media function alone GetWhatsAppMessageMedia, and nothing else of End User Messaging Social', () => {
     const grants = Object.entries(linked.resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
       .flatMap(([id, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement).map((st) => ({ id, ...st })))
       .filter((st) => list(st.Action).some((a) => a.startsWith('social-messaging:')));
-    expect(grants).toHaveLength(1);
-    expect(grants[0]).toMatchObject({ id: idIn(linked.stack, linked.stack.outbound.sendFunction.role.node.findChild('DefaultPolicy')), Action: SOCIAL_MESSAGING_SEND_ACTION, Resource: '*' });
+    expect(grants).toHaveLength(2);
+    expect(grants).toContainEqual(expect.objectContaining({ id: idIn(linked.stack, linked.stack.outbound.sendFunction.role.node.findChild('DefaultPolicy')), Action: SOCIAL_MESSAGING_SEND_ACTION, Resource: '*' }));
+    expect(grants).toContainEqual(expect.objectContaining({ id: idIn(linked.stack, linked.stack.media.mediaFunction.role.node.findChild('DefaultPolicy')), Action: SOCIAL_MESSAGING_MEDIA_ACTION, Resource: '*' }));
   });
 
   it.each(['AwsSolutions', 'Serverless'])('the %s pack finds nothing unacknowledged in this variant either', (pack) => {
