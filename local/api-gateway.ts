@@ -12,12 +12,12 @@ const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
 export type LambdaRoute = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 /** A plain local endpoint (health, inspection pages): not part of the production API. */
-export type LocalRoute = (request: IncomingMessage, url: URL) => Promise<{ status: number; type?: string; body: string }>;
+export type LocalRoute = (request: IncomingMessage, url: URL) => Promise<{ status: number; type?: string; body: string | Buffer }>;
 
 export interface GatewayRoutes {
   /** Routes like "GET /webhook" played as API Gateway → Lambda. */
   readonly lambda: Record<string, LambdaRoute>;
-  /** Local-only routes like "GET /health". */
+  /** Local-only routes like "GET /health", or "GET /local/media/*" for every path under a prefix. */
   readonly local: Record<string, LocalRoute>;
 }
 
@@ -57,7 +57,7 @@ async function handle(routes: GatewayRoutes, req: IncomingMessage, res: ServerRe
     res.end(result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload);
     return;
   }
-  const local = routes.local[`${method} ${url.pathname}`];
+  const local = routes.local[`${method} ${url.pathname}`] ?? localPrefixRoute(routes.local, method, url.pathname);
   if (local) {
     const out = await local(req, url);
     return send(res, out.status, out.type ?? 'application/json', out.body);
@@ -74,7 +74,14 @@ function prefixRoute(routes: Record<string, LambdaRoute>, path: string): LambdaR
   return undefined;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function localPrefixRoute(routes: Record<string, LocalRoute>, method: string, path: string): LocalRoute | undefined {
+  for (const [route, fn] of Object.entries(routes)) {
+    if (route.endsWith('/*') && route.startsWith(`${method} `) && path.startsWith(route.slice(method.length + 1, -1))) return fn;
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, { 'content-type': type });
   res.end(body);
 }

@@ -1,6 +1,6 @@
 /**
  * The AWS-compatible services of the local stack, on loopback: dynalite (DynamoDB API, LevelDB
- * on disk, on its own thread) and fauxqs (SQS and S3 API, in memory). Tables and queues are created from the same
+ * on disk, on its own thread) and fauxqs (SQS and S3 API, in memory; the bucket on disk with a data directory). Tables and queues are created from the same
  * definitions as the CDK stack (shared/resources.ts). Used by `npm start`, the tests and the bench.
  */
 import { mkdirSync } from 'node:fs';
@@ -65,15 +65,19 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     // pending work, and the stack's sweep queues it again at every start.
   });
   const sqsEndpoint = fauxqs.address;
+  // With a data directory the bucket persists too (media, archives: what the rows point at must
+  // survive a restart), in a second fauxqs on fauxqs' SQLite; the queues stay in memory.
+  const s3 = options.dataDir ? await startFauxqs({ port: 0, host, logger: false, defaultRegion: LOCAL_REGION, dataDir: join(options.dataDir, 's3') }) : fauxqs;
+  const s3Endpoint = s3.address;
 
-  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint, s3Endpoint: sqsEndpoint, emulatorSigning: true };
+  const overrides: AwsOverrides = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, dynamodbEndpoint, sqsEndpoint, s3Endpoint, emulatorSigning: true };
   const clients = createAwsClients(overrides);
   await ensureTable(clients.dynamodb, names.table);
 
   const syncRetry = options.syncRetry ?? SYNC_RETRY;
   const syncQueue = syncQueueDefinition(syncRetry);
-  // Media and archives (MD-1, ST-2) go to S3; fauxqs serves the S3 API on the same endpoint.
-  fauxqs.createBucket(names.bucket);
+  // Media and archives (MD-1, ST-2) go to S3 (created again at a restart: an existing bucket stays).
+  s3.createBucket(names.bucket);
   const syncDlq = await ensureQueue(clients.sqs, names.syncDlq, syncQueue, undefined);
   const sync = await ensureQueue(clients.sqs, names.syncQueue, syncQueue, syncDlq.arn);
   const sendDlq = await ensureQueue(clients.sqs, names.sendDlq, SEND_QUEUE, undefined);
@@ -107,6 +111,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       clients.dynamodb.destroy();
       clients.sqs.destroy();
       await fauxqs.stop();
+      if (s3 !== fauxqs) await s3.stop();
       await dynamo.stop();
     },
   };

@@ -4,6 +4,7 @@
  * change, a duplicate delivery, status callbacks, a second business number — then prints the
  * contacts and messages stored and what reached the CRM.
  */
+import { SEED_MEDIA } from './graph/media.ts';
 import { LOCAL_DEFAULTS } from './stack.ts';
 import {
   DEFAULT_BUSINESS,
@@ -28,6 +29,21 @@ const ken: Customer = { bsuid: `TW.${run}2002`, username: 'ken.lin', name: 'Ken 
 const olga: Customer = { waId: '79161234567', bsuid: `RU.${run}3003`, name: 'Ольга' };
 const odd: Customer = { waId: '0000123', bsuid: `HK.${run}4004`, name: 'Unknown number' };
 
+/** The seeded media's SHA-256 as a webhook carries it (base64), from the Graph stand-in's metadata. */
+async function seedHashes(): Promise<Record<keyof typeof SEED_MEDIA, string | undefined>> {
+  const endpoints = (await fetch(`${base}/local/endpoints`).then((r) => r.json()).catch(() => ({}))) as { graphUrl?: string };
+  const token = process.env['WHATSAPP_ACCESS_TOKEN'] ?? LOCAL_DEFAULTS.WHATSAPP_ACCESS_TOKEN;
+  const entries = await Promise.all(
+    Object.entries(SEED_MEDIA).map(async ([kind, id]) => {
+      const meta = endpoints.graphUrl ? ((await fetch(`${endpoints.graphUrl}/v25.0/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()).catch(() => ({}))) as { sha256?: string }) : {};
+      return [kind, meta.sha256 ? Buffer.from(meta.sha256, 'hex').toString('base64') : undefined] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<keyof typeof SEED_MEDIA, string | undefined>;
+}
+const hashes = await seedHashes();
+const media = (kind: keyof typeof SEED_MEDIA, mimeType: string, extra: Record<string, unknown> = {}) => ({ id: SEED_MEDIA[kind], mime_type: mimeType, ...(hashes[kind] && { sha256: hashes[kind] }), ...extra });
+
 const minute = 60_000;
 const t0 = Date.now() - 30 * minute;
 const first = newWamid(`${run}-first`);
@@ -36,7 +52,10 @@ const outbound = newWamid(`${run}-outbound`);
 const steps: [string, unknown][] = [
   ['Mei (HK phone + BSUID) asks a price', textMessage(mei, 'Hi, how much is the iPhone 15 Pro Max 256GB?', { wamid: first, at: t0 })],
   ['…the same delivery again (Meta retries)', textMessage(mei, 'Hi, how much is the iPhone 15 Pro Max 256GB?', { wamid: first, at: t0 })],
-  ['Mei sends a photo with a caption', inboundMessage(mei, { type: 'image', image: { id: '1044187693', mime_type: 'image/jpeg', sha256: 'b1Z…', caption: '呢隻色有冇貨？' } }, { at: t0 + minute })],
+  ['Mei sends a 12 MP photo with a caption (kept as a JPEG under 5 MB, no GPS)', inboundMessage(mei, { type: 'image', image: media('photo', 'image/jpeg', { caption: '呢隻色有冇貨？' }) }, { at: t0 + minute })],
+  ['…a screenshot with transparency, a voice note and an invoice PDF', inboundMessage(mei, { type: 'image', image: media('png', 'image/png') }, { at: t0 + minute + 5_000 })],
+  ['', inboundMessage(mei, { type: 'audio', audio: media('voice', 'audio/ogg; codecs=opus', { voice: true }) }, { at: t0 + minute + 10_000 })],
+  ['', inboundMessage(mei, { type: 'document', document: media('pdf', 'application/pdf', { filename: 'invoice-1042.pdf' }) }, { at: t0 + minute + 15_000 })],
   ['Ken (username, no phone) writes in traditional Chinese', textMessage(ken, '請問你們信義區的門市幾點開？', { at: t0 + 2 * minute })],
   ['Ken taps a quick-reply button', inboundMessage(ken, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'store-hours', title: '門市營業時間' } } }, { at: t0 + 3 * minute })],
   ['Olga (RU phone) arrives from a click-to-WhatsApp ad', inboundMessage(olga, { type: 'text', text: { body: 'Здравствуйте! Сколько стоит доставка?' }, referral: { source_url: 'https://fb.me/ad', source_id: '120208', source_type: 'ad', headline: 'Winter sale', ctwa_clid: 'ARA…' } }, { at: t0 + 4 * minute })],
@@ -92,6 +111,8 @@ async function main(): Promise<void> {
       const analysis = m['analysis'] as { intent?: string; sku?: string | null } | undefined;
       const intent = analysis ? `  [${analysis.intent}${analysis.sku ? ` ${analysis.sku}` : ''}]` : '';
       console.log(`      ${new Date(m['sentAt'] as number).toISOString().slice(11, 16)} ${String(m['direction']).padEnd(8)} ${String(m['type']).padEnd(11)} ${String(m['summary'] ?? '').slice(0, 50)}${intent}${status}`);
+      const kept = m['media'] as { key?: string; bytes?: number; contentType?: string; state?: string; reason?: string; width?: number; height?: number } | undefined;
+      if (kept) console.log(`            media ${kept.state}${kept.key ? `: ${base}/local/${kept.key}  ${kept.contentType}, ${kept.bytes} bytes${kept.width ? `, ${kept.width}×${kept.height}` : ''}` : ''}${kept.reason ? `  (${kept.reason})` : ''}`);
     }
   }
   await roundTrip();

@@ -15,7 +15,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LocalEventBus } from '#shared/events/bus';
 import { MetricTotals } from './metrics.ts';
 import { describeError, logger as defaultLogger } from '#shared/observability';
-import { BUCKET_LAYOUT, CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS, CRM_EVENTS_QUEUE, CRM_KINDS, ENV, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
+import { BUCKET_LAYOUT, CRM_EVENTS_FUNCTION_TIMEOUT_SECONDS, CRM_EVENTS_QUEUE, MEDIA_QUEUE, CRM_KINDS, ENV, SECRET_KEYS, SEND_FUNCTION_TIMEOUT_SECONDS, SEND_QUEUE, SYNC_RETRY, syncFunctionTimeoutSeconds, type CrmKind, type SyncRetryPolicy } from '#shared/resources';
 import { createRuntime, type Runtime } from '#shared/runtime';
 import { mediaJob } from '#shared/queue/media-jobs';
 import { messageSyncJob } from '#shared/queue/sync-jobs';
@@ -41,6 +41,7 @@ import { createSendApp } from '#functions/send/app';
 import { createChannels } from '#shared/whatsapp/outbound/factory';
 import { startLocalServices, type LocalServices } from './services.ts';
 import { crmEventsApp } from '#functions/crm-events/wiring';
+import { mediaApp } from '#functions/media/wiring';
 import { crmEventsSender } from '#shared/queue/crm-events';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { IncomingMessage } from 'node:http';
@@ -245,6 +246,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       stoppers.push(() => crmEventsPoller.stop());
     }
+    // Media (MD-1): the media function and its poller, into the local S3.
+    if (options.pollers !== false && runtime.bucket) {
+      const media = mediaApp({ runtime, dlqUrl: services.queueUrls.mediaDlq, logger, metrics });
+      const mediaPoller = startEventSource({
+        sqs: runtime.clients.sqs,
+        queueUrl: services.queueUrls.media,
+        batchSize: MEDIA_QUEUE.batchSize,
+        concurrency: 2,
+        handler: (event) => media.handleQueue(event),
+        // What Lambda gives the media function: 1/6 of the queue's visibility timeout.
+        timeoutMs: (MEDIA_QUEUE.visibilityTimeoutSeconds * 1000) / 6,
+        onError: (error) => logger.warn('media poller error', { error: String(error) }),
+      });
+      stoppers.push(() => mediaPoller.stop());
+    }
     const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false && given['SCRM_LOCAL_AUTOMATIONS'] !== 'off' });
     stoppers.push(async () => automation.stop());
     const sender = createSendApp({
@@ -401,6 +417,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ),
           }),
           'GET /local/exports': listExports,
+          // A stored media object's bytes (MD-1), by its key as /local/contacts lists it.
+          'GET /local/media/*': async (_req, url) => {
+            const key = decodeURIComponent(url.pathname.slice('/local/'.length));
+            if (!key.startsWith(BUCKET_LAYOUT.media) || !runtime.bucket) return { status: 400, body: JSON.stringify({ message: `only keys under ${BUCKET_LAYOUT.media}` }) };
+            const object = await runtime.bucket.getObject(key);
+            if (!object) return { status: 404, body: JSON.stringify({ message: `no media ${key}` }) };
+            const chunks: Uint8Array[] = [];
+            for await (const chunk of object.body) chunks.push(chunk);
+            return { status: 200, type: object.contentType ?? 'application/octet-stream', body: Buffer.concat(chunks) };
+          },
           'GET /local/timers': async () => ({ status: 200, body: JSON.stringify(automation.scheduler.pending(), null, 2) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },

@@ -1,16 +1,16 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '#shared/observability';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
+import { ENV } from '#shared/resources';
+import { createRuntime, once } from '#shared/runtime';
+import { mediaApp } from './wiring.ts';
 
-/**
- * Media download and recompression (MD-1) is not part of this release, and the webhook queues no
- * media jobs yet. Should a job arrive anyway, it is reported failed rather than dropped, so it
- * reaches the media DLQ (and its alarm) and can be redriven once the feature ships.
- */
+const app = once(async () => mediaApp({ runtime: await createRuntime(), dlqUrl: process.env[ENV.mediaDlqUrl], logger, metrics: cloudWatchMetrics }));
+
+/** The media queue (MD-1): each job's media fetched from WhatsApp and kept in S3. */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger))
-  .handler(async (event) => {
-    logger.warn('media job received before media processing is available; kept for the DLQ', { records: event.Records.length });
-    return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
-  });
+  .use(logMetrics(metrics))
+  .handler(async (event) => (await app()).handleQueue(event));

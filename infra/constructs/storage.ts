@@ -89,6 +89,13 @@ export class ConversationStorage extends Construct {
           transitions: [{ storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(props.archiveAfterDays ?? 30) }],
         },
         {
+          // End User Messaging Social stages inbound media here (GetWhatsAppMessageMedia); the media
+          // function deletes each copy once read: what a crash left behind goes after a day.
+          id: 'expire-media-staging',
+          prefix: `${BUCKET_LAYOUT.media}staging/`,
+          expiration: Duration.days(1),
+        },
+        {
           id: 'expire-noncurrent-versions',
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
           abortIncompleteMultipartUploadAfter: Duration.days(7),

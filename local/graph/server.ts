@@ -7,12 +7,17 @@
  *   GET    /local/faults   the faults armed
  *   POST   /local/faults   arm one: {"recipient": "+852…" | "HK.…", "code": 131047, "times"?, "async"?, "httpStatus"?, "title"?, "details"?}
  *   DELETE /local/faults   disarm all
+ *   GET    /local/media    the media stored (SEED_MEDIA and what was added), as JSON
+ *   POST   /local/media    add one: body = the bytes, content-type = its MIME type (?id=, ?filename=) → {id, sha256, sha256_base64, file_size}
  * Graph routes:
  *   POST /<version>/<PHONE_NUMBER_ID>/messages         (messages.ts, statuses.ts)
  *   GET  /<version>/<WABA_ID>/message_templates        (templates.ts)
+ *   GET  /<version>/<MEDIA_ID>[?phone_number_id=]      media metadata: url (5 minutes), mime_type, sha256 (hex), file_size (media.ts);
+ *                                                      checked before the node route: a stored media id is media, anything else a node
  *   GET  /<version>/<PHONE_NUMBER_ID>                  number health: verified_name, display_phone_number, quality_rating, id
- * Every Graph route needs `Authorization: Bearer <token>` (or `?access_token=`); a missing or wrong
- * token is answered 401 with code 190.
+ *   GET  /local/media-download/<MEDIA_ID>?expires=&sig=  the bytes behind a metadata `url` (the lookaside's part); expired or bad: 404
+ * Every Graph route, and the media download, needs `Authorization: Bearer <token>` (or
+ * `?access_token=`); a missing or wrong token is answered 401 with code 190.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,6 +26,7 @@ import { normalisePhone } from '#shared/phone';
 import { DEFAULT_BUSINESS, newWamid } from '../webhooks.ts';
 import { invalidToken, statusError, unknownObject, unknownPath, whatsappError, type GraphErrorAnswer } from './errors.ts';
 import { addressingOf, parseSend, sendAnswer, type Address, type ParsedSend } from './messages.ts';
+import { createMediaLibrary, MEDIA_DOWNLOAD_PATH, type AddedMedia, type MediaFaultKind, type MediaFaultOptions, type MediaInput, type MediaSummary } from './media.ts';
 import { renderGraphPage } from './page.ts';
 import {
   postSigned,
@@ -37,6 +43,8 @@ import { closeServer, listen, readBody as readRequestBody } from '../http.ts';
 
 export type { TemplateSeed } from './templates.ts';
 export type { PricingType } from './statuses.ts';
+export type { AddedMedia, MediaFaultKind, MediaFaultOptions, MediaInput, MediaSummary } from './media.ts';
+export { SEED_MEDIA } from './media.ts';
 
 export interface GraphAccount {
   readonly wabaId: string;
@@ -99,6 +107,10 @@ export interface GraphStandInOptions {
   readonly users?: readonly GraphUser[];
   /** Waits between the attempts of a webhook POST that is not answered 2xx. Default 50, 100, 200 ms. */
   readonly webhookRetryDelaysMs?: readonly number[];
+  /** The clock of media download URLs (their 5 minutes). Default Date.now. */
+  readonly now?: () => number;
+  /** Serve SEED_MEDIA (made on first use). Default true. */
+  readonly seedMedia?: boolean;
 }
 
 export interface RecordedStatus {
@@ -154,6 +166,12 @@ export interface GraphStandIn {
   setAccessToken(token: string | undefined): void;
   /** Resolves once every status webhook scheduled so far has been posted (or given up). */
   idle(): Promise<void>;
+  /** Stores a media object, as if a customer had sent it: its id (new unless given) and hashes. */
+  addMedia(input: MediaInput): AddedMedia;
+  /** Arms a fault on one media's metadata or download (media.ts); undefined disarms it. */
+  mediaFault(mediaId: string, fault: MediaFaultKind | undefined, options?: MediaFaultOptions): void;
+  /** A stored media's type, size and hashes (a seed's are made on first use); undefined when unknown. */
+  media(mediaId: string): Promise<MediaSummary | undefined>;
 }
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -184,6 +202,7 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
   const recorded: RecordedSend[] = [];
   const pending = new Set<Promise<void>>();
   const stopping = new AbortController();
+  const media = createMediaLibrary({ now: options.now ?? Date.now, signal: stopping.signal, seeds: options.seedMedia });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -201,10 +220,13 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
     }
     if (path === '/local/sends' && method === 'GET') return sendJson(res, 200, snapshot());
     if (path === '/local/faults') return localFaults(req, res, method);
+    if (path === '/local/media') return localMedia(req, res, url, method);
+    if (path.startsWith(MEDIA_DOWNLOAD_PATH) && method === 'GET') return mediaDownload(req, res, url, decodeURIComponent(path.slice(MEDIA_DOWNLOAD_PATH.length)));
 
     let m: RegExpExecArray | null;
     if (method === 'POST' && (m = MESSAGES.exec(path))) return send(res, await receiveSend(req, url, m[2] ?? ''));
     if (method === 'GET' && (m = TEMPLATES.exec(path))) return send(res, templatesPage(req, url, m[1] ?? '', m[2] ?? ''));
+    if (method === 'GET' && (m = NODE.exec(path)) && media.has(m[2] ?? '')) return send(res, await mediaMetadata(req, url, m[2] ?? ''));
     if (method === 'GET' && (m = NODE.exec(path))) return send(res, await numberHealth(req, url, m[2] ?? ''));
     if (path.startsWith('/v')) return send(res, unknownPath(path));
     return sendJson(res, 404, { error: `No route for ${method} ${path}` });
@@ -413,6 +435,27 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
     return { status: 200, body: Object.fromEntries(Object.entries(all).filter(([key]) => key === 'id' || fields.includes(key))) };
   }
 
+  // ---- GET /<MEDIA_ID>, the download, /local/media ---------------------------------------
+
+  async function mediaMetadata(req: IncomingMessage, url: URL, mediaId: string) {
+    if (!authorised(req, url)) return invalidToken();
+    return media.metadata(mediaId, publicUrl, () => unknownObject('GET', mediaId));
+  }
+
+  async function mediaDownload(req: IncomingMessage, res: ServerResponse, url: URL, mediaId: string): Promise<void> {
+    if (!authorised(req, url)) return send(res, invalidToken());
+    return media.download(res, mediaId, url);
+  }
+
+  async function localMedia(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+    if (method === 'GET') return sendJson(res, 200, await media.list());
+    if (method === 'POST') {
+      const answer = await media.upload(req, url);
+      return sendJson(res, answer.status, answer.body);
+    }
+    return sendJson(res, 405, { error: 'GET or POST' });
+  }
+
   // ---- /local/faults ----------------------------------------------------------------------
 
   async function localFaults(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -474,6 +517,9 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    addMedia: (input) => media.add(input),
+    mediaFault: (mediaId, fault, faultOptions) => media.setFault(mediaId, fault, faultOptions),
+    media: (mediaId) => media.describe(mediaId),
   };
 }
 

@@ -5,9 +5,11 @@
  *   webhooks), WEBHOOK_URL (where they go; none are posted without it), WHATSAPP_ACCESS_TOKEN
  *   (the token required; any bearer token when unset), WHATSAPP_MESSAGES_PER_SECOND (Meta's
  *   per-number throughput it enforces with 130429; default 80).
- * Prints its URL; with an IPC channel it also sends `{ kind: 'ready', url }`.
+ * Prints its URL and the seeded media ids (media.ts SEED_MEDIA: a photo, a PNG, a voice note, a
+ * PDF; more can be added with `POST /local/media`); with an IPC channel it also sends
+ * `{ kind: 'ready', url }`.
  */
-import { startGraphStandIn } from './server.ts';
+import { SEED_MEDIA, startGraphStandIn } from './server.ts';
 
 const graph = await startGraphStandIn({
   port: Number(process.env['GRAPH_PORT'] ?? 3002),
@@ -17,6 +19,7 @@ const graph = await startGraphStandIn({
   ...(process.env['WHATSAPP_MESSAGES_PER_SECOND'] && { messagesPerSecond: Number(process.env['WHATSAPP_MESSAGES_PER_SECOND']) }),
 });
 console.log(`Local Graph API stand-in at ${graph.url}  (status webhooks to ${process.env['WEBHOOK_URL'] ?? 'nowhere: set WEBHOOK_URL'})`);
+console.log(`Seeded media: ${Object.entries(SEED_MEDIA).map(([kind, id]) => `${kind} ${id}`).join(', ')}  (add more: POST ${graph.url}/local/media)`);
 process.send?.({ kind: 'ready', url: graph.url });
 
 const stop = () => void graph.close().then(() => process.exit(0));

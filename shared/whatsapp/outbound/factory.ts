@@ -14,22 +14,23 @@ export interface Channels {
   readonly accountApi: WhatsAppAccountApi;
 }
 
-export function createChannels(config: Pick<RuntimeConfig, 'graphApi' | 'accounts'>, secrets: SecretSource): Channels {
-  const token = async () => {
-    const value = (await secrets.current()).whatsappAccessToken;
-    if (!value) throw new Error('WHATSAPP_ACCESS_TOKEN is not set in the secret');
-    return value;
-  };
-  const cloud = new CloudApiChannel({
-    baseUrl: config.graphApi.base,
-    version: config.graphApi.version,
-    accessToken: token,
-    // A refused token may have been rotated: read the secret again and try once more.
+/** The Graph API's token, read from the secret before every request, and read again once when Meta refuses it (rotated). */
+export function graphToken(secrets: SecretSource): { accessToken: () => Promise<string>; onAuthFailure: () => Promise<boolean> } {
+  return {
+    accessToken: async () => {
+      const value = (await secrets.current()).whatsappAccessToken;
+      if (!value) throw new Error('WHATSAPP_ACCESS_TOKEN is not set in the secret');
+      return value;
+    },
     onAuthFailure: async () => {
       const before = (await secrets.current()).whatsappAccessToken;
       return (await secrets.refresh()).whatsappAccessToken !== before;
     },
-  });
+  };
+}
+
+export function createChannels(config: Pick<RuntimeConfig, 'graphApi' | 'accounts'>, secrets: SecretSource): Channels {
+  const cloud = new CloudApiChannel({ baseUrl: config.graphApi.base, version: config.graphApi.version, ...graphToken(secrets) });
   const viaAws = Object.entries(config.accounts).filter(([, a]) => a.channel === 'social_messaging');
   const social = viaAws.length
     ? new SocialMessagingChannel({
