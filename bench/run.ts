@@ -9,7 +9,7 @@
  * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
  * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10),
  * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 2,000).
- * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, duplicates, bundles) runs only
+ * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, duplicates, media, archive, bundles) runs only
  * those and replaces their sections in bench/results.md. Writes bench/results.md.
  */
 import { writeFileSync } from 'node:fs';
@@ -24,6 +24,8 @@ import { benchRefresh, refreshMarkdown } from './refresh.ts';
 import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
 import { benchBurst, benchNightBatch } from './crm-bulk.ts';
 import { benchDuplicates } from './duplicates.ts';
+import { benchMedia } from './media.ts';
+import { benchMediaImage } from './media-image.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
@@ -269,6 +271,11 @@ if (wanted('duplicates')) {
       ]),
     ].join('\n'),
   );
+}
+
+if (wanted('media')) {
+  print('Media (MD-1): images recompressed under 5 MB', await benchMediaImage());
+  print('Media (MD-1): the media function', await benchMedia());
 }
 
 if (wanted('bundles')) {

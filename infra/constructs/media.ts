@@ -14,6 +14,9 @@ import type { JobQueue } from './job-queue.ts';
 import type { AppSecrets } from './secrets.ts';
 import type { ConversationStorage } from './storage.ts';
 
+/** The media function's memory size, chosen from the bench's peak RSS (docs/media.md). */
+export const MEDIA_FUNCTION_MEMORY_MB = 1024;
+
 export const SOCIAL_MESSAGING_MEDIA_ACTION = 'social-messaging:GetWhatsAppMessageMedia';
 
 export interface MediaProcessingProps {
@@ -36,8 +39,10 @@ export class MediaProcessing extends Construct {
       ...defaults,
       name: 'media',
       description: 'Downloads WhatsApp media, recompresses it with sharp and stores it under media/',
-      // sharp decodes whole images in memory; 1.5 GB also buys the CPU share that makes it fast.
-      memoryMb: 1536,
+      // Measured (npm run bench, media): a batch of 12 MP photos adds ~160 MB to the process, a
+      // 100 MB document streamed ~50 MB; with Node and the SDK (~100 MB) the peak is ~260 MB.
+      // 1 GB keeps 4× headroom and the CPU share that keeps a 12 MP recompression near 0.2 s.
+      memoryMb: MEDIA_FUNCTION_MEMORY_MB,
       // ≤ 1/6 of the media queue visibility timeout (360 s → 60 s).
       timeout: mediaJobs.maxConsumerTimeout,
       invocation: 'queue',

@@ -32,7 +32,7 @@ import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
 import { API_ROUTE_PATH, MEDIA_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
-import { SOCIAL_MESSAGING_MEDIA_ACTION } from '../../infra/constructs/media.ts';
+import { MEDIA_FUNCTION_MEMORY_MB, SOCIAL_MESSAGING_MEDIA_ACTION } from '../../infra/constructs/media.ts';
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
 import { OPTIONAL_ENV_NAMES, type ScrmStack } from '../../infra/stack.ts';
@@ -786,15 +786,17 @@ describe('sharp for the media function', () => {
   });
 });
 
+/** What a function's role may do (logs and X-Ray left out): actions and resource per statement. */
+function statementsOf(fn: { role: IConstruct }) {
+  const roleId = idOf(fn.role);
+  return ofType('AWS::IAM::Policy')
+    .filter(([, r]) => list(r.Properties?.Roles).some((role: unknown) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement))
+    .filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')))
+    .map((st) => ({ actions: list(st.Action).sort(), resource: st.Resource }));
+}
+
 describe('outbound (AU-7): the SCRM API, the send queue and the send function', () => {
-  const statementsOf = (fn: { role: IConstruct }) => {
-    const roleId = idOf(fn.role);
-    return ofType('AWS::IAM::Policy')
-      .filter(([, r]) => list(r.Properties?.Roles).some((role: unknown) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
-      .flatMap(([, r]) => list((r.Properties?.PolicyDocument as { Statement: Statement | Statement[] }).Statement))
-      .filter((st) => !list(st.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')))
-      .map((st) => ({ actions: list(st.Action).sort(), resource: st.Resource }));
-  };
   const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
   const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
 
@@ -1481,3 +1483,36 @@ describe('two-way sync (SY-3)', () => {
     expect(() => loadStackConfig({ stage: 'test', salesforceEventSource: 'aws.partner/other.com/x' })).toThrow(/salesforceEventSource: .* is not an Event Relay partner event source/);
   });
 });
+
+describe('media and storage (MD-1, ST-1..ST-3)', () => {
+  it('the media function has the measured memory and a timeout of 1/6 of the media queue\'s visibility, fed by the media queue in its batches', () => {
+    const [, fn] = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties?.FunctionName === 'scrm-test-media')!;
+    expect(fn.Properties).toMatchObject({ MemorySize: MEDIA_FUNCTION_MEMORY_MB, Timeout: MEDIA_QUEUE.visibilityTimeoutSeconds / 6 });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName).includes(idOf(stack.media.mediaFunction.function)));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({ BatchSize: MEDIA_QUEUE.batchSize, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('archive and storage growth run nightly on the batch function', () => {
+    for (const id of ['archive', 'storage-growth']) {
+      const schedule = SCHEDULES.find((s) => s.id === id)!;
+      const [, resource] = ofType('AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties?.Target).includes(`task\\":\\"${schedule.task}\\"`))!;
+      expect(resource.Properties).toMatchObject({ ScheduleExpression: schedule.cron });
+    }
+  });
+
+  it('alarms when 30 days add more than 5 % of the planned capacity, and on any media that could not be kept', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
+    const growth = alarms.find((a) => String(a['AlarmName']).endsWith('storage-growth-above-5-percent-a-month'));
+    expect(growth).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold', MetricName: METRICS.storageMonthlyGrowth.name });
+    expect(alarms.find((a) => String(a['AlarmName']).endsWith('media-failed'))).toMatchObject({ MetricName: METRICS.mediaFailed.name });
+  });
+
+  it('the batch function may size the table and list the bucket, and write and read archive/ only', () => {
+    const granted = statementsOf(stack.scheduledJobs.batchExportFunction);
+    expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:DescribeTable', 's3:ListBucket']));
+    const archive = granted.filter((g) => JSON.stringify(g.resource).includes(`/${BUCKET_LAYOUT.archive}*`));
+    expect(archive.flatMap((g) => g.actions).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+  });
+});
+
