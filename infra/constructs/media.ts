@@ -39,8 +39,8 @@ export class MediaProcessing extends Construct {
       ...defaults,
       name: 'media',
       description: 'Downloads WhatsApp media, recompresses it with sharp and stores it under media/',
-      // Measured (npm run bench, media): a batch of 12 MP photos adds ~160 MB to the process, a
-      // 100 MB document streamed ~50 MB; with Node and the SDK (~100 MB) the peak is ~260 MB.
+      // Measured (npm run bench, media): a batch of 12 MP photos adds 80–160 MB to the process, a
+      // 100 MB document streamed 50–70 MB; with Node and the SDK (~100 MB) the peak is ~260 MB.
       // 1 GB keeps 4× headroom and the CPU share that keeps a 12 MP recompression near 0.2 s.
       memoryMb: MEDIA_FUNCTION_MEMORY_MB,
       // ≤ 1/6 of the media queue visibility timeout (360 s → 60 s).
