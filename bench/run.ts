@@ -24,6 +24,7 @@ import { benchRefresh, refreshMarkdown } from './refresh.ts';
 import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
 import { benchBurst, benchNightBatch } from './crm-bulk.ts';
 import { benchDuplicates } from './duplicates.ts';
+import { benchArchive } from './archive.ts';
 import { benchMedia } from './media.ts';
 import { benchMediaImage } from './media-image.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -276,6 +277,10 @@ if (wanted('duplicates')) {
 if (wanted('media')) {
   print('Media (MD-1): images recompressed under 5 MB', await benchMediaImage());
   print('Media (MD-1): the media function', await benchMedia());
+}
+
+if (wanted('archive')) {
+  print('History archive (ST-2): gzip JSON lines per contact and month', await benchArchive());
 }
 
 if (wanted('bundles')) {

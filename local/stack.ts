@@ -346,6 +346,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       syncJobs: runtime.syncQueue,
       mediaJobs: runtime.mediaQueue,
       storage: runtimeStorage(runtime),
+      archive: runtime.bucket,
       insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events }),
       crm: () => (batchCrm ??= runtimeCrmAdapter(runtime)),
       logger,

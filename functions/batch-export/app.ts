@@ -4,6 +4,8 @@
  * message that would do it (churn after 60 days, TG-3). Changed contacts are written to the CRM
  * and their segment change published; unchanged ones cost nothing.
  */
+import { archiveDue } from '#shared/archive/archive';
+import type { ArchiveBucket } from '#shared/archive/bucket';
 import { measureStorageGrowth, type StorageGrowthDeps } from '#shared/batch/storage-growth';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CrmAdapter } from '#shared/crm/port';
@@ -47,6 +49,8 @@ export interface BatchDeps extends Partial<Pick<BatchTaskDeps, 'exports' | 'rand
   readonly timeZone?: string;
   /** What storage-growth measures (ST-3): the table's and the bucket's bytes, and the planned capacity. */
   readonly storage?: Pick<StorageGrowthDeps, 'tableBytes' | 'bucketBytes' | 'capacityBytes'> | undefined;
+  /** Where months of history go before TTL removes them (ST-2): the bucket's archive/. */
+  readonly archive?: ArchiveBucket | undefined;
 }
 
 export interface RunOptions {
@@ -70,7 +74,7 @@ export interface BatchResult {
 }
 
 /** The tasks `npm run batch -- <task>` and the schedules run. */
-export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check', 'crm-catch-up', 'crm-watch', 'duplicates', 'storage-growth'] as const;
+export const BATCH_TASKS = ['sweep', 'batch-sync', 'segment-refresh', 'night-sync', 'credential-check', 'unread-export', 'service-report', 'keyword-report', 'reconcile', 'mapping-check', 'crm-catch-up', 'crm-watch', 'duplicates', 'archive', 'storage-growth'] as const;
 
 export function createBatchApp(deps: BatchDeps) {
   const now = deps.now ?? Date.now;
@@ -151,6 +155,12 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, ...(await crmWatch(tasks)) };
         case 'duplicates':
           return { task, ...(await findDuplicates(tasks)) };
+        case 'archive': {
+          if (!deps.archive) return { task, skipped: 'no bucket configured (SCRM_BUCKET_NAME)' };
+          const months = await archiveDue({ table: deps.store.table, bucket: deps.archive, now });
+          deps.logger.info('history archived', { months: months.map((m) => ({ ...m })) });
+          return { task, months };
+        }
         case 'storage-growth': {
           if (!deps.storage) return { task, skipped: 'no bucket configured (SCRM_BUCKET_NAME)' };
           const growth = await measureStorageGrowth({ ...deps.storage, table: deps.store.table, metrics: tasks.metrics, now });
@@ -158,7 +168,7 @@ export function createBatchApp(deps: BatchDeps) {
           return { task, ...growth };
         }
         default:
-          // A schedule of a later release (the archive) lands here until it is built.
+          // A schedule of a later release lands here until it is built.
           deps.logger.warn('scheduled task not available in this release', { task, available: BATCH_TASKS });
           return { task, skipped: 'not available in this release' };
       }

@@ -27,6 +27,7 @@ const app = once(async () => {
     syncJobs: runtime.syncQueue,
     mediaJobs: runtime.mediaQueue,
     storage: runtimeStorage(runtime),
+    archive: runtime.bucket,
     insights: new ContactInsightsKeeper({ store: runtime.store, intelligence: shippedIntelligence(), events: runtime.events }),
     crm: () => (crm ??= runtimeCrmAdapter(runtime)),
     logger,

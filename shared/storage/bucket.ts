@@ -41,14 +41,14 @@ export class DataBucket implements RawArchive {
    * known length up to 8 MiB is one PUT; a longer or unknown one goes up in multipart parts
    * (@aws-sdk/lib-storage), so a 100 MB document never sits in memory whole.
    */
-  async putObject(key: string, body: Uint8Array | Readable, options: { readonly contentType: string; readonly contentLength?: number; readonly metadata?: Record<string, string> }): Promise<void> {
+  async putObject(key: string, body: Uint8Array | Readable, options: { readonly contentType: string; readonly contentEncoding?: string | undefined; readonly contentLength?: number; readonly metadata?: Record<string, string> }): Promise<void> {
     const { s3, sdk } = await this.sdk();
     if (!(body instanceof Uint8Array) && (options.contentLength === undefined || options.contentLength > SINGLE_PUT_MAX_BYTES)) {
       // A long stream goes up in 8 MiB parts, four at a time: memory stays flat whatever the size.
       const { Upload } = await import('@aws-sdk/lib-storage');
       const upload = new Upload({
         client: s3,
-        params: { Bucket: this.name, Key: key, Body: body, ContentType: options.contentType, ...(options.metadata && { Metadata: options.metadata }) },
+        params: { Bucket: this.name, Key: key, Body: body, ContentType: options.contentType, ...(options.contentEncoding && { ContentEncoding: options.contentEncoding }), ...(options.metadata && { Metadata: options.metadata }) },
         partSize: MULTIPART_PART_BYTES,
         queueSize: 4,
         leavePartsOnError: false,
@@ -62,6 +62,7 @@ export class DataBucket implements RawArchive {
         Key: key,
         Body: body,
         ContentType: options.contentType,
+        ...(options.contentEncoding && { ContentEncoding: options.contentEncoding }),
         ...(options.contentLength !== undefined && { ContentLength: options.contentLength }),
         ...(options.metadata && { Metadata: options.metadata }),
       }),
@@ -76,7 +77,10 @@ export class DataBucket implements RawArchive {
       if (!object.Body) return undefined;
       return { body: object.Body as unknown as AsyncIterable<Uint8Array>, contentType: object.ContentType, contentLength: object.ContentLength, metadata: object.Metadata ?? {} };
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      const name = (error as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
+      // S3 answers a missing key with 403 to a role without s3:ListBucket: say so.
+      if (name === 'AccessDenied' || name === 'Forbidden') throw new Error(`reading ${key} was refused (${name}); S3 answers a missing object with 403 to a role without s3:ListBucket, so grant that as well as s3:GetObject`, { cause: error });
       throw error;
     }
   }
