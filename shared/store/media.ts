@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { TABLE } from '../resources.ts';
 import type { TableClient } from './client.ts';
 import { keys } from './keys.ts';
+import { dueWork } from './work-index.ts';
 
 export const PENDING_MEDIA_SHARDS = 4;
 
@@ -73,27 +74,8 @@ export class MediaStore {
 
   /** Work due before `before` (ms), oldest first. */
   async pending(before: number, limit: number): Promise<MediaWork[]> {
-    if (limit <= 0) return [];
-    const bound = new Date(Math.min(before, 8.64e15)).toISOString();
-    const shards = await Promise.all(
-      Array.from({ length: PENDING_MEDIA_SHARDS }, async (_, shard) => {
-        const items: MediaWork[] = [];
-        for await (const item of this.table.query({
-          IndexName: TABLE.indexes.pendingSync.name,
-          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
-          ExpressionAttributeValues: { ':pk': partition(shard), ':bound': bound },
-          Limit: limit,
-        })) {
-          items.push(workOf(item));
-          if (items.length >= limit) break;
-        }
-        return items;
-      }),
-    );
-    return shards
-      .flat()
-      .sort((a, b) => a.receivedAt - b.receivedAt)
-      .slice(0, limit);
+    const partitions = Array.from({ length: PENDING_MEDIA_SHARDS }, (_, shard) => partition(shard));
+    return (await dueWork(this.table, partitions, before, limit)).map(workOf);
   }
 
   /** A failed attempt with more to come: due again at `dueAt` (the sweep leaves it alone until then). */

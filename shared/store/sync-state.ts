@@ -4,10 +4,10 @@
  * parked in the FAILED partition for a redrive. The table, not the queue, is the source of truth
  * for pending work (architecture: Real parts, locally).
  */
-import { TABLE } from '../resources.ts';
 import type { MessageRecord } from '../domain/records.ts';
 import type { TableClient } from './client.ts';
 import { PENDING_SYNC_SHARDS, keys, type SyncWork } from './keys.ts';
+import { dueWork } from './work-index.ts';
 import type { MessageStore, StoredMessage } from './messages.ts';
 
 export type SyncWorkItem = Pick<MessageRecord, 'wamid' | 'contactId' | 'receivedAt'>;
@@ -29,28 +29,9 @@ export class SyncStateStore {
   }
 
   private async work(state: SyncWork, before: number, limit: number): Promise<SyncWorkItem[]> {
-    if (limit <= 0) return [];
-    const bound = new Date(Math.min(before, 8.64e15)).toISOString();
-    const shards = await Promise.all(
-      Array.from({ length: PENDING_SYNC_SHARDS }, async (_, shard) => {
-        const items: SyncWorkItem[] = [];
-        for await (const item of this.table.query({
-          IndexName: TABLE.indexes.pendingSync.name,
-          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :bound',
-          ExpressionAttributeValues: { ':pk': keys.syncPartition(state, shard), ':bound': bound },
-          ProjectionExpression: 'wamid, contactId, receivedAt',
-          Limit: limit,
-        })) {
-          items.push({ wamid: item['wamid'] as string, contactId: item['contactId'] as string, receivedAt: item['receivedAt'] as number });
-          if (items.length >= limit) break;
-        }
-        return items;
-      }),
-    );
-    return shards
-      .flat()
-      .sort((a, b) => a.receivedAt - b.receivedAt)
-      .slice(0, limit);
+    const partitions = Array.from({ length: PENDING_SYNC_SHARDS }, (_, shard) => keys.syncPartition(state, shard));
+    const items = await dueWork(this.table, partitions, before, limit, 'wamid, contactId, receivedAt');
+    return items.map((item) => ({ wamid: item['wamid'] as string, contactId: item['contactId'] as string, receivedAt: item['receivedAt'] as number }));
   }
 
   /**
