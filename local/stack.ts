@@ -420,7 +420,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           'GET /local/exports': listExports,
           // A stored media object's bytes (MD-1), by its key as /local/contacts lists it.
           'GET /local/media/*': async (_req, url) => {
-            const key = decodeURIComponent(url.pathname.slice('/local/'.length));
+            // `/local/<key>` (the key starts with media/); `/local/media/<key>` is read the same.
+            const path = decodeURIComponent(url.pathname.slice('/local/'.length));
+            const key = path.startsWith(`${BUCKET_LAYOUT.media}${BUCKET_LAYOUT.media}`) ? path.slice(BUCKET_LAYOUT.media.length) : path;
             if (!key.startsWith(BUCKET_LAYOUT.media) || !runtime.bucket) return { status: 400, body: JSON.stringify({ message: `only keys under ${BUCKET_LAYOUT.media}` }) };
             const object = await runtime.bucket.getObject(key);
             if (!object) return { status: 404, body: JSON.stringify({ message: `no media ${key}` }) };

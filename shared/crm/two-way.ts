@@ -127,6 +127,15 @@ export interface CrmTwoWay {
   watch?(channel: { readonly channelId: string; readonly token: string; readonly notifyUrl: string; readonly expiresAt: number }, options?: CrmCallOptions): Promise<{ readonly expiresAt: number; readonly calls: number }>;
 }
 
+/**
+ * A reply's delivery status as the agent reads it on the CRM record: the word, the time (ISO
+ * 8601), and the error of a failed send on one line, cut to the field's `max` characters.
+ */
+export function replyStatusText(status: ReplyStatus, at: number, error: string | undefined, max: number): string {
+  const text = `${status} ${new Date(at).toISOString()}${status === 'failed' && error ? `: ${error.replace(/\s+/g, ' ').trim()}` : ''}`;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 export function hasTwoWay<T extends object>(adapter: T): adapter is T & { twoWay: CrmTwoWay } {
   return 'twoWay' in adapter && typeof (adapter as { twoWay?: unknown }).twoWay === 'object' && (adapter as { twoWay?: unknown }).twoWay !== null;
 }

@@ -59,6 +59,7 @@ describe('media through the local stack', () => {
     expect(p.bytes).toBeLessThan(5_000_000);
     const stored = await bytesAt(`${stack.url}/local/${p.key}`);
     expect(stored).toMatchObject({ status: 200, type: 'image/jpeg' });
+    expect((await bytesAt(`${stack.url}/local/media/${p.key}`)).bytes.equals(stored.bytes)).toBe(true);
     expect((await sharp(stored.bytes).metadata()).exif).toBeUndefined();
     expect(await kept(png)).toMatchObject({ state: 'stored', contentType: 'image/jpeg', width: 800, height: 600 });
     const v = await kept(voice);

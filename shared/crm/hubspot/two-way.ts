@@ -14,6 +14,7 @@
  */
 import { crmField, type FieldMapping } from '../field-mapping.ts';
 import { CrmError, type CrmCallOptions } from '../port.ts';
+import { replyStatusText as statusLine } from '../two-way.ts';
 import type { CrmContactChange, CrmEvent, CrmFieldChange, CrmPurchase, CrmRecordRef, CrmTwoWay, ReplyStatus, TwoWayField } from '../two-way.ts';
 import type { HubSpotApi, SearchFilter } from './api.ts';
 import { SEARCH_LIMIT } from './api.ts';
@@ -270,10 +271,9 @@ export class HubSpotTwoWay implements CrmTwoWay {
   }
 }
 
-/** The status text: the word, the time (ISO 8601), and the error of a failed send. */
+/** The status text on the contact (shared/crm/two-way.ts), at most 1,000 characters. */
 export function replyStatusText(status: ReplyStatus, at: number, error?: string): string {
-  const text = `${status} ${new Date(at).toISOString()}${status === 'failed' && error ? `: ${error.replace(/\s+/g, ' ').trim()}` : ''}`;
-  return text.length > STATUS_MAX ? `${text.slice(0, STATUS_MAX - 1)}…` : text;
+  return statusLine(status, at, error, STATUS_MAX);
 }
 
 /** When the status text says its status was reached (undefined: no status, or not ours). */

@@ -16,6 +16,7 @@
  * integration user not configured: undefined). A reply Task created by the integration user is
  * not an agent's reply.
  */
+import { replyStatusText as statusLine } from '../two-way.ts';
 import type { CrmContactChange, CrmEvent, CrmFieldChange, CrmRecordClosed, CrmReply, ReplyStatus } from '../two-way.ts';
 import type { SObjectRecord } from './api.ts';
 import { CONTACT, parseDateTime } from './fields.ts';
@@ -123,10 +124,9 @@ export function closedEvent(record: SObjectRecord, object: 'Case' | 'Opportunity
   return { eventId: `closed:${record.Id}:${change.status}:${when}`, occurredAt: when, change };
 }
 
-/** `delivered 2026-12-02T09:00:00.000Z`, `failed 2026-…Z: <error>`: what the agent sees on the Task. */
+/** `delivered 2026-12-02T09:00:00.000Z`, `failed 2026-…Z: <error>`: what the agent sees on the Task (255 characters). */
 export function replyStatusText(status: ReplyStatus, at: number, error?: string): string {
-  const text = `${status} ${new Date(at).toISOString()}${status === 'failed' && error ? `: ${error.replace(/\s+/g, ' ').trim()}` : ''}`;
-  return text.length > STATUS_MAX ? `${text.slice(0, STATUS_MAX - 1)}…` : text;
+  return statusLine(status, at, error, STATUS_MAX);
 }
 
 // ---- the catch-up's page -------------------------------------------------------------
