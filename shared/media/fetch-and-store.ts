@@ -18,8 +18,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BUCKET_LAYOUT } from '../resources.ts';
-import type { MediaOutcome } from '../store/media.ts';
-import type { MediaWork } from '../store/media.ts';
+import type { MediaOutcome, MediaWork } from '../store/media.ts';
 import { MediaFetchError, type WhatsAppMediaSource } from '../whatsapp/media.ts';
 import { compressImage, MediaError, type ImageSettings } from './image.ts';
 import { MEDIA_LIMITS } from './limits.ts';

@@ -14,8 +14,7 @@
  */
 import { crmField, type FieldMapping } from '../field-mapping.ts';
 import { CrmError, type CrmCallOptions } from '../port.ts';
-import { replyStatusText as statusLine } from '../two-way.ts';
-import type { CrmContactChange, CrmEvent, CrmFieldChange, CrmPurchase, CrmRecordRef, CrmTwoWay, ReplyStatus, TwoWayField } from '../two-way.ts';
+import { replyStatusText as statusLine, type CrmContactChange, type CrmEvent, type CrmFieldChange, type CrmPurchase, type CrmRecordRef, type CrmTwoWay, type ReplyStatus, type TwoWayField } from '../two-way.ts';
 import type { HubSpotApi, SearchFilter } from './api.ts';
 import { SEARCH_LIMIT } from './api.ts';
 import { describe as describeBody } from './http.ts';

@@ -16,8 +16,7 @@
  * integration user not configured: undefined). A reply Task created by the integration user is
  * not an agent's reply.
  */
-import { replyStatusText as statusLine } from '../two-way.ts';
-import type { CrmContactChange, CrmEvent, CrmFieldChange, CrmRecordClosed, CrmReply, ReplyStatus } from '../two-way.ts';
+import { replyStatusText as statusLine, type CrmContactChange, type CrmEvent, type CrmFieldChange, type CrmRecordClosed, type CrmReply, type ReplyStatus } from '../two-way.ts';
 import type { SObjectRecord } from './api.ts';
 import { CONTACT, parseDateTime } from './fields.ts';
 import { TWO_WAY_FIELD } from './inbound.ts';
