@@ -17,6 +17,16 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * The deployment profiles (OP-6). `standard`: every alarm, the dashboard and a customer managed
+ * key for the alarm topic. `small`: what a small business cannot do without — the secret, the
+ * budget, one alarm folding every dead-letter queue, one on failed invocations, one on webhook 5xx
+ * and the complaint-rate alarm — and nothing that costs money while idle besides (no dashboard, no
+ * customer managed key). docs/cost.md prices both.
+ */
+export const DEPLOYMENT_PROFILES = ['standard', 'small'] as const;
+export type DeploymentProfile = (typeof DEPLOYMENT_PROFILES)[number];
+
 /** ST-1: conversation history is kept at least 180 days. */
 export const MIN_RETENTION_DAYS = 180;
 
@@ -135,8 +145,12 @@ export const StackConfigSchema = z.object({
     .default('Asia/Hong_Kong'),
   /** Which CRM adapter the sync function uses. */
   crm: z.enum(CRM_KINDS, { error: (i) => `${quoted(i.input)} is not one of ${CRM_KINDS.join(', ')}` }).default('hubspot'),
+  /** What the deployment keeps running besides the functions (OP-6): `standard` or `small` (see DEPLOYMENT_PROFILES). */
+  profile: z.enum(DEPLOYMENT_PROFILES, { error: (i) => `${quoted(i.input)} is not one of ${DEPLOYMENT_PROFILES.join(', ')}` }).default('standard'),
   /** Optional e-mail address subscribed to the alarm topic. */
   alarmEmail: z.email({ error: (i) => `${quoted(i.input)} is not an e-mail address` }).optional(),
+  /** Optional e-mail address subscribed to the reports topic (each daily and weekly report announced). */
+  reportEmail: z.email({ error: (i) => `${quoted(i.input)} is not an e-mail address` }).optional(),
   /** Monthly AWS cost budget (USD); alerts at 80% actual and 100% forecast. OP-6: ≤ $30 for a small business. */
   monthlyBudgetUsd: numberFrom()
     .pipe(z.number().positive({ error: (i) => `${quoted(i.input)} must be a positive amount in USD` }))
@@ -288,7 +302,9 @@ export const CONFIG_ENV_FALLBACK: Readonly<Record<StackConfigKey, string>> = {
   stage: ENV.stage,
   timeZone: ENV.timeZone,
   crm: ENV.crmKind,
+  profile: 'SCRM_PROFILE',
   alarmEmail: 'SCRM_ALARM_EMAIL',
+  reportEmail: 'SCRM_REPORT_EMAIL',
   monthlyBudgetUsd: 'SCRM_MONTHLY_BUDGET_USD',
   retentionDays: ENV.retentionDays,
   storageCapacityGb: ENV.storageCapacityGb,

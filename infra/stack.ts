@@ -7,7 +7,7 @@
 import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
-import { ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/resources';
+import { BUCKET_LAYOUT, ENV, MEDIA_QUEUE, resourceNames, syncQueueDefinition } from '#shared/resources';
 import type { StackConfig } from './config.ts';
 import type { AppFunction } from './constructs/app-function.ts';
 import { AUTOMATION_MAX_DELAY, Automation } from './constructs/automation.ts';
@@ -19,6 +19,7 @@ import { JobQueue } from './constructs/job-queue.ts';
 import { MediaProcessing } from './constructs/media.ts';
 import { Operations } from './constructs/operations.ts';
 import { Outbound } from './constructs/outbound.ts';
+import { ReportDelivery } from './constructs/reports.ts';
 import { ScheduledJobs } from './constructs/scheduled-jobs.ts';
 import { AppSecrets } from './constructs/secrets.ts';
 import { ConversationStorage } from './constructs/storage.ts';
@@ -48,6 +49,7 @@ export class ScrmStack extends Stack {
   readonly crmEvents: CrmEvents;
   readonly scheduledJobs: ScheduledJobs;
   readonly operations: Operations;
+  readonly reports: ReportDelivery;
   readonly costControls: CostControls;
   /** Every function of the stack, by folder name. */
   readonly functions: readonly AppFunction[];
@@ -83,6 +85,8 @@ export class ScrmStack extends Stack {
         [ENV.secretArn]: this.secrets.secret.secretArn,
         [ENV.eventBusName]: this.domainEvents.eventBusName,
         [ENV.defaultRegion]: config.defaultRegion,
+        // The business's calendar: every function that writes day counters (and the reports) cuts days there.
+        [ENV.timeZone]: config.timeZone,
         [ENV.retentionDays]: String(config.retentionDays),
         [ENV.crmKind]: config.crm,
         [ENV.graphApiBase]: config.graphApiBase,
@@ -153,6 +157,7 @@ export class ScrmStack extends Stack {
       syncJobs: this.syncJobs,
       sendFunction: this.outbound.sendFunction,
       automationFunction: this.automation.automationFunction,
+      sharedDeadLetters: config.profile === 'small',
     });
     // The CRM catch-up puts what deliveries missed on the crm-events queue; the Zoho channel calls back to the API.
     this.crmEvents.jobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
@@ -170,6 +175,9 @@ export class ScrmStack extends Stack {
     this.domainEvents.grantPutEventsTo(this.scheduledJobs.batchExportFunction.role);
     // Every stored customer message is announced to the automations (MessageReceived).
     this.domainEvents.grantPutEventsTo(this.ingest.webhookFunction.role);
+    // A complaint streak (RP-7) is a ComplaintRateHigh event; the cost model prices the deployed profile.
+    this.domainEvents.grantPutEventsTo(this.scheduledJobs.reportsFunction.role);
+    this.scheduledJobs.reportsFunction.function.addEnvironment(ENV.deployProfile, config.profile);
 
     this.functions = [
       this.ingest.webhookFunction,
@@ -184,14 +192,16 @@ export class ScrmStack extends Stack {
       this.crmEvents.crmEventsFunction,
     ];
 
-    this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail });
+    this.operations = new Operations(this, 'Operations', { stage: config.stage, alarmEmail: config.alarmEmail, profile: config.profile });
     this.operations.watchApi(this.ingest.api);
+    this.operations.watchFunctionsTogether();
     this.operations.watchMessageFlow();
     this.operations.watchCredentials(config.crm);
     this.operations.watchCrmHealth(config.crm);
     this.operations.watchOutbound();
     this.operations.watchAutomation();
     this.operations.watchMediaAndStorage(config.storageCapacityGb);
+    this.operations.watchReports();
     for (const fn of this.functions) this.operations.watchFunction(fn);
     for (const jobs of [this.syncJobs, this.mediaJobs, this.outbound.sendJobs, this.automation.automationJobs, this.crmEvents.jobs]) {
       // Older than every attempt (visibility × receives) means the queue is not being drained;
@@ -204,8 +214,22 @@ export class ScrmStack extends Stack {
     this.operations.alarmOnDeadLetters('scheduled-failures', this.scheduledJobs.failedRuns);
     if (this.ingest.socialMessagingDeadLetters) this.operations.alarmOnDeadLetters('social-messaging-dlq', this.ingest.socialMessagingDeadLetters);
     for (const run of this.scheduledJobs.runs) {
-      this.operations.alarmOnDeadLetters(`schedule-${run.definition.id}-dlq`, run.deadLetterQueue);
+      // Small profile: the schedules share the failed-runs queue, alarmed above.
+      if (run.deadLetterQueue !== this.scheduledJobs.failedRuns) this.operations.alarmOnDeadLetters(`schedule-${run.definition.id}-dlq`, run.deadLetterQueue);
     }
+
+    // The reports (RP-*): their topic, the report links on the HTTP API, the latest reports on the dashboard.
+    this.reports = new ReportDelivery(this, 'Reports', {
+      stage: config.stage,
+      reportsFunction: this.scheduledJobs.reportsFunction,
+      apiFunction: this.outbound.apiFunction,
+      httpApi: this.ingest.api,
+      storage: this.storage,
+      topicKey: this.operations.topicKey,
+      reportEmail: config.reportEmail,
+    });
+    if (this.reports.undelivered && config.profile === 'standard') this.operations.alarmOnDeadLetters('undelivered-reports', this.reports.undelivered);
+    this.operations.linkReports(this.storage.bucket.bucketName, `${BUCKET_LAYOUT.reports}latest/`);
     this.operations.addQueueOverview();
 
     this.costControls = new CostControls(this, 'Cost', {
@@ -221,7 +245,8 @@ export class ScrmStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn });
     new CfnOutput(this, 'RetryFunctionName', { value: this.crmSync.retryFunction.function.functionName, description: 'Invoke to move failed sync jobs back to the queue' });
     new CfnOutput(this, 'EventBusName', { value: this.domainEvents.eventBusName, description: 'Domain events (source whatsapp-scrm), e.g. SegmentChanged' });
-    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
+    if (this.operations.dashboard) new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
+    new CfnOutput(this, 'ReportsTopicArn', { value: this.reports.topic.topicArn, description: 'Each daily and weekly report is announced here (subscribe with reportEmail or aws sns subscribe)' });
     new CfnOutput(this, 'TimerGroupName', { value: this.automation.timerGroup.scheduleGroupName, description: "EventBridge Scheduler group of the automation's one-time timers (aws scheduler list-schedules --group-name …)" });
     new CfnOutput(this, 'ApiUrl', { value: `${this.ingest.api.apiEndpoint}/api`, description: 'The SCRM API (Authorization: Bearer <SCRM_API_TOKEN from the secret>), e.g. POST <ApiUrl>/messages' });
   }

@@ -117,6 +117,8 @@ export const METRICS = {
   addressesCompleted: metric('AddressesCompleted', 'Count', 'automation'),
   /** an agent's first answer after a customer's message: the time between them, by agent (AG-1) */
   agentResponseTime: metric('AgentResponseTime', 'Milliseconds', 'api'),
+  /** RP-7: the day's customer messages tagged complaint / customer messages, a fraction 0..1 (published once a day by the daily report; above 0.05 three days in a row alarms) */
+  complaintRate: metric('ComplaintRate', 'None', 'reports'),
   /** time the order-status reply took to find the last order in the CRM (AU-2) */
   orderLookupTime: metric('OrderLookupTime', 'Milliseconds', 'automation'),
 } as const satisfies Record<string, MetricDefinition>;

@@ -423,6 +423,10 @@ export const ENV = {
   timerGroup: 'SCRM_TIMER_GROUP',
   timerRoleArn: 'SCRM_TIMER_ROLE_ARN',
   timeZone: 'SCRM_TIME_ZONE',
+  /** The SNS topic that announces each report (the reports function publishes to it). */
+  reportsTopicArn: 'SCRM_REPORTS_TOPIC_ARN',
+  /** The stack's deployment profile (`standard` | `small`): the reports' cost model prices it. */
+  deployProfile: 'SCRM_PROFILE',
   courierApiBase: 'COURIER_API_BASE',
   courierApiVersion: 'COURIER_API_VERSION',
   geocoder: 'GEOCODER_KIND',

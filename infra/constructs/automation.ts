@@ -69,7 +69,6 @@ export const AUTOMATION_ENV_NAMES = [
   ENV.automationDlqArn,
   ENV.timerGroup,
   ENV.timerRoleArn,
-  ENV.timeZone,
   ENV.courierApiBase,
   ENV.courierApiVersion,
   ENV.geocoder,

@@ -2,8 +2,14 @@
  * Operations (OP-1): every alarm notifies one SNS topic (KMS-encrypted, TLS-only, optional e-mail
  * subscription), and one dashboard shows the whole flow: webhook API → functions → queues → DLQs.
  * The alarms are described for the on-call person in docs/deploy.md ("Operations").
+ *
+ * The `small` profile (OP-6, docs/cost.md) keeps only what costs nothing while idle or what a small
+ * business cannot do without: one alarm folding every dead-letter queue ({@link SMALL_PROFILE_ALARMS}),
+ * one on failed invocations of any function, one on webhook 5xx and the complaint-rate alarm; no
+ * dashboard; the alarm topic without a customer managed key (an alarm state change carries no
+ * customer data).
  */
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -28,13 +34,28 @@ import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, METRIC_NAMESPACE, type MetricKey, type MetricUnitName } from '#shared/metric-names';
 import type { FailureKind } from '#shared/whatsapp/outbound/channel';
+import { acknowledge } from '../compliance.ts';
+import type { DeploymentProfile } from '../config.ts';
 import type { AppFunction } from './app-function.ts';
 import { acknowledgeIsDeadLetterQueue } from './job-queue.ts';
 
 export interface OperationsProps {
   readonly stage: string;
   readonly alarmEmail?: string | undefined;
+  /** `standard` (default) or `small` (see the module comment). */
+  readonly profile?: DeploymentProfile;
 }
+
+/**
+ * The alarms of the `small` profile, by name (scrm-<stage>-<name>): every dead-letter queue in one
+ * (at most 10 queues per alarm: metric math reads at most 10 metrics), any failed or throttled
+ * invocation of any function in the account (Lambda's account-level metrics), webhook 5xx and
+ * the complaint rate (RP-7).
+ */
+export const SMALL_PROFILE_ALARMS = ['dead-letters-not-empty', 'function-errors', 'function-throttles', 'webhook-api-5xx', 'complaint-rate-above-5-percent-3-days'] as const;
+
+/** Metric math reads at most 10 metrics: the small profile's dead-letter alarm takes the queues 10 at a time. */
+const MAX_METRICS_PER_EXPRESSION = 10;
 
 /** Thresholds, named so the runbook and the tests can quote them. */
 export const ALARM_THRESHOLDS = {
@@ -89,6 +110,9 @@ export const ALARM_THRESHOLDS = {
   batchSuccessPercent: 95,
   /** SY-9: share of the week's records whose mapped fields failed or fell back to defaults, in percent (above it alarms). */
   mappingErrorPercent: 2,
+  /** RP-7: a day's complaint rate (fraction 0..1) above this, three days in a row, is an anomaly. */
+  complaintRate: 0.05,
+  complaintDays: 3,
   /** AU-6: the share of a day's conversations whose customer asked for a person (above it a flow is broken). */
   handoverRate: 0.15,
   /** Fewer conversations than this in a day never alarm on the hand-over rate: 2 of 5 is not a broken flow. */
@@ -143,43 +167,60 @@ const UNIT: Record<MetricUnitName, Unit> = { Count: Unit.COUNT, Milliseconds: Un
 
 export class Operations extends Construct {
   readonly topic: Topic;
-  readonly topicKey: Key;
-  readonly dashboard: Dashboard;
+  /** The alarm topic's customer managed key (standard profile; the small one has none). */
+  readonly topicKey: Key | undefined;
+  /** The flow dashboard (standard profile; the small one has none). */
+  readonly dashboard: Dashboard | undefined;
   readonly alarms: Alarm[] = [];
+  readonly profile: DeploymentProfile;
   private readonly stage: string;
   private readonly deadLetterWidgets: IMetric[] = [];
   private readonly queueAgeWidgets: IMetric[] = [];
+  /** Small profile: the dead-letter queues, folded into one alarm by {@link addQueueOverview}. */
+  private readonly deadLetterQueues: { name: string; metric: Metric }[] = [];
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     this.stage = props.stage;
+    this.profile = props.profile ?? 'standard';
+    const full = this.profile === 'standard';
 
     // A customer managed key: CloudWatch alarms and AWS Budgets can only publish to an encrypted
     // topic if the key policy lets them use the key (the AWS managed aws/sns key cannot).
-    this.topicKey = new Key(this, 'TopicKey', {
-      description: `Encrypts the scrm-${props.stage} alarm topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
-      this.topicKey.addToResourcePolicy(
-        new PolicyStatement({
-          sid: `Allow${service.split('.')[0]}ToPublishToTheAlarmTopic`,
-          principals: [new ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-        }),
-      );
+    if (full) {
+      const topicKey = new Key(this, 'TopicKey', {
+        description: `Encrypts the scrm-${props.stage} alarm topic`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      });
+      for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
+        topicKey.addToResourcePolicy(
+          new PolicyStatement({
+            sid: `Allow${service.split('.')[0]}ToPublishToTheAlarmTopic`,
+            principals: [new ServicePrincipal(service)],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+          }),
+        );
+      }
+      this.topicKey = topicKey;
     }
 
     this.topic = new Topic(this, 'AlarmTopic', {
       topicName: `scrm-${props.stage}-alarms`,
       displayName: `WhatsApp SCRM ${props.stage} alarms`,
-      masterKey: this.topicKey,
+      ...(this.topicKey && { masterKey: this.topicKey }),
       enforceSSL: true,
     });
+    if (!this.topicKey) {
+      acknowledge(
+        this.topic,
+        'AwsSolutions-SNS2',
+        'Small profile (OP-6): CloudWatch alarms and AWS Budgets can publish to an encrypted topic only through a customer managed key ($1 a month, the largest idle cost of a small deployment); the AWS managed aws/sns key does not let them. The topic carries alarm state changes and budget notices, never customer data, and refuses requests without TLS.',
+      );
+    }
     this.topic.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -217,9 +258,11 @@ export class Operations extends Construct {
         endpoint: props.alarmEmail,
         deadLetterQueue: undelivered,
       });
-      this.alarmOnDeadLetters('undelivered-alarms', undelivered);
+      // Small profile: a bounced alarm e-mail has no one to tell (the alarm would go to the same address).
+      if (full) this.alarmOnDeadLetters('undelivered-alarms', undelivered);
     }
 
+    if (!full) return;
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `scrm-${props.stage}-flow` });
     this.dashboard.addWidgets(
       new TextWidget({
@@ -230,13 +273,23 @@ export class Operations extends Construct {
     );
   }
 
-  private alarm(name: string, props: { metric: IMetric; threshold: number; description: string; evaluationPeriods?: number; operator?: ComparisonOperator }): Alarm {
+  /** True in the standard profile: every alarm and the dashboard. */
+  private get full(): boolean {
+    return this.profile === 'standard';
+  }
+
+  private addWidgets(...widgets: IWidget[]): void {
+    this.dashboard?.addWidgets(...widgets);
+  }
+
+  private alarm(name: string, props: { metric: IMetric; threshold: number; description: string; evaluationPeriods?: number; datapointsToAlarm?: number; operator?: ComparisonOperator }): Alarm {
     const alarm = new Alarm(this, pascal(name), {
       alarmName: `scrm-${this.stage}-${name}`,
       alarmDescription: `${props.description} Runbook: docs/deploy.md#operations`,
       metric: props.metric,
       threshold: props.threshold,
       evaluationPeriods: props.evaluationPeriods ?? 1,
+      ...(props.datapointsToAlarm !== undefined && { datapointsToAlarm: props.datapointsToAlarm }),
       comparisonOperator: props.operator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
@@ -247,8 +300,13 @@ export class Operations extends Construct {
   }
 
   /** Messages in a dead-letter queue (> 0): work that will not happen without a human. */
-  alarmOnDeadLetters(name: string, queue: IQueue): Alarm {
+  alarmOnDeadLetters(name: string, queue: IQueue): Alarm | undefined {
     const metric = queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' });
+    if (!this.full) {
+      // Folded with the others into one alarm (addQueueOverview).
+      this.deadLetterQueues.push({ name, metric });
+      return undefined;
+    }
     this.deadLetterWidgets.push(metric.with({ label: name }));
     return this.alarm(`${name}-not-empty`, {
       metric,
@@ -259,7 +317,8 @@ export class Operations extends Construct {
   }
 
   /** The oldest job waited longer than it can while the consumer is healthy. */
-  alarmOnQueueAge(name: string, queue: IQueue, maxAge: Duration): Alarm {
+  alarmOnQueueAge(name: string, queue: IQueue, maxAge: Duration): Alarm | undefined {
+    if (!this.full) return undefined;
     const metric = queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' });
     this.queueAgeWidgets.push(metric.with({ label: name }));
     return this.alarm(`${name}-oldest-job-age`, {
@@ -271,6 +330,7 @@ export class Operations extends Construct {
 
   /** Errors and throttles of one function, plus its row on the dashboard. */
   watchFunction(fn: AppFunction): void {
+    if (!this.full) return;
     const lambda = fn.function;
     const errors = lambda.metricErrors({ period: PERIOD, statistic: 'Sum' });
     const throttles = lambda.metricThrottles({ period: PERIOD, statistic: 'Sum' });
@@ -284,7 +344,7 @@ export class Operations extends Construct {
       threshold: ALARM_THRESHOLDS.functionThrottles,
       description: `The ${fn.name} function was throttled (account or reserved concurrency exhausted).`,
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({
         title: `${fn.name}: invocations, errors, throttles`,
         left: [lambda.metricInvocations({ period: PERIOD, statistic: 'Sum' }), errors, throttles],
@@ -307,13 +367,14 @@ export class Operations extends Construct {
       threshold: ALARM_THRESHOLDS.api5xx,
       description: 'The HTTP API answered with 5xx: on /webhook Meta retries and the messages are not stored yet; on /api the caller retries with the same Idempotency-Key.',
     });
+    if (!this.full) return;
     this.alarm('webhook-api-p99-latency', {
       metric: latencyP99,
       threshold: ALARM_THRESHOLDS.apiP99LatencyMs,
       evaluationPeriods: 3,
       description: `The webhook API p99 latency is above ${ALARM_THRESHOLDS.apiP99LatencyMs} ms for 15 minutes.`,
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({
         title: 'Webhook API: requests, 4xx, 5xx',
         left: [api.metricCount({ period: PERIOD, statistic: 'Sum' }), api.metricClientError({ period: PERIOD, statistic: 'Sum' }), serverErrors],
@@ -351,6 +412,7 @@ export class Operations extends Construct {
    * when a webhook event had to be kept raw.
    */
   watchMessageFlow(): void {
+    if (!this.full) return;
     const stored = this.businessMetric('messagesStored');
     const duplicates = this.businessMetric('duplicateDeliveries');
     const unprocessable = this.businessMetric('unprocessableEvents');
@@ -378,7 +440,7 @@ export class Operations extends Construct {
       threshold: ALARM_THRESHOLDS.unprocessableEvents,
       description: 'A webhook event could not be stored as such and was kept raw (no customer identity, a key or an item over the limits): look at it in the raw events.',
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'Messages: stored, repeated deliveries, kept raw, synced, failed sync attempts, parked', left: [stored, duplicates, unprocessable, synced, failed, parked], width: 12 }),
       new GraphWidget({
         title: 'CRM sync: latency from arrival p50 / p95 (ms), calls per message',
@@ -395,6 +457,7 @@ export class Operations extends Construct {
    * measures it from the rotation date kept in the secret).
    */
   watchCredentials(crmKind: string): void {
+    if (!this.full) return;
     const authFailures = this.businessMetric('crmAuthFailures', { dimensions: { crm: crmKind } });
     this.alarm('crm-auth-failures', {
       metric: authFailures,
@@ -411,7 +474,7 @@ export class Operations extends Construct {
       });
       return age.with({ label: credential });
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'Credentials: CRM auth failures', left: [authFailures], width: 12 }),
       new GraphWidget({ title: 'Credentials: days since the last rotation', left: ages, width: 12 }),
     );
@@ -423,6 +486,7 @@ export class Operations extends Construct {
    * success below 95 %, and the weekly mapping check above 2 %.
    */
   watchCrmHealth(crmKind: string): void {
+    if (!this.full) return;
     const day = Duration.days(1);
     const crm = { crm: crmKind };
     const usage = this.businessMetric('crmApiUsage', { statistic: 'Maximum', period: Duration.minutes(15), dimensions: crm });
@@ -487,7 +551,7 @@ export class Operations extends Construct {
       threshold: ALARM_THRESHOLDS.crmEventsRefused,
       description: `${ALARM_THRESHOLDS.crmEventsRefused} or more CRM deliveries refused in 15 minutes: a wrong or rotated HUBSPOT_CLIENT_SECRET / ZOHO_CHANNEL_TOKEN, a clock off by minutes, or someone forging requests to /crm-events.`,
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'CRM: API budget used % (max), rate-limit answers', left: [usage], right: [limited], width: 12 }),
       new GraphWidget({ title: 'CRM two-way: conflicts a day, deliveries refused', left: [conflicts], right: [refused], width: 12 }),
       new GraphWidget({ title: 'CRM: reconciliation %, night batch success %, mapping errors %', left: [accuracy, batchSuccess], right: [mapping], width: 12 }),
@@ -516,6 +580,7 @@ export class Operations extends Construct {
    * Meta stopped, slow number health checks and switches to a backup number; and their dashboard.
    */
   watchOutbound(): void {
+    if (!this.full) return;
     const quarter = Duration.minutes(15);
     const sent = this.businessMetric('messagesSent');
     const attempts = this.businessMetric('sendAttempts');
@@ -572,7 +637,7 @@ export class Operations extends Construct {
       description: `At least ${ALARM_THRESHOLDS.numberSlowChecks} hourly health checks of the business numbers in 3 hours took longer than 1.5 s or failed (OP-2: normal < 800 ms).`,
     });
 
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({
         title: 'Outbound: sent, calls to Meta, failed for good, outcome unknown, token refused',
         left: [sent, attempts, failuresOf(PERIOD), unknown, authFailures],
@@ -581,7 +646,7 @@ export class Operations extends Construct {
       new GraphWidget({ title: `Outbound: failure rate (% of 15 minutes' calls, from ${minAttempts})`, left: [failureRate], leftAnnotations: [{ value: percent, label: `${percent} %` }], width: 12 }),
     );
     // One Metrics Insights query per widget (CloudWatch reads one per request).
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'Outbound: refused by the policy', left: [this.businessMetricAcross('messagesDenied', { label: 'denied' })], width: 6 }),
       new GraphWidget({ title: 'Numbers: stopped by Meta', left: [this.businessMetricAcross('accountStopped', { label: 'stopped' })], width: 6 }),
       new GraphWidget({ title: 'Numbers: slow health checks', left: [this.businessMetricAcross('numberSlow', { period: hour, label: 'slow' })], width: 6 }),
@@ -596,6 +661,7 @@ export class Operations extends Construct {
    * agents' response time.
    */
   watchAutomation(): void {
+    if (!this.full) return;
     const day = Duration.days(1);
     const started = this.businessMetric('conversationsStarted');
     const handovers = this.businessMetric('handoverRequests');
@@ -614,7 +680,7 @@ export class Operations extends Construct {
       operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `More than ${percent} % of the last day's conversations asked for a person (HandoverRequests / ConversationsStarted, from ${minConversations} conversations): an automated flow is likely broken (AU-6).`,
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({
         title: 'Automation: conversations started, hand-overs, actions skipped, addresses completed',
         left: [started, handovers, this.businessMetric('automationSkipped'), this.businessMetric('addressesCompleted')],
@@ -634,7 +700,7 @@ export class Operations extends Construct {
       }),
     );
     // One Metrics Insights query per widget (CloudWatch reads one per request).
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'Automation: messages queued by the rules (every rule)', left: [this.businessMetricAcross('automatedMessages', { label: 'automated messages' })], width: 12 }),
       new GraphWidget({ title: 'Agents: response time, average over every agent (ms)', left: [this.businessMetricAcross('agentResponseTime', { aggregate: 'AVG', label: 'agent response (average)' })], width: 12 }),
     );
@@ -642,6 +708,7 @@ export class Operations extends Construct {
 
   /** Media kept and lost (MD-1), and the storage's growth against the planned capacity (ST-3). */
   watchMediaAndStorage(capacityGb: number): void {
+    if (!this.full) return;
     const day = Duration.days(1);
     const growth = this.businessMetric('storageMonthlyGrowth', { statistic: 'Maximum', period: day });
     this.alarm('storage-growth-above-5-percent-a-month', {
@@ -656,14 +723,67 @@ export class Operations extends Construct {
       threshold: ALARM_THRESHOLDS.mediaFailed,
       description: 'A customer\'s photo, voice note or document could not be kept (MD-1): the message row\'s media.reason says why; the job is in the media DLQ (npm run redrive after a fix). Meta keeps media 7 days.',
     });
-    this.dashboard.addWidgets(
+    this.addWidgets(
       new GraphWidget({ title: 'Media: stored, flagged too large, failed, retried', left: [this.businessMetric('mediaStored'), this.businessMetric('mediaTooLarge'), failed, this.businessMetric('mediaRetried')], width: 12 }),
       new GraphWidget({ title: 'Storage: bytes (table + bucket), 30-day growth % of capacity', left: [this.businessMetric('storageBytes', { statistic: 'Maximum', period: day })], right: [growth], width: 12 }),
     );
   }
 
-  /** Adds the queue and DLQ overview; call once, after everything is watched. */
+  /**
+   * RP-7: the complaint rate the daily report publishes (a fraction 0..1, once a day) above 5 %
+   * three days in a row. In both profiles.
+   */
+  watchReports(): void {
+    const day = Duration.days(1);
+    const { complaintRate: rate, complaintDays: days } = ALARM_THRESHOLDS;
+    const complaints = this.businessMetric('complaintRate', { statistic: 'Maximum', period: day });
+    this.alarm(`complaint-rate-above-${Math.round(rate * 100)}-percent-${days}-days`, {
+      metric: complaints,
+      threshold: rate,
+      evaluationPeriods: days,
+      datapointsToAlarm: days,
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `More than ${Math.round(rate * 100)} % of the customer messages were complaints ${days} days in a row (RP-7, the daily report's ComplaintRate): read the complaints section of the latest daily report (reports/latest/).`,
+    });
+    this.addWidgets(new GraphWidget({ title: 'Reports: complaint rate a day (fraction)', left: [complaints], leftAnnotations: [{ value: rate, label: `${Math.round(rate * 100)} %` }], width: 12 }));
+  }
+
+  /** Standard profile: a text widget linking to the latest reports (reports/latest/ of the data bucket in the S3 console). */
+  linkReports(bucketName: string, prefix: string): void {
+    const region = Stack.of(this).region;
+    this.addWidgets(
+      new TextWidget({
+        markdown: `## Reports\nThe latest daily and weekly reports (HTML, CSV, JSON): [${prefix} in the S3 console](https://s3.console.aws.amazon.com/s3/buckets/${bucketName}?region=${region}&prefix=${prefix}&showversions=false). Each report is also announced on the reports topic.`,
+        width: 12,
+        height: 2,
+      }),
+    );
+  }
+
+  /**
+   * Small profile: failed or throttled invocations of any function (Lambda's account-level
+   * metrics, one each instead of two per function: a small business's account runs this stack).
+   */
+  watchFunctionsTogether(): void {
+    if (this.full) return;
+    for (const [name, metricName, what] of [
+      ['function-errors', 'Errors', 'failed'],
+      ['function-throttles', 'Throttles', 'was throttled'],
+    ] as const) {
+      this.alarm(name, {
+        metric: new Metric({ namespace: 'AWS/Lambda', metricName, period: PERIOD, statistic: 'Sum' }),
+        threshold: ALARM_THRESHOLDS.functionErrors,
+        description: `A function of this account ${what} at least once in 5 minutes (small profile: one alarm for every function; the function's own Errors / Throttles metrics say which).`,
+      });
+    }
+  }
+
+  /** Adds the queue and DLQ overview (small profile: the one dead-letter alarm); call once, after everything is watched. */
   addQueueOverview(): void {
+    if (!this.full) {
+      this.foldDeadLetters();
+      return;
+    }
     const widgets: IWidget[] = [];
     if (this.queueAgeWidgets.length > 0) {
       widgets.push(new GraphWidget({ title: 'Queues: age of oldest job (s)', left: this.queueAgeWidgets, width: 12 }));
@@ -671,7 +791,22 @@ export class Operations extends Construct {
     if (this.deadLetterWidgets.length > 0) {
       widgets.push(new SingleValueWidget({ title: 'Dead-letter queues: messages', metrics: this.deadLetterWidgets, width: 12, height: 6 }));
     }
-    if (widgets.length > 0) this.dashboard.addWidgets(...widgets);
+    if (widgets.length > 0) this.addWidgets(...widgets);
+  }
+
+  /** Small profile: every dead-letter queue in one alarm (10 queues per alarm, metric math's limit). */
+  private foldDeadLetters(): void {
+    for (let start = 0; start < this.deadLetterQueues.length; start += MAX_METRICS_PER_EXPRESSION) {
+      const part = this.deadLetterQueues.slice(start, start + MAX_METRICS_PER_EXPRESSION);
+      const usingMetrics = Object.fromEntries(part.map((q, i) => [`q${i}`, q.metric]));
+      const suffix = start === 0 ? '' : `-${start / MAX_METRICS_PER_EXPRESSION + 1}`;
+      this.alarm(`dead-letters-not-empty${suffix}`, {
+        metric: new MathExpression({ expression: `MAX([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period: PERIOD, label: 'messages in the fullest dead-letter queue' }),
+        threshold: ALARM_THRESHOLDS.deadLetters,
+        operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `A dead-letter queue holds messages (small profile: one alarm for ${part.map((q) => q.name).join(', ')}); the SQS console's ApproximateNumberOfMessagesVisible says which.`,
+      });
+    }
   }
 }
 

@@ -36,6 +36,11 @@ export interface ScheduledJobsProps {
   /** The target `automation` (Automation's function); likewise. */
   readonly automationFunction: AppFunction;
   readonly schedules?: readonly ScheduleDefinition[];
+  /**
+   * Small profile (OP-6): every schedule's undeliverable runs go to the failed-runs queue instead
+   * of a dead-letter queue of its own, so one alarm (and one queue) covers every scheduled run.
+   */
+  readonly sharedDeadLetters?: boolean;
 }
 
 export interface ScheduledRun {
@@ -85,7 +90,8 @@ export class ScheduledJobs extends Construct {
       failedInvocations: this.failedRuns,
     });
     storage.allowTableRead(this.reportsFunction);
-    storage.allowObjectWrite(this.reportsFunction, 'reports');
+    // Writes the reports under reports/ and reads the earlier ones back (period over period, reports/latest/).
+    storage.allowObjects(this.reportsFunction, 'reports', ['s3:PutObject', 's3:GetObject']);
     // The shared runtime (shared/runtime.ts) loads the secret at cold start in every function.
     secrets.allowRead(this.reportsFunction);
 
@@ -120,7 +126,7 @@ export class ScheduledJobs extends Construct {
     const timeZone = TimeZone.of(props.timeZone);
     for (const definition of props.schedules ?? SCHEDULES) {
       const id = pascalCase(definition.id);
-      const deadLetterQueue = this.deadLetterQueue(`${id}DeadLetters`, `scrm-${defaults.stage}-schedule-${definition.id}-dlq`);
+      const deadLetterQueue = props.sharedDeadLetters ? this.failedRuns : this.deadLetterQueue(`${id}DeadLetters`, `scrm-${defaults.stage}-schedule-${definition.id}-dlq`);
       const schedule = new Schedule(this, id, {
         scheduleName: `scrm-${defaults.stage}-${definition.id}`,
         description: definition.description,

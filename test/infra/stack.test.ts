@@ -32,6 +32,7 @@ import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
 import { API_ROUTE_PATH, MEDIA_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
+import { REPORTS_ROUTE_PATH } from '../../infra/constructs/reports.ts';
 import { MEDIA_FUNCTION_MEMORY_MB, SOCIAL_MESSAGING_MEDIA_ACTION } from '../../infra/constructs/media.ts';
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
 import { SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/scheduled-jobs.ts';
@@ -138,10 +139,12 @@ describe('functions', () => {
     const syncOnly = (key: string) => key === ENV.syncConcurrency;
     // Settings only some functions get (the 4 KB environment limit): two-way sync's queue (crm-events
     // and the catch-up's batch-export), the public URL (the Zoho channel, the media links the sync
-    // writes), the media DLQ (media), the planned storage (batch-export's storage growth).
+    // writes, the report links), the media DLQ (media), the planned storage (batch-export's storage
+    // growth), the reports topic (reports).
     const only: Partial<Record<string, readonly string[]>> = {
       [ENV.crmEventsQueueUrl]: ['crm-events', 'batch-export'],
-      [ENV.publicUrl]: ['crm-events', 'batch-export', 'sync'],
+      [ENV.publicUrl]: ['crm-events', 'batch-export', 'sync', 'reports'],
+      [ENV.reportsTopicArn]: ['reports'],
       [ENV.mediaDlqUrl]: ['media'],
       [ENV.storageCapacityGb]: ['batch-export'],
     };
@@ -152,6 +155,8 @@ describe('functions', () => {
       [ENV.stage]: 'test',
       [ENV.retentionDays]: '365',
       [ENV.defaultRegion]: config.defaultRegion,
+      // Every function cuts days in the business's time zone (day counters, reports).
+      [ENV.timeZone]: config.timeZone,
       [ENV.crmKind]: config.crm,
       [ENV.accounts]: config.whatsappAccounts,
       [ENV.dailyLimit]: '2000',
@@ -444,9 +449,9 @@ describe('schedules', () => {
 });
 
 describe('ingest', () => {
-  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+}, GET /media/{wamid} and POST /courier-events on the same HTTP API', () => {
+  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+}, GET /media/{wamid}, GET /reports/{name} and POST /courier-events on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, `GET ${MEDIA_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, `GET ${MEDIA_ROUTE_PATH}`, `GET ${REPORTS_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
@@ -527,8 +532,9 @@ describe('monitoring', () => {
     });
   });
 
-  it('every alarm notifies the one topic, which is KMS-encrypted, TLS-only and has the e-mail subscription', () => {
-    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
+  it('every alarm notifies the one alarm topic, which is KMS-encrypted, TLS-only and has the e-mail subscription', () => {
+    // The other topic announces the reports (test/infra/profiles.test.ts).
+    expect(ofType('AWS::SNS::Topic').map(([id]) => id).sort()).toEqual([idOf(stack.operations.topic), idOf(stack.reports.topic)].sort());
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -655,6 +661,7 @@ describe('business metrics: emitted by the code, watched by the alarms (OP-1, SY
       'crmApiUsage', 'crmRateLimited', 'reconciliationAccuracy', 'batchContactsWritten', 'batchContactsFailed', 'mappingErrorRate',
       'crmConflicts', 'crmEventsRefused',
       'mediaFailed', 'storageMonthlyGrowth',
+      'complaintRate',
     ] as const;
     expect(new Set(ours.map((m) => m.name))).toEqual(new Set(watched.map((key) => METRICS[key].name)));
     const definitions = Object.entries(METRICS);
@@ -842,7 +849,7 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
     expect(JSON.stringify(granted)).not.toContain(SOCIAL_MESSAGING_SEND_ACTION);
   });
 
-  it('the api function may use the table, send to the send and sync queues, put events on the bus, read the secret and media/ objects; nothing else', () => {
+  it('the api function may use the table, send to the send and sync queues, put events on the bus, read the secret and media/ and reports/ objects; nothing else', () => {
     const granted = statementsOf(stack.outbound.apiFunction);
     expect(granted.filter((g) => g.actions.some((a) => a.startsWith('sqs:')))).toEqual([
       { actions: SEND, resource: getAttArn(idOf(stack.outbound.sendJobs.queue)) },
@@ -853,10 +860,11 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
     expect(granted.filter((g) => g.actions.some((a) => a.startsWith('events:')))).toEqual([{ actions: ['events:PutEvents'], resource: getAttArn(idOf(stack.domainEvents)) }]);
     expect([...new Set(granted.flatMap((g) => g.actions.map((a) => a.split(':')[0])))].sort()).toEqual(['dynamodb', 'events', 's3', 'secretsmanager', 'sqs']);
     expect(granted.flatMap((g) => g.actions)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
-    // The media links are presigned with its own rights: reading under media/, nothing else of the bucket.
+    // The media and report links are presigned with its own rights: reading under media/ and reports/, nothing else of the bucket.
     const s3 = granted.filter((g) => g.actions.some((a) => a.startsWith('s3:')));
-    expect(s3.map((g) => g.actions)).toEqual([['s3:GetObject']]);
+    expect(s3.map((g) => g.actions)).toEqual([['s3:GetObject'], ['s3:GetObject']]);
     expect(JSON.stringify(s3[0]!.resource)).toContain(`/${BUCKET_LAYOUT.media}*`);
+    expect(JSON.stringify(s3[1]!.resource)).toContain(`/${BUCKET_LAYOUT.reports}*`);
   });
 
   it('ANY /api/{proxy+} on the webhook\'s HTTP API (same host) goes to the api function, which API Gateway may invoke for that route only', () => {
@@ -869,11 +877,11 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
       PayloadFormatVersion: '2.0',
       IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
     });
-    // One permission per route: this one, GET /media/{wamid} and POST /courier-events.
+    // One permission per route: this one, GET /media/{wamid}, GET /reports/{name} and POST /courier-events.
     const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify(getAttArn(idOf(stack.outbound.apiFunction.function))));
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(4);
     for (const [, permission] of permissions) expect(permission.Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
-    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*?(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}', MEDIA_ROUTE_PATH].sort());
+    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*?(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}', MEDIA_ROUTE_PATH, REPORTS_ROUTE_PATH].sort());
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
 
@@ -1451,6 +1459,7 @@ describe('every function\'s environment fits Lambda\'s 4 KB with the longest set
       if (r?.Type === 'AWS::DynamoDB::Table') return p.TableName as string;
       if (r?.Type === 'AWS::S3::Bucket') return `scrm-${stage}-data-${account}-${region}`;
       if (r?.Type === 'AWS::Events::EventBus') return p.Name as string;
+      if (r?.Type === 'AWS::SNS::Topic' && ref) return `arn:aws:sns:${region}:${account}:${p.TopicName as string}`;
       if (r?.Type === 'AWS::ApiGatewayV2::Api' && getAtt?.[1] === 'ApiEndpoint') return `https://abcdefghij.execute-api.${region}.amazonaws.com`;
       throw new Error(`no resolution for ${JSON.stringify(value)} (${r?.Type}): teach this test the new kind of value`);
     };
