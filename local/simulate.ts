@@ -17,6 +17,7 @@ import {
   type Business,
   type Customer,
 } from './webhooks.ts';
+import { DEFAULT_TIME_ZONE, localTime } from '#shared/reports/time';
 
 const base = process.env['SCRM_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? LOCAL_DEFAULTS.PORT}`;
 const appSecret = process.env['WHATSAPP_APP_SECRET'] ?? LOCAL_DEFAULTS.WHATSAPP_APP_SECRET;
@@ -118,6 +119,16 @@ async function main(): Promise<void> {
   await roundTrip();
   await automations(parts.crm.url);
   await printCrm();
+  await printReport();
+}
+
+/** The weekly report of what was just simulated (RP-9): its headline figures and where it is. */
+async function printReport(): Promise<void> {
+  const response = await fetch(`${base}/local/reports/weekly.json?at=${localTime(Date.now(), process.env['SCRM_TIME_ZONE'] ?? DEFAULT_TIME_ZONE).day}`);
+  if (!response.ok) return;
+  const r = (await response.json()) as { period: { from: string; to: string; timeZone: string }; messages: { inbound: number; outbound: number }; funnel: { stage: string; count: number }[]; responseTime: { overall: { meanSeconds: number | null } }; cost: { metaUsd: number; awsUsd: number }; alerts: string[] };
+  console.log(`\nThis week's report (${r.period.from} – ${r.period.to}, ${r.period.timeZone}): ${r.messages.inbound} customer messages, ${r.messages.outbound} ours; funnel ${r.funnel.map((f) => `${f.stage} ${f.count}`).join(' → ')}; mean first response ${r.responseTime.overall.meanSeconds ?? '—'} s; Meta $${r.cost.metaUsd.toFixed(4)}, AWS $${r.cost.awsUsd.toFixed(4)}; ${r.alerts.length} alert(s)`);
+  console.log(`  ${base}/local/reports/weekly.html (also .json, .csv; npm run report -- weekly)`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -50,6 +50,7 @@ import { startLocalAutomation, type LocalAutomation } from './automation.ts';
 import { startCourierStandIn, type CourierStandIn } from './courier/server.ts';
 import { startGeocoderStandIn } from './geocoder/server.ts';
 import { shippedAutomation, shippedStores } from '#shared/domain/automation/bundled';
+import { localReports } from './reports.ts';
 
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
@@ -381,9 +382,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const tableName = runtime.config.tableName;
+    const reports = localReports({ store: runtime.store, bucket: runtime.bucket, metrics, logger });
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'ANY /media/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'ANY /media/*': api.handle, 'ANY /reports/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);
@@ -430,6 +432,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             for await (const chunk of object.body) chunks.push(chunk);
             return { status: 200, type: object.contentType ?? 'application/octet-stream', body: Buffer.concat(chunks) };
           },
+          // The reports (RP-9), built from the aggregates on each request.
+          'GET /local/reports': reports,
+          'GET /local/reports/*': reports,
           'GET /local/timers': async () => ({ status: 200, body: JSON.stringify(automation.scheduler.pending(), null, 2) }),
           'GET /local/raw-events': async () => ({ status: 200, body: JSON.stringify(await rawEventsView(runtime.clients.documents, tableName), null, 2) }),
         },

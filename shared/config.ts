@@ -6,6 +6,7 @@ import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod/mini';
 import './zod.ts';
 import { CRM_KINDS, ENV, SECRET_KEYS, SYNC_RETRY, SYNC_RETRY_LIMITS } from './resources.ts';
+import { DEFAULT_TIME_ZONE } from './reports/time.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -160,6 +161,8 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     eventBusName: e[ENV.eventBusName],
     defaultRegion: e[ENV.defaultRegion],
     retentionDays: e[ENV.retentionDays],
+    /** The business's time zone: the reports' days and hours, the automations' local times. */
+    timeZone: e[ENV.timeZone] ?? DEFAULT_TIME_ZONE,
     storageCapacityGb: e[ENV.storageCapacityGb],
     graphApi: { base: e[ENV.graphApiBase], version: e[ENV.graphApiVersion] },
     crm: {

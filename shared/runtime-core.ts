@@ -104,7 +104,7 @@ export async function createRuntimeWith<S extends IngestStore>(
   const secrets = await secretSource.current();
   const clients = createAwsClients(overrides);
   const bucket = config.bucketName ? new DataBucket(clients.s3Config, config.bucketName) : undefined;
-  const store = makeStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays }, bucket);
+  const store = makeStore(clients.documents, { tableName: config.tableName, retentionDays: config.retentionDays, timeZone: config.timeZone }, bucket);
   return {
     config,
     secrets,

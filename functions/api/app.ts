@@ -47,6 +47,8 @@ import '#shared/zod';
 import { parseAfterShipWebhook } from '#shared/courier/aftership';
 import type { Roster } from '#shared/domain/automation/config';
 import type { ConversationResolved, OrderUpdated, ParcelUpdated } from '#shared/domain/automation/decide';
+import { conversationResolvedFact, orderFacts, responseFacts } from '#shared/reports/facts';
+import { REPORT_ROUTE, reportKey, reportLinkProblem } from '#shared/reports/links';
 import type { DomainEventBus } from '#shared/events/bus';
 import { contactSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
 import type { CrmAdapter } from '#shared/crm/port';
@@ -175,6 +177,9 @@ export function createApiApp(deps: ApiDeps) {
     if (!applied) return;
     const responseMs = at - Number(attributes?.['waitingSince']);
     await store.table.update(keys.outbound(outboundId), { update: 'SET responseMs = :ms', values: { ':ms': responseMs } });
+    const conversationId = (attributes?.['conversation'] as { id?: string } | undefined)?.id;
+    const facts = responseFacts({ outboundId, agentId, at, responseMs, conversationId });
+    await Promise.all([store.stats.count([facts.counted]), store.stats.add([facts.members])]);
     metrics.add('agentResponseTime', responseMs, { agentId });
   }
 
@@ -198,6 +203,9 @@ export function createApiApp(deps: ApiDeps) {
     const order = { orderId: b.orderId, placedAt, ...(b.skus && { skus: b.skus }), ...(b.amount !== undefined && { amount: b.amount }), ...(b.currency && { currency: b.currency }), ...(b.trackingNumber && { trackingNumber: b.trackingNumber }), ...(b.carrier && { carrier: b.carrier }) };
     const eventId = `order:${b.orderId}:${placedAt}:${b.trackingNumber ?? ''}`;
     await store.automation.recordOrder(contact.contactId, order, eventId);
+    // A deal for the reports (RP-4, RP-10), once per order id.
+    const deal = orderFacts({ orderId: b.orderId, contactId: contact.contactId, placedAt, amount: b.amount, currency: b.currency, firstInboundAt: contact.firstInboundAt });
+    await Promise.all([store.stats.count([deal.counted]), store.stats.add([deal.members])]);
     if (b.trackingNumber) await store.automation.watchParcel({ trackingNumber: b.trackingNumber, contactId: contact.contactId, orderId: b.orderId, ...(b.carrier && { carrier: b.carrier }), watchedAt: now() });
     const updated: OrderUpdated = { type: 'OrderUpdated', id: eventId, contactId: contact.contactId, order, at: now() };
     await deps.events?.publish([updated]);
@@ -248,6 +256,7 @@ export function createApiApp(deps: ApiDeps) {
       async (id) => countersOf((await store.contacts.get(id)) as unknown as Record<string, unknown>),
     );
     // Published on every call (the id is the conversation's): a publish that failed is made again by a retry.
+    await store.stats.count([conversationResolvedFact(conversation.id, conversation.resolvedAt!)]);
     const ended: ConversationResolved = { type: 'ConversationResolved', id: `resolved:${conversation.id}`, contactId: contact.contactId, conversationId: conversation.id, agentId: b.agentId ?? conversation.agentId, at: conversation.resolvedAt! };
     await deps.events?.publish([ended]);
     return json(200, { contactId: contact.contactId, conversationId: conversation.id, resolvedAt: conversation.resolvedAt, ...(conversation.agentId && { agentId: conversation.agentId }) });
@@ -462,6 +471,23 @@ export function createApiApp(deps: ApiDeps) {
     return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
   }
 
+  /**
+   * `GET /reports/{name}?exp=…&sig=…`, the link the reports topic announces (shared/reports/links.ts):
+   * signed and dated instead of authorised (it is opened from an e-mail), answered with a redirect
+   * to a presigned URL of the stored report.
+   */
+  async function reportRedirect(event: APIGatewayProxyEventV2, name: string): Promise<Result> {
+    if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') return { ...problem(405, 'use GET'), headers: { allow: 'GET', 'content-type': 'application/json' } };
+    const objectKey = reportKey(name);
+    if (!objectKey) return problem(404, `no report ${name}: names look like weekly-2026-11-23.html or latest-daily.json`);
+    const query = event.queryStringParameters ?? {};
+    const invalid = reportLinkProblem(mediaLinkKey(await deps.secretSource.current()), name, query['exp'], query['sig'], now());
+    if (invalid) return problem(403, invalid);
+    if (!deps.media) return problem(503, 'report storage is not configured (SCRM_BUCKET_NAME)');
+    const url = await deps.media.presign(objectKey, MEDIA_URL_SECONDS);
+    return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+  }
+
   return {
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
       const mediaPath = new RegExp(`^${MEDIA_ROUTE}/([^/]+)$`).exec((event.rawPath ?? '').replace(/\/+$/, ''));
@@ -471,6 +497,15 @@ export function createApiApp(deps: ApiDeps) {
         } catch (error) {
           deps.logger.error('media link failed', error as Error);
           return problem(500, 'the media could not be opened; try again');
+        }
+      }
+      const reportPath = new RegExp(`^${REPORT_ROUTE}/([^/]+)$`).exec((event.rawPath ?? '').replace(/\/+$/, ''));
+      if (reportPath) {
+        try {
+          return await reportRedirect(event, decodeURIComponent(reportPath[1]!));
+        } catch (error) {
+          deps.logger.error('report link failed', error as Error);
+          return problem(500, 'the report could not be opened; try again');
         }
       }
       if ((event.rawPath ?? '').replace(/\/+$/, '') === '/courier-events') {

@@ -40,6 +40,7 @@ import type { TimerScheduler } from '#shared/automation/scheduler';
 import { countersOf } from '#shared/store/send-limits';
 import { outboundIdFor, type OutboundRow } from '#shared/store/outbox';
 import type { Store } from '#shared/store/store';
+import { conversationStartedFact, couponFact, ratingFact } from '#shared/reports/facts';
 
 const DAY_MS = 86_400_000;
 /** How far back the rules read a customer's messages (the win-back rule compares two weeks). */
@@ -191,6 +192,8 @@ export function createAutomationApp(deps: AutomationDeps) {
     const current = contact.conversation;
     const { conversation, started } = await store.automation.openConversation(contact.contactId, m.at, current, CONVERSATION_IDLE_MS);
     if (started && current?.id !== conversation.id) metrics.add('conversationsStarted');
+    // Counted once by its id, a repeat of the message that started it included.
+    if (started) await store.stats.count([conversationStartedFact(conversation.id, conversation.startedAt)]);
     return { ...contact, language: m.language, conversation };
   }
 
@@ -221,6 +224,7 @@ export function createAutomationApp(deps: AutomationDeps) {
         // The coupon is the customer's once its message is on its way (not when the policy refused it).
         if (action.coupon && state && state !== 'denied') {
           await store.automation.grantCoupon(contact.contactId, action.key, { code: action.coupon.code, rule: action.rule, value: action.coupon.value, issuedAt: action.coupon.issuedAt });
+          await store.stats.count([couponFact(action.key, action.rule, action.coupon.issuedAt)]);
           await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `coupon-${action.coupon.code}`)]);
         }
         return;
@@ -245,7 +249,12 @@ export function createAutomationApp(deps: AutomationDeps) {
         await deps.syncJobs.enqueue([taskSyncJob({ taskId: action.key, contactId: contact.contactId, subject: action.subject, body: action.body, dueAt: action.dueAt })]);
         return;
       case 'rating': {
-        if (await store.automation.recordRating(contact.contactId, action.conversationId, action.score, action.at)) metrics.add('satisfactionRating', action.score);
+        const rated = await store.automation.recordRating(contact.contactId, action.conversationId, action.score, action.at);
+        if (rated) metrics.add('satisfactionRating', action.score);
+        // RP-13 counts the conversation's first rating, with its own time (the mark lives in that
+        // hour): this one, or the one on record (a redelivery, or a second tap that was refused).
+        const first = rated ? { score: action.score, at: action.at } : contact.satisfaction?.conversationId === action.conversationId ? contact.satisfaction : undefined;
+        if (first) await store.stats.count([ratingFact(action.conversationId, first.score, first.at)]);
         // Queued on every delivery (the job id dedupes): a rating whose job was lost reaches the CRM on the retry.
         await deps.syncJobs.enqueue([contactSyncJob(contact.contactId, `rating-${action.conversationId}`)]);
         return;

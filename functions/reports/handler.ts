@@ -1,19 +1,39 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logger } from '#shared/observability';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mediaLinkKey } from '#shared/media/links';
+import { cloudWatchMetrics, logger, metrics } from '#shared/observability';
+import { costBasis } from '#shared/reports/load';
+import { ENV } from '#shared/resources';
+import { createRuntime, once } from '#shared/runtime';
+import { createReportsApp } from './app.ts';
 
-/** The scheduled report runs (shared/resources.ts SCHEDULES): `daily`, `weekly`. */
+/** The scheduled report runs (shared/resources.ts SCHEDULES): `daily`, `weekly`; `at` (YYYY-MM-DD) rebuilds another period. */
 interface ReportTask {
   readonly task: string;
+  readonly at?: string;
 }
 
-/**
- * The reports (RP-1…RP-13) are not part of this release: the schedules, permissions and alarms
- * are deployed so that adding them changes no infrastructure. Until then a run says so plainly.
- */
-export const handler = middy<ReportTask, { task: string; skipped: string }>()
-  .use(injectLambdaContext(logger))
-  .handler(async (event) => {
-    logger.warn('report not available in this release', { task: event.task });
-    return { task: event.task, skipped: 'not available in this release' };
+const app = once(async () => {
+  const runtime = await createRuntime();
+  const topicArn = process.env[ENV.reportsTopicArn];
+  const publicUrl = process.env[ENV.publicUrl];
+  const sns = topicArn ? new SNSClient({}) : undefined;
+  const secrets = await runtime.secretSource.current();
+  return createReportsApp({
+    store: runtime.store,
+    files: runtime.bucket,
+    topic: sns && topicArn ? { publish: async (subject, message) => void (await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }))) } : undefined,
+    events: runtime.events,
+    links: publicUrl ? { publicUrl, key: mediaLinkKey(secrets) } : undefined,
+    cost: costBasis({ region: process.env['AWS_REGION'], profile: process.env[ENV.deployProfile] === 'small' ? 'small' : 'standard' }),
+    metrics: cloudWatchMetrics,
+    logger,
   });
+});
+
+export const handler = middy<ReportTask, { name: string; keys: string[]; alerts: readonly string[] }>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event) => (await app()).run(event.task, event.at));

@@ -25,6 +25,7 @@ import { describeError } from '#shared/observability';
 import { passGate } from '#shared/outbound/gate';
 import { applyFailureEffects } from '#shared/outbound/effects';
 import { recordOutboundMessage } from '#shared/outbound/record';
+import type { StatsStore } from '#shared/store/stats';
 import { classifyMetaError } from '#shared/whatsapp/outbound/meta-errors';
 import { hashOf } from '#shared/outbound/request';
 import { SendJobSchema, sendJob, type SendJobSink } from '#shared/queue/send-jobs';
@@ -38,7 +39,7 @@ import type { TemplateStore } from '#shared/store/templates';
 import type { SendFailure, WhatsAppAccountApi, WhatsAppChannel } from '#shared/whatsapp/outbound/channel';
 
 export interface SendDeps {
-  readonly store: { readonly outbox: OutboxStore; readonly limits: SendLimitsStore; readonly contacts: ContactStore; readonly messages: MessageStore; readonly templates: TemplateStore };
+  readonly store: { readonly outbox: OutboxStore; readonly limits: SendLimitsStore; readonly contacts: ContactStore; readonly messages: MessageStore; readonly templates: TemplateStore; readonly stats: StatsStore };
   /** The channel of a number: Meta's Cloud API, or AWS End User Messaging Social (IN-7). */
   readonly channelFor: (phoneNumberId: string) => WhatsAppChannel;
   readonly accountApi?: WhatsAppAccountApi | undefined;
@@ -187,7 +188,7 @@ export function createSendApp(deps: SendDeps) {
   /** A message Meta accepted: in the conversation, and logged once in the CRM. */
   async function settleSent(row: OutboundRow, wamid: string, at: number): Promise<void> {
     const wabaId = deps.config.accounts[row.phoneNumberId]?.wabaId;
-    if (await recordOutboundMessage(store.messages, row, wamid, at, wabaId)) {
+    if (await recordOutboundMessage(store, row, wamid, at, wabaId)) {
       await deps.syncJobs.enqueue([messageSyncJob(wamid, row.contactId)]).catch((error: unknown) => logger.warn('CRM sync job not queued; the sweep will', { wamid, reason: describeError(error) }));
     }
   }

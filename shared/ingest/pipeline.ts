@@ -36,6 +36,9 @@ import { MESSAGE_CATEGORIES, type MessageCategory } from '../domain/policy.ts';
 import { PRICING_TYPES, marketOf, messageCost, type PricingType } from '../domain/pricing.ts';
 import { recordOutboundMessage } from '../outbound/record.ts';
 import { failedStatusJob, type SendJobSink } from '../queue/send-jobs.ts';
+import { inboundFacts, ownStatusFacts } from '../reports/facts.ts';
+
+const familyOf = (word: string) => shippedIntelligence().hotWordFamily.get(word);
 
 /** Meta's cost of a message from its status's pricing and the rate card; none for a category or type the card does not price. */
 function costOf(pricing: StatusUpdate['pricing'], phone: string | undefined, at: number) {
@@ -102,6 +105,8 @@ interface Prepared {
   readonly lead: Lead;
   readonly analysis: MessageAnalysis | undefined;
   readonly receivedAt: number;
+  /** This delivery created the customer (a new WhatsApp customer, RP-5). */
+  readonly isNew: boolean;
 }
 
 interface Stored extends Prepared {
@@ -190,10 +195,12 @@ export function createIngest(deps: IngestDeps) {
     const lead: Lead = m.referral ? { source: 'whatsapp_ad', referral: m.referral } : { source: 'whatsapp' };
     const identityKey = identitiesOf(m.customer).map((id) => `${id.kind}#${id.value}`).join('|');
     let contactId = identityKey ? resolved.get(identityKey) : undefined;
+    let isNew = false;
     if (!contactId) {
       // A customer's message writes the contact next (its effects), unless it is a system notice.
       const result = await identities.resolve(m.customer, receivedAt, lead, { ...(owners && { owners }), willApply: m.type !== 'system' });
       contactId = result.contactId;
+      isNew = result.isNew;
       if (result.merged.length) logger.info('contacts merged on identity evidence', { contactId, merged: result.merged });
       resolved.set(identityKey, contactId);
     }
@@ -204,7 +211,7 @@ export function createIngest(deps: IngestDeps) {
     if (!m.knownType) logger.warn('message of an unknown type kept raw', { wamid: m.wamid, type: m.type });
     // Pure CPU, tens of microseconds: what the customer's words say (TG-1, TG-2, TG-5, ID-4).
     const analysis = m.text && m.type !== 'system' ? deps.analyse(m.text) : undefined;
-    return { message: m, contactId, lead, analysis, receivedAt };
+    return { message: m, contactId, lead, analysis, receivedAt, isNew };
   }
 
   /** Rows (parallel, bounded), then contact effects (batched per contact); returns their jobs, in order. */
@@ -247,6 +254,12 @@ export function createIngest(deps: IngestDeps) {
         logger.info('marketing consent changed', { contactId, state, wamid: s.message.wamid });
       }
     }
+
+    // The reports' aggregates: each message counted once, whichever delivery gets here (RP-1 …).
+    const facts = stored
+      .filter((s) => s.message.type !== 'system')
+      .map((s) => inboundFacts({ wamid: s.message.wamid, contactId: s.row?.contactId ?? s.contactId, sentAt: s.message.sentAt, analysis: s.row ? s.row.analysis : s.analysis, isNew: s.isNew }, familyOf));
+    await Promise.all([store.stats.count(facts.map((f) => f.counted)), store.stats.add(facts.map((f) => f.members))]);
 
     for (const s of stored) {
       if (s.message.type === 'system') continue;
@@ -339,12 +352,14 @@ export function createIngest(deps: IngestDeps) {
       at,
     );
     if (!row) return undefined;
+    // Read rate and Meta's cost for the reports, by the hour the message was asked for (its one fixed time: counted once).
+    await store.stats.count(ownStatusFacts({ id, status: s.status, sentAt: row.createdAt, cost: row.cost ?? costOf(pricing, s.recipient.phone?.e164, s.at) }));
     // A reply written in the CRM: the status the message reached goes back to its CRM record (SY-3).
     if (row.crmReply && row.state === s.status) {
       jobs.push(replyStatusSyncJob({ contactId: row.contactId, outboundId: id, crm: row.crmReply.kind, replyId: row.crmReply.replyId, contactCrmId: row.crmReply.contactCrmId, status: s.status, at: s.at, wamid: s.wamid, ...(error && { error: `${error.code ?? ''} ${error.title ?? error.message ?? 'failed'}`.trim().slice(0, 500) }) }));
     }
     // The send function died before putting the message on record: this status does it.
-    if (s.status !== 'failed' && row.recordedAt === undefined && (await recordOutboundMessage(store.messages, row, s.wamid, at, s.account.wabaId))) {
+    if (s.status !== 'failed' && row.recordedAt === undefined && (await recordOutboundMessage(store, row, s.wamid, at, s.account.wabaId))) {
       jobs.push(messageSyncJob(s.wamid, row.contactId));
     }
     if (s.status === 'failed') logger.warn('outbound message failed', { id, wamid: s.wamid, code: error?.code, title: error?.title });

@@ -7,9 +7,16 @@
 import type { MessageRecord } from '../domain/records.ts';
 import type { MessageStore } from '../store/messages.ts';
 import type { OutboundRow } from '../store/outbox.ts';
+import type { StatsStore } from '../store/stats.ts';
+import { agentActivityFact, outboundFact } from '../reports/facts.ts';
+import { localTime } from '../reports/time.ts';
 
-/** True when this call wrote it (its CRM sync job is then due). */
-export async function recordOutboundMessage(messages: MessageStore, row: OutboundRow, wamid: string, at: number, wabaId = ''): Promise<boolean> {
+/**
+ * True when this call wrote it (its CRM sync job is then due). Every call counts the message for
+ * the reports (once, by its mark), so a crash between the row and the count is made good by the
+ * next call; an agent's message makes its hour an agent hour.
+ */
+export async function recordOutboundMessage(store: { readonly messages: MessageStore; readonly stats: StatsStore }, row: OutboundRow, wamid: string, at: number, wabaId = ''): Promise<boolean> {
   const record: MessageRecord = {
     wamid,
     contactId: row.contactId,
@@ -24,6 +31,12 @@ export async function recordOutboundMessage(messages: MessageStore, row: Outboun
     sentAt: row.sentAt ?? at,
     receivedAt: at,
   };
-  const result = await messages.put({ ...record, outboundId: row.id });
+  const result = await store.messages.put({ ...record, outboundId: row.id });
+  // The time on record (a repeat keeps the first call's), so the count lands where the first did.
+  const sentAt = result.created ? record.sentAt : result.existing.sentAt;
+  await Promise.all([
+    store.stats.count([outboundFact(row.id, sentAt, row.origin)]),
+    ...(row.origin === 'agent' && row.agentId ? [store.stats.add([agentActivityFact(row.agentId, sentAt, localTime(sentAt, store.stats.timeZone))])] : []),
+  ]);
   return result.created;
 }

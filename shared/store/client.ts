@@ -23,6 +23,8 @@ export interface TableOptions {
   readonly tableName: string;
   /** Messages and raw events expire this many days after they arrive (ST-1). */
   readonly retentionDays: number;
+  /** The business's IANA time zone (SCRM_TIME_ZONE): the reports' aggregates count its days and hours. */
+  readonly timeZone?: string | undefined;
 }
 
 export type Item = Record<string, unknown>;

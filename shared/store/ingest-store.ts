@@ -10,6 +10,7 @@ import { MediaStore } from './media.ts';
 import { MessageStore } from './messages.ts';
 import { OutboxStatusStore } from './outbox.ts';
 import { RawEventStore, type RawArchive } from './raw-events.ts';
+import { StatsStore } from './stats.ts';
 
 export interface IngestStore {
   readonly table: TableClient;
@@ -21,6 +22,8 @@ export interface IngestStore {
   readonly outbox: OutboxStatusStore;
   /** Media waiting to be fetched and stored (MD-1). */
   readonly media: MediaStore;
+  /** The reports' aggregates, counted as events happen (RP-1 … RP-13). */
+  readonly stats: StatsStore;
 }
 
 export type StoreFactory<S extends IngestStore> = (db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive) => S;
@@ -35,5 +38,6 @@ export function createIngestStore(db: DynamoDBDocumentClient, options: TableOpti
     rawEvents: new RawEventStore(table, archive),
     outbox: new OutboxStatusStore(table),
     media: new MediaStore(table),
+    stats: new StatsStore(table, options.timeZone),
   };
 }
