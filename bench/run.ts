@@ -9,7 +9,8 @@
  * default 50), BENCH_SEND_SECONDS (default 20), BENCH_SEND_PER_SECOND (the number's rate, default 80),
  * BENCH_AUTOMATION_CUSTOMERS (default 200), BENCH_AUTOMATION_RATE (questions/s, default 10),
  * BENCH_NIGHT_CONTACTS (default 10,000), BENCH_BURST_CUSTOMERS (default 2,000).
- * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, duplicates, media, archive, bundles) runs only
+ * BENCH_COST_CUSTOMERS (default 60).
+ * BENCH_ONLY=<section,…> (webhook, classify, sending, automations, refresh, crm, duplicates, media, archive, reports, cost, bundles) runs only
  * those and replaces their sections in bench/results.md. Writes bench/results.md.
  */
 import { writeFileSync } from 'node:fs';
@@ -25,8 +26,10 @@ import { benchWebhook, type WebhookBenchResult } from './webhook.ts';
 import { benchBurst, benchNightBatch } from './crm-bulk.ts';
 import { benchDuplicates } from './duplicates.ts';
 import { benchArchive } from './archive.ts';
+import { benchReports } from './reports.ts';
 import { benchMedia } from './media.ts';
 import { benchMediaImage } from './media-image.ts';
+import { benchCost, writeUsage } from './cost.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
@@ -281,6 +284,18 @@ if (wanted('media')) {
 
 if (wanted('archive')) {
   print('History archive (ST-2): gzip JSON lines per contact and month', await benchArchive());
+}
+
+if (wanted('reports')) {
+  print('Reports (RP-1 … RP-13): a year of aggregates, the weekly report built from them', await benchReports());
+}
+
+if (wanted('cost')) {
+  console.log('AWS usage per message (the cost model) …');
+  const cost = await benchCost();
+  // The measured usage is what the cost model reads (config/aws-usage.json, docs/cost.md).
+  writeUsage(cost.usage);
+  print('AWS usage and cost per message (OP-3): config/aws-usage.json', cost.markdown);
 }
 
 if (wanted('bundles')) {
