@@ -458,7 +458,6 @@ export function createApiApp(deps: ApiDeps) {
    * presigned URL of the stored object (shared/media/links.ts).
    */
   async function mediaRedirect(event: APIGatewayProxyEventV2, wamid: string): Promise<Result> {
-    if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') return { ...problem(405, 'use GET'), headers: { allow: 'GET', 'content-type': 'application/json' } };
     const key = mediaLinkKey(await deps.secretSource.current());
     if (!validMediaSignature(key, wamid, event.queryStringParameters?.['sig'])) return problem(403, 'the media link is not valid: its sig does not match (copy the whole link from the CRM)');
     const message = await store.messages.get(wamid);
@@ -477,7 +476,6 @@ export function createApiApp(deps: ApiDeps) {
    * to a presigned URL of the stored report.
    */
   async function reportRedirect(event: APIGatewayProxyEventV2, name: string): Promise<Result> {
-    if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') return { ...problem(405, 'use GET'), headers: { allow: 'GET', 'content-type': 'application/json' } };
     const objectKey = reportKey(name);
     if (!objectKey) return problem(404, `no report ${name}: names look like weekly-2026-11-23.html or latest-daily.json`);
     const query = event.queryStringParameters ?? {};
@@ -488,24 +486,24 @@ export function createApiApp(deps: ApiDeps) {
     return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
   }
 
+  const SIGNED_LINKS = [
+    { route: MEDIA_ROUTE, what: 'media', open: mediaRedirect },
+    { route: REPORT_ROUTE, what: 'report', open: reportRedirect },
+  ] as const;
+
   return {
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
-      const mediaPath = new RegExp(`^${MEDIA_ROUTE}/([^/]+)$`).exec((event.rawPath ?? '').replace(/\/+$/, ''));
-      if (mediaPath) {
+      // The signed links (no bearer token: opened from the CRM or an e-mail), GET only.
+      const path = (event.rawPath ?? '').replace(/\/+$/, '');
+      for (const signed of SIGNED_LINKS) {
+        const match = new RegExp(`^${signed.route}/([^/]+)$`).exec(path);
+        if (!match) continue;
+        if ((event.requestContext?.http?.method ?? 'GET') !== 'GET') return { ...problem(405, 'use GET'), headers: { allow: 'GET', 'content-type': 'application/json' } };
         try {
-          return await mediaRedirect(event, decodeURIComponent(mediaPath[1]!));
+          return await signed.open(event, decodeURIComponent(match[1]!));
         } catch (error) {
-          deps.logger.error('media link failed', error as Error);
-          return problem(500, 'the media could not be opened; try again');
-        }
-      }
-      const reportPath = new RegExp(`^${REPORT_ROUTE}/([^/]+)$`).exec((event.rawPath ?? '').replace(/\/+$/, ''));
-      if (reportPath) {
-        try {
-          return await reportRedirect(event, decodeURIComponent(reportPath[1]!));
-        } catch (error) {
-          deps.logger.error('report link failed', error as Error);
-          return problem(500, 'the report could not be opened; try again');
+          deps.logger.error(`${signed.what} link failed`, error as Error);
+          return problem(500, `the ${signed.what} could not be opened; try again`);
         }
       }
       if ((event.rawPath ?? '').replace(/\/+$/, '') === '/courier-events') {
