@@ -3,48 +3,24 @@
  * local Graph API, CRM and courier stand-ins; customers talk to it through signed webhooks and
  * the test reads the answers through the SCRM API, as a client would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver, newWamid, textMessage, type Customer } from '#local/webhooks';
-import { freePort } from '#local/ports';
+import { startStackProcess, type StackProcess } from '../helpers/stack-process.ts';
 import { until } from '../helpers/until.ts';
 
 const APP_SECRET = 'e2e-automation-secret';
 const TOKEN = 'e2e-automation-api-token';
-const dataDir = mkdtempSync(join(tmpdir(), 'scrm-auto-'));
-let child: ChildProcess | undefined;
+let stack: StackProcess;
 let base = '';
 let crm = '';
 
 beforeAll(async () => {
-  const [port, crmPort, graphPort, courierPort, geocoderPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  base = `http://127.0.0.1:${port}`;
-  crm = `http://127.0.0.1:${crmPort}`;
-  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LOCAL_CRM_PORT: String(crmPort),
-      LOCAL_GRAPH_PORT: String(graphPort),
-      LOCAL_COURIER_PORT: String(courierPort),
-      LOCAL_GEOCODER_PORT: String(geocoderPort),
-      SCRM_DATA_DIR: dataDir,
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      SCRM_API_TOKEN: TOKEN,
-      POWERTOOLS_LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'SILENT',
-    },
-    stdio: ['ignore', process.env['E2E_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'],
-  });
-  await until(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, 60_000, { what: 'the local stack to answer /health' });
+  stack = await startStackProcess({ WHATSAPP_APP_SECRET: APP_SECRET, SCRM_API_TOKEN: TOKEN }, 'scrm-auto-');
+  base = stack.base;
+  crm = stack.crm;
 }, 90_000);
 
-afterAll(() => {
-  child?.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 let seq = 0;
 const customer = (): Customer => ({ waId: `8529${String(Date.now()).slice(-4)}${String(++seq).padStart(3, '0')}`, bsuid: `HK.e2e${Date.now()}${seq}`, name: 'Chris Wong' });

@@ -4,54 +4,31 @@
  * sent, delivered and read), the shop posts an order; the weekly report at /local/reports/ counts
  * each once, in every format, and `npm run report` writes it to the data directory.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver, newWamid, textMessage, type Customer } from '#local/webhooks';
-import { freePort } from '#local/ports';
 import { mediaLinkKey } from '#shared/media/links';
 import { reportLink } from '#shared/reports/links';
 import type { Report } from '#shared/reports/schema';
 import { localTime } from '#shared/reports/time';
+import { startStackProcess, type StackProcess } from '../helpers/stack-process.ts';
 import { until } from '../helpers/until.ts';
 
 const APP_SECRET = 'e2e-reports-secret';
 const TOKEN = 'e2e-reports-api-token';
-const dataDir = mkdtempSync(join(tmpdir(), 'scrm-reports-'));
-let child: ChildProcess | undefined;
+let stack: StackProcess;
 let base = '';
 let port = 0;
 
 beforeAll(async () => {
-  const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  port = ports[0]!;
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LOCAL_CRM_PORT: String(ports[1]),
-      LOCAL_GRAPH_PORT: String(ports[2]),
-      LOCAL_COURIER_PORT: String(ports[3]),
-      LOCAL_GEOCODER_PORT: String(ports[4]),
-      SCRM_DATA_DIR: dataDir,
-      SCRM_TIME_ZONE: 'Asia/Hong_Kong',
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      SCRM_API_TOKEN: TOKEN,
-      POWERTOOLS_LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'SILENT',
-    },
-    stdio: ['ignore', process.env['E2E_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'],
-  });
-  await until(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, 60_000, { what: 'the local stack to answer /health' });
+  stack = await startStackProcess({ WHATSAPP_APP_SECRET: APP_SECRET, SCRM_API_TOKEN: TOKEN, SCRM_TIME_ZONE: 'Asia/Hong_Kong' }, 'scrm-reports-');
+  base = stack.base;
+  port = stack.port;
 }, 90_000);
 
-afterAll(() => {
-  child?.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
   const response = await fetch(`${base}/api${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
@@ -126,7 +103,7 @@ describe('reports on the local stack', () => {
   });
 
   it('npm run report writes the report to the data directory and says where', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/report.ts', 'weekly', '--format', 'json', '--at', today()], { env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: dataDir } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/report.ts', 'weekly', '--format', 'json', '--at', today()], { env: { ...process.env, PORT: String(port), SCRM_DATA_DIR: stack.dataDir } });
     const file = /written to (\S+)/.exec(stdout)?.[1];
     expect(file && existsSync(file)).toBe(true);
     expect((JSON.parse(readFileSync(file!, 'utf8')) as Report).messages.inbound).toBe(1);
