@@ -140,11 +140,12 @@ describe('functions', () => {
     // Settings only some functions get (the 4 KB environment limit): two-way sync's queue (crm-events
     // and the catch-up's batch-export), the public URL (the Zoho channel, the media links the sync
     // writes, the report links), the media DLQ (media), the planned storage (batch-export's storage
-    // growth), the reports topic (reports).
+    // growth), the reports topic and the deployment profile its cost model prices (reports).
     const only: Partial<Record<string, readonly string[]>> = {
       [ENV.crmEventsQueueUrl]: ['crm-events', 'batch-export'],
       [ENV.publicUrl]: ['crm-events', 'batch-export', 'sync', 'reports'],
       [ENV.reportsTopicArn]: ['reports'],
+      [ENV.deployProfile]: ['reports'],
       [ENV.mediaDlqUrl]: ['media'],
       [ENV.storageCapacityGb]: ['batch-export'],
     };
@@ -739,6 +740,7 @@ describe('domain events', () => {
     ['webhook (MessageReceived)', () => stack.ingest.webhookFunction],
     ['api (OrderUpdated, ConversationResolved, ParcelUpdated)', () => stack.outbound.apiFunction],
     ['automation', () => stack.automation.automationFunction],
+    ['reports (ComplaintRateHigh)', () => stack.scheduledJobs.reportsFunction],
   ])('%s may put events on that bus and nowhere else', (_, fn) => {
     const roleId = idOf(fn().role);
     const statements = ofType('AWS::IAM::Policy')
