@@ -168,6 +168,8 @@ export class ScrmStack extends Stack {
     for (const fn of [this.crmEvents.crmEventsFunction, this.scheduledJobs.batchExportFunction, this.crmSync.syncFunction]) {
       fn.function.addEnvironment(ENV.publicUrl, this.ingest.api.apiEndpoint);
     }
+    // Tracked links in our messages point at the API (AU-8): the send path of the API and the automations.
+    for (const fn of [this.outbound.apiFunction, this.automation.automationFunction]) fn.function.addEnvironment(ENV.linkBaseUrl, this.ingest.api.apiEndpoint);
     // The sweep queues again media recorded but not stored (MD-1); storage growth against the plan (ST-3).
     this.mediaJobs.queue.grantSendMessages(this.scheduledJobs.batchExportFunction.role);
     this.scheduledJobs.batchExportFunction.function.addEnvironment(ENV.storageCapacityGb, String(config.storageCapacityGb));

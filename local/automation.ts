@@ -39,6 +39,8 @@ export function startLocalAutomation(options: {
   logger: Parameters<typeof automationDeps>[0]['logger'];
   metrics: MetricsSink;
   retryMs?: number;
+  /** Where tracked links point: the stack's own URL once it listens (AU-8). */
+  linkBaseUrl?: () => string | undefined;
   /** False: the app is built but hears no events (a stack whose tests drive the functions). */
   listen?: boolean;
   /** Events handled at the same time (Lambda's concurrent invocations); default 4. */
@@ -93,6 +95,7 @@ export function startLocalAutomation(options: {
       metrics: options.metrics,
       scheduler,
       geocoder,
+      linkBaseUrl: options.linkBaseUrl,
     }),
   );
 

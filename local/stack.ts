@@ -230,6 +230,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
       crm: crmKind === 'none' ? undefined : () => (apiCrm ??= runtimeCrmAdapter(runtime)),
       media: runtime.bucket,
+      linkBaseUrl: () => publicAddress.url,
       logger,
       metrics,
     });
@@ -262,7 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       stoppers.push(() => mediaPoller.stop());
     }
-    const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, listen: options.pollers !== false && given['SCRM_LOCAL_AUTOMATIONS'] !== 'off' });
+    const automation = startLocalAutomation({ runtime, events, sendJobs, accountApi: channels.accountApi, geoEndpoint, dataDir, logger, metrics, linkBaseUrl: () => publicAddress.url, listen: options.pollers !== false && given['SCRM_LOCAL_AUTOMATIONS'] !== 'off' });
     stoppers.push(async () => automation.stop());
     const sender = createSendApp({
       store: runtime.store,
@@ -385,7 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reports = localReports({ store: runtime.store, bucket: runtime.bucket, metrics, logger });
     const gateway = await startApiGateway(
       {
-        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'ANY /media/*': api.handle, 'ANY /reports/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
+        lambda: { 'GET /webhook': webhook.handle, 'POST /webhook': webhook.handle, 'ANY /api/*': api.handle, 'ANY /media/*': api.handle, 'ANY /reports/*': api.handle, 'ANY /l/*': api.handle, 'POST /courier-events': api.handle, 'POST /crm-events/hubspot': crmEvents.handleHttp, 'POST /crm-events/zoho': crmEvents.handleHttp },
         local: {
           'GET /health': async () => {
             const parts = await healthOf(runtime, services, crmUrl);

@@ -425,6 +425,8 @@ export const ENV = {
   timeZone: 'SCRM_TIME_ZONE',
   /** The SNS topic that announces each report (the reports function publishes to it). */
   reportsTopicArn: 'SCRM_REPORTS_TOPIC_ARN',
+  /** The base of tracked links in outbound messages (`<base>/l/<token>`, AU-8): the HTTP API's URL by default. */
+  linkBaseUrl: 'SCRM_LINK_BASE_URL',
   /** The stack's deployment profile (`standard` | `small`): the reports' cost model prices it. */
   deployProfile: 'SCRM_PROFILE',
   courierApiBase: 'COURIER_API_BASE',

@@ -47,7 +47,9 @@ import '#shared/zod';
 import { parseAfterShipWebhook } from '#shared/courier/aftership';
 import type { Roster } from '#shared/domain/automation/config';
 import type { ConversationResolved, OrderUpdated, ParcelUpdated } from '#shared/domain/automation/decide';
-import { conversationResolvedFact, orderFacts, responseFacts } from '#shared/reports/facts';
+import { clickedFact, conversationResolvedFact, orderFacts, responseFacts } from '#shared/reports/facts';
+import { LINK_ROUTE } from '#shared/links/tracked';
+import { linkTracking } from '#shared/outbound/links';
 import { REPORT_ROUTE, reportKey, reportLinkProblem } from '#shared/reports/links';
 import type { DomainEventBus } from '#shared/events/bus';
 import { contactSyncJob, type SyncJobSink } from '#shared/queue/sync-jobs';
@@ -78,6 +80,8 @@ export interface ApiDeps {
   readonly crm?: (() => CrmAdapter) | undefined;
   /** Where stored media is (MD-1): a media link is answered with a presigned URL of it. */
   readonly media?: { presign(key: string, seconds: number, options?: { filename?: string | undefined }): Promise<string> } | undefined;
+  /** Where tracked links point (`SCRM_LINK_BASE_URL`, locally the stack's own URL); undefined: links go as written (AU-8). */
+  readonly linkBaseUrl?: (() => string | undefined) | undefined;
   readonly now?: () => number;
 }
 
@@ -119,6 +123,7 @@ export function createApiApp(deps: ApiDeps) {
     config: deps.config,
     now,
     onDenied: (rule) => metrics.add('messagesDenied', 1, { rule }),
+    links: linkTracking(store, deps.secretSource, deps.linkBaseUrl),
   });
 
   let lastRefresh = 0;
@@ -486,14 +491,27 @@ export function createApiApp(deps: ApiDeps) {
     return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
   }
 
+  /**
+   * `GET /l/{token}`, a tracked link in one of our messages (AU-8): the click is recorded (the
+   * message counts as clicked once, for the reports' CTR) and the customer goes on to the page.
+   */
+  async function trackedRedirect(_event: APIGatewayProxyEventV2, token: string): Promise<Result> {
+    const link = /^[A-Za-z0-9_-]{22}$/.test(token) ? await store.links.get(token) : undefined;
+    if (!link) return problem(404, `no link ${token}: copy the whole link from the message`);
+    const { first } = await store.links.click(link, now());
+    if (first) await store.stats.count([clickedFact(link.outboundId, link.createdAt)]);
+    return { statusCode: 302, headers: { location: link.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+  }
+
+  // The links opened without a bearer token (from the CRM, an e-mail, a customer's phone), GET only.
   const SIGNED_LINKS = [
     { route: MEDIA_ROUTE, what: 'media', open: mediaRedirect },
     { route: REPORT_ROUTE, what: 'report', open: reportRedirect },
+    { route: LINK_ROUTE, what: 'link', open: trackedRedirect },
   ] as const;
 
   return {
     async handle(event: APIGatewayProxyEventV2): Promise<Result> {
-      // The signed links (no bearer token: opened from the CRM or an e-mail), GET only.
       const path = (event.rawPath ?? '').replace(/\/+$/, '');
       for (const signed of SIGNED_LINKS) {
         const match = new RegExp(`^${signed.route}/([^/]+)$`).exec(path);

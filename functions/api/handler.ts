@@ -31,6 +31,7 @@ const app = once(async () => {
     syncJobs: runtime.syncQueue,
     crm: runtime.config.crm.kind === 'none' ? undefined : () => (crm ??= runtimeCrmAdapter(runtime)),
     media: runtime.bucket,
+    linkBaseUrl: () => process.env[ENV.linkBaseUrl] ?? process.env[ENV.publicUrl],
     storeIds: new Set(shippedStores().map((shop) => shop.id)),
     timeZone: runtime.config.automation.timeZone ?? shippedAutomation().config.timeZone,
     logger,

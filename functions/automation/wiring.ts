@@ -3,6 +3,7 @@
  * the geocoder, the store directory, the scheduler and the sync queue. One wiring for the Lambda
  * handler and the local stack (which brings its own scheduler and bus).
  */
+import { linkTracking } from '#shared/outbound/links';
 import { GeoPlacesClient } from '@aws-sdk/client-geo-places';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -33,6 +34,8 @@ export interface AutomationWiring {
   readonly geocoder?: Geocoder | undefined;
   readonly automation?: Automation | undefined;
   readonly now?: () => number;
+  /** Where tracked links point (AU-8); default SCRM_LINK_BASE_URL. */
+  readonly linkBaseUrl?: (() => string | undefined) | undefined;
 }
 
 export function automationDeps(w: AutomationWiring): AutomationDeps {
@@ -45,6 +48,7 @@ export function automationDeps(w: AutomationWiring): AutomationDeps {
     jobs: w.sendJobs,
     config,
     ...(w.now && { now: w.now }),
+    links: linkTracking(store, runtime.secretSource, w.linkBaseUrl ?? (() => process.env[ENV.linkBaseUrl])),
   });
   const a = config.automation;
   const queueUrl = a.queueUrl;

@@ -27,6 +27,8 @@ import type { ConversationStorage } from './storage.ts';
 export const API_ROUTE_PATH = '/api/{proxy+}';
 /** The media links in the CRM (shared/media/links.ts MEDIA_ROUTE). */
 export const MEDIA_ROUTE_PATH = '/media/{wamid}';
+/** The tracked links in our messages (shared/links/tracked.ts LINK_ROUTE, AU-8). */
+export const LINK_ROUTE_PATH = '/l/{token}';
 
 /** The one action of AWS End User Messaging Social the send function calls (IN-7). */
 export const SOCIAL_MESSAGING_SEND_ACTION = 'social-messaging:SendWhatsAppMessage';
@@ -48,6 +50,7 @@ export class Outbound extends Construct {
   readonly sendFunction: AppFunction;
   readonly apiFunction: AppFunction;
   readonly mediaRoute: HttpRoute;
+  readonly linkRoute: HttpRoute;
   readonly apiRoute: HttpRoute;
 
   constructor(scope: Construct, id: string, props: OutboundProps) {
@@ -118,6 +121,17 @@ export class Outbound extends Construct {
       this.mediaRoute,
       'AwsSolutions-APIG4',
       'A media link is opened by a CRM user\'s click, which carries no bearer token: each link is a capability signed with HMAC-SHA256 (SCRM_MEDIA_LINK_KEY), checked in constant time before anything is read; the answer is a presigned URL valid 5 minutes, the bucket is never public.',
+    );
+    // Tracked links (AU-8): a customer's tap on a link in our message, recorded and redirected.
+    this.linkRoute = new HttpRoute(this, 'LinkRoute', {
+      httpApi: props.httpApi,
+      routeKey: HttpRouteKey.with(LINK_ROUTE_PATH, HttpMethod.GET),
+      integration: new HttpLambdaIntegration('Link', this.apiFunction.function),
+    });
+    acknowledge(
+      this.linkRoute,
+      'AwsSolutions-APIG4',
+      'A tracked link is opened by a customer tapping it in WhatsApp, with no credentials: the token is 128 bits of HMAC-SHA256 under the link key, unguessable and carrying no personal data; the answer is a redirect to the URL we sent.',
     );
     // Presigned URLs are signed with the api function's own rights: GetObject under media/ only.
     storage.allowObjects(this.apiFunction, 'media', ['s3:GetObject']);

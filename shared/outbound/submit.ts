@@ -24,6 +24,10 @@ import { outboundIdFor, type OutboxStore, type OutboundRow } from '../store/outb
 import type { SendLimitsStore } from '../store/send-limits.ts';
 import type { StoredTemplate, TemplateStore } from '../store/templates.ts';
 import type { Address, WhatsAppAccountApi } from '../whatsapp/outbound/channel.ts';
+import { linkedFact } from '../reports/facts.ts';
+import { skuOf, trackContent } from '../links/tracked.ts';
+import type { LinkStore } from '../store/links.ts';
+import type { StatsStore } from '../store/stats.ts';
 import { passGate } from './gate.ts';
 import { hashOf, summaryOf, type SendRequestInput } from './request.ts';
 
@@ -38,6 +42,16 @@ export interface SubmitDeps {
   readonly config: Pick<RuntimeConfig, 'accounts' | 'defaultRegion' | 'sending'>;
   readonly now?: () => number;
   readonly onDenied?: (rule: string) => void;
+  /** Tracked links (AU-8): where the short links point and the key they are made with; absent: links go as written. */
+  readonly links?: LinkTracking | undefined;
+}
+
+export interface LinkTracking {
+  readonly store: LinkStore;
+  readonly stats: StatsStore;
+  /** `SCRM_LINK_BASE_URL` (locally the stack's own URL); undefined: not tracked. */
+  readonly baseUrl: () => string | undefined;
+  readonly key: () => Promise<string>;
 }
 
 /** The stores the send path reads and writes, from the one table's stores. */
@@ -144,6 +158,7 @@ export function createSubmit(deps: SubmitDeps) {
       else row = { ...base, state: 'deferred', policyRule: decision.rule, reason: `${decision.rule}: ${decision.reason}`, notBefore: decision.until };
     }
     if (row.state === 'denied') deps.onDenied?.(row.policyRule ?? 'policy');
+    else if (deps.links) row = await withTrackedLinks(deps.links, row, at);
 
     const created = await deps.outbox.create(row);
     if (!created.created) return repeat(created.existing, input);
@@ -155,6 +170,20 @@ export function createSubmit(deps: SubmitDeps) {
   }
 
   return { submit };
+}
+
+/**
+ * The row with every https URL of its content made a tracked link (written before the row: a
+ * retry makes the same tokens), and the message counted as one with links for the reports' CTR.
+ */
+async function withTrackedLinks(links: LinkTracking, row: OutboundRow, at: number): Promise<OutboundRow> {
+  const baseUrl = links.baseUrl();
+  if (!baseUrl) return row;
+  const tracked = trackContent(row.content, { key: await links.key(), baseUrl, outboundId: row.id });
+  if (!tracked.links.length) return row;
+  await links.store.create(tracked.links.map((l) => ({ token: l.token, url: l.url, index: l.index, contactId: row.contactId, outboundId: row.id, createdAt: at, ...(skuOf(l.url) && { sku: skuOf(l.url) }), ...(row.rule && { campaign: row.rule }) })));
+  await links.stats.count([linkedFact(row.id, at)]);
+  return { ...row, content: tracked.content };
 }
 
 function repeat(existing: OutboundRow, input: SendRequestInput): SubmitResult {

@@ -484,7 +484,7 @@ export function buildReport(input: BuildInput): Report {
     complaintStreak: { days: streak, alert: complaintAlert },
     churnRisk,
     readRate: { delivered, read: n(C.read), rate: delivered ? round(n(C.read) / delivered) : null, byHour },
-    clicks: { tracked: clicks > 0, clicks, ctr: clicks > 0 && delivered ? round(clicks / delivered) : null },
+    clicks: { tracked: n(C.linked) > 0, clicks, ctr: n(C.linked) > 0 ? round(clicks / n(C.linked)) : null },
     transactions: {
       orders,
       revenue: round(revenue, 2),

@@ -36,6 +36,8 @@ export const C = {
   revenue: (currency: string) => `rv_${currency}`,
   cycleSeconds: 'cyc_s',
   cycleCount: 'cyc_n',
+  /** Our messages with tracked links, and of them those whose link was clicked (by the hour asked for). */
+  linked: 'lk',
   clicks: 'clk',
 } as const;
 
@@ -176,3 +178,8 @@ export function orderFacts(o: OrderFactInput): { counted: CountedFact; members: 
   }
   return { counted: { id: `ord:${o.orderId}`, at: o.placedAt, counts }, members: { at: o.placedAt, sets: { [S.deal]: [o.contactId] } } };
 }
+
+/** One of our messages carries tracked links (AU-8). */
+export const linkedFact = (outboundId: string, at: number): CountedFact => ({ id: `lk:${outboundId}`, at, counts: { [C.linked]: 1 } });
+/** A link of that message was clicked: the message counts once, in the hour it was asked for. */
+export const clickedFact = (outboundId: string, createdAt: number): CountedFact => ({ id: `clk:${outboundId}`, at: createdAt, counts: { [C.clicks]: 1 } });

@@ -229,7 +229,7 @@ export interface Report {
   readonly churnRisk: readonly ChurnRow[];
   /** RP-10: statuses of our messages, by the local hour they were asked for (the outbox row's createdAt). */
   readonly readRate: { readonly delivered: number; readonly read: number; readonly rate: number | null; readonly byHour: readonly HourRate[] };
-  /** RP-10: tracked-link clicks; `tracked` false until outbound links are tracked. */
+  /** RP-10: of our messages with tracked links (`tracked`: any in the period), those clicked; ctr = clicked / with links. */
   readonly clicks: { readonly tracked: boolean; readonly clicks: number; readonly ctr: number | null };
   /** RP-10: orders and revenue per day, and a forecast of the next 7 days. */
   readonly transactions: {

@@ -15,6 +15,7 @@ import { OutboxStore } from './outbox.ts';
 import { SendLimitsStore } from './send-limits.ts';
 import { AutomationStore } from './automation.ts';
 import { TwoWayStore } from './two-way.ts';
+import { LinkStore } from './links.ts';
 
 export interface Store extends IngestStore {
   readonly syncState: SyncStateStore;
@@ -25,6 +26,8 @@ export interface Store extends IngestStore {
   readonly limits: SendLimitsStore;
   readonly automation: AutomationStore;
   readonly twoWay: TwoWayStore;
+  /** Tracked links in outbound messages and their clicks (AU-8). */
+  readonly links: LinkStore;
 }
 
 export function createStore(db: DynamoDBDocumentClient, options: TableOptions, archive?: RawArchive): Store {
@@ -39,5 +42,6 @@ export function createStore(db: DynamoDBDocumentClient, options: TableOptions, a
     limits: new SendLimitsStore(ingest.table),
     automation: new AutomationStore(ingest.table),
     twoWay: new TwoWayStore(ingest.table),
+    links: new LinkStore(ingest.table),
   };
 }

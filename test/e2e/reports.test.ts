@@ -71,6 +71,26 @@ describe('reports on the local stack', () => {
     expect(report.cost.awsUsd).toBeGreaterThan(0);
   });
 
+  it('a link in our message is tracked: the customer is redirected, the click counted once in the CTR', async () => {
+    const { contactId } = (await api<{ contacts: { contactId: string }[] }>(`/contacts?phone=%2B${c.waId}`)).body.contacts[0]!;
+    const sent = await api<{ id: string }>('/messages', { method: 'POST', headers: { 'idempotency-key': `rep-link-${c.waId}` }, body: JSON.stringify({ to: { contactId }, category: 'service', text: 'Here it is: https://shop.example.com/products/APL-APP2.', origin: 'agent', agentId: 'ag-mei' }) });
+    expect(sent.status).toBe(202);
+    const texts = await until(async () => {
+      const { body } = await api<{ messages: { id: string; text?: string }[] }>(`/contacts/${contactId}/messages`);
+      return body.messages.find((m) => m.text?.includes('/l/'))?.text;
+    }, 10_000, { what: 'the message with its tracked link' });
+    const link = /(http:\/\/\S+\/l\/[A-Za-z0-9_-]{22})\./.exec(texts)![1]!;
+    expect(link.startsWith(base)).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      const opened = await fetch(link, { redirect: 'manual' });
+      expect(opened.status).toBe(302);
+      expect(opened.headers.get('location')).toBe('https://shop.example.com/products/APL-APP2');
+    }
+    expect((await fetch(`${base}/l/AAAAAAAAAAAAAAAAAAAAAA`, { redirect: 'manual' })).status).toBe(404);
+    const report = await weekly();
+    expect(report.clicks).toEqual({ tracked: true, clicks: 1, ctr: 1 });
+  });
+
   it('serves HTML with its charts, CSV and an index; a bad request is named', async () => {
     const html = await fetch(`${base}/local/reports/weekly.html?at=${today()}`);
     expect(html.headers.get('content-type')).toMatch(/text\/html/);

@@ -31,7 +31,7 @@ import {
 import { APPLICATION_TAG_VALUE } from '../../infra/constructs/cost-controls.ts';
 import { WEBHOOK_THROTTLE } from '../../infra/constructs/ingest.ts';
 import { ALARM_THRESHOLDS, METRIC_DIMENSIONS, SEND_FAILURE_KINDS } from '../../infra/constructs/operations.ts';
-import { API_ROUTE_PATH, MEDIA_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
+import { API_ROUTE_PATH, LINK_ROUTE_PATH, MEDIA_ROUTE_PATH, SOCIAL_MESSAGING_SEND_ACTION } from '../../infra/constructs/outbound.ts';
 import { REPORTS_ROUTE_PATH } from '../../infra/constructs/reports.ts';
 import { MEDIA_FUNCTION_MEMORY_MB, SOCIAL_MESSAGING_MEDIA_ACTION } from '../../infra/constructs/media.ts';
 import { DEPLOYED_KEYS } from '../../infra/constructs/secrets.ts';
@@ -146,6 +146,7 @@ describe('functions', () => {
       [ENV.publicUrl]: ['crm-events', 'batch-export', 'sync', 'reports'],
       [ENV.reportsTopicArn]: ['reports'],
       [ENV.deployProfile]: ['reports'],
+      [ENV.linkBaseUrl]: ['api', 'automation'],
       [ENV.mediaDlqUrl]: ['media'],
       [ENV.storageCapacityGb]: ['batch-export'],
     };
@@ -450,9 +451,9 @@ describe('schedules', () => {
 });
 
 describe('ingest', () => {
-  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+}, GET /media/{wamid}, GET /reports/{name} and POST /courier-events on the same HTTP API', () => {
+  it('routes GET and POST /webhook to the webhook function, and ANY /api/{proxy+}, GET /media/{wamid}, GET /reports/{name}, GET /l/{token} and POST /courier-events on the same HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey);
-    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, `GET ${MEDIA_ROUTE_PATH}`, `GET ${REPORTS_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
+    expect(routes.sort()).toEqual([`ANY ${API_ROUTE_PATH}`, `GET ${MEDIA_ROUTE_PATH}`, `GET ${REPORTS_ROUTE_PATH}`, `GET ${LINK_ROUTE_PATH}`, 'GET /webhook', ...CRM_EVENT_PATHS.map((path) => `POST ${path}`), `POST ${COURIER_EVENTS_PATH}`, 'POST /webhook'].sort());
     template.hasOutput('WebhookUrl', { Value: Match.anyValue() });
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1);
@@ -879,11 +880,11 @@ describe('outbound (AU-7): the SCRM API, the send queue and the send function', 
       PayloadFormatVersion: '2.0',
       IntegrationUri: getAttArn(idOf(stack.outbound.apiFunction.function)),
     });
-    // One permission per route: this one, GET /media/{wamid}, GET /reports/{name} and POST /courier-events.
+    // One permission per route: this one, GET /media/{wamid}, GET /reports/{name}, GET /l/{token} and POST /courier-events.
     const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties?.FunctionName) === JSON.stringify(getAttArn(idOf(stack.outbound.apiFunction.function))));
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(5);
     for (const [, permission] of permissions) expect(permission.Properties).toMatchObject({ Principal: 'apigateway.amazonaws.com', Action: 'lambda:InvokeFunction' });
-    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*?(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}', MEDIA_ROUTE_PATH, REPORTS_ROUTE_PATH].sort());
+    expect(permissions.map(([, p]) => JSON.stringify(p.Properties?.SourceArn).match(/\/\*\/\*?(\/[^"]*)"/)?.[1]).sort()).toEqual([COURIER_EVENTS_PATH, '/api/{proxy+}', MEDIA_ROUTE_PATH, REPORTS_ROUTE_PATH, LINK_ROUTE_PATH].sort());
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
 
