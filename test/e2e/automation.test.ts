@@ -58,7 +58,12 @@ describe('automations through npm start', () => {
     await until(async () => (await fetch(`${crm}/_local/orders`, { method: 'POST', body: JSON.stringify({ whatsappPhone: `+${c.waId}`, name: '#2001', trackingNumber: 'SF1234567890', carrier: 'sf-express', skus: ['APL-APP2'] }), headers: { 'content-type': 'application/json' } })).ok, 15_000, { what: 'the order in the CRM' });
     await say(c, 'where is my parcel?');
     const [reply] = await until(async () => (await automated(contactId, 'order-status')).at(0) && automated(contactId, 'order-status'), 10_000, { what: 'the order status' });
-    expect(reply!.text).toMatch(/Your parcel SF1234567890 is out for delivery\. Expected between \d\d:\d\d( on [^.]+)? and \d\d:\d\d on .+\. Track it: https:\/\//u);
+    expect(reply!.text).toMatch(/Your parcel SF1234567890 is out for delivery\. Expected between \d\d:\d\d( on [^.]+)? and \d\d:\d\d on .+\. Track it: /u);
+    // The courier's link goes as a tracked link (AU-8): it leads to the courier's page.
+    const link = /Track it: (\S+\/l\/[A-Za-z0-9_-]{22})/u.exec(reply!.text!)?.[1];
+    const opened = await fetch(link!, { redirect: 'manual' });
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get('location')).toMatch(/^https:\/\//u);
   });
 
   it('4 product questions in 7 days get one coupon, not two on redelivered events', async () => {

@@ -116,7 +116,9 @@ describe('automations through the local stack', () => {
     expect(text).toMatch(/out for delivery/u);
     // The stand-in's window starts an hour after it does, so it may run past midnight.
     expect(text).toMatch(/between \d\d:\d\d( on [^.]+)? and \d\d:\d\d/u);
-    expect(text).toContain('https://');
+    // The courier's tracking link goes as a tracked link (AU-8) that leads to it.
+    const token = /\/l\/([A-Za-z0-9_-]{22})/u.exec(text)?.[1];
+    expect((await stack.runtime.store.links.get(token!))?.url).toMatch(/^https:\/\//u);
   });
 
   it('4 product questions in 7 days → one coupon, and a redelivered segment change creates no second row', async () => {
