@@ -8,6 +8,7 @@
  * - **keywords** (monthly): how often each tracked hot word came up in the month before, in how
  *   many messages and from how many customers — product-improvement input.
  */
+import { median } from '../reports/build.ts';
 import { taskSyncJob } from '../queue/sync-jobs.ts';
 import { BUCKET_LAYOUT } from '../resources.ts';
 import { contactCrmId } from '../domain/records.ts';
@@ -63,13 +64,6 @@ export async function exportUnanswered(deps: BatchTaskDeps): Promise<ExportResul
   return { key, rows: rows.length, flagged: jobs.length };
 }
 
-function median(values: readonly number[]): number | undefined {
-  if (!values.length) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 export async function serviceReport(deps: BatchTaskDeps, period: Period = previousWeek(deps.now(), deps.timeZone)): Promise<ExportResult & { medianFirstResponseMs: number | undefined; recorded: boolean }> {
   const byAgent = new Map<string, number[]>();
   for await (const page of deps.store.table.scanPages({
@@ -91,9 +85,9 @@ export async function serviceReport(deps: BatchTaskDeps, period: Period = previo
     if ((contact as { waitingSince?: number }).waitingSince !== undefined) unanswered++;
   }
   const all = [...byAgent.values()].flat();
-  const medianFirstResponseMs = median(all);
+  const medianFirstResponseMs = median(all) ?? undefined;
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
-  const rows = [...byAgent].sort(([a], [b]) => a.localeCompare(b)).map(([agent, list]) => [period.label, agent, list.length, seconds(median(list))]);
+  const rows = [...byAgent].sort(([a], [b]) => a.localeCompare(b)).map(([agent, list]) => [period.label, agent, list.length, seconds(median(list) ?? undefined)]);
   rows.push([period.label, 'all', all.length, seconds(medianFirstResponseMs)]);
   const key = await write(deps, `${BUCKET_LAYOUT.exports}service-quality/${period.label}.csv`, toCsv(['period', 'agent', 'answered', 'median_first_response_s'], rows));
   const crm = deps.crm();

@@ -231,6 +231,13 @@ export function createIngest(deps: IngestDeps) {
       const contactId = s.row?.contactId ?? s.contactId;
       byContact.set(contactId, [...(byContact.get(contactId) ?? []), s]);
     }
+    // The reports' aggregates, beside the contact writes: each message counted once, whichever
+    // delivery gets here (RP-1 …); a failure answers 5xx like any other write of the delivery.
+    const facts = stored
+      .filter((s) => s.message.type !== 'system')
+      .map((s) => inboundFacts({ wamid: s.message.wamid, contactId: s.row?.contactId ?? s.contactId, sentAt: s.message.sentAt, analysis: s.row ? s.row.analysis : s.analysis, isNew: s.isNew }, familyOf));
+    const counted = Promise.all([store.stats.count(facts.map((f) => f.counted)), store.stats.add(facts.map((f) => f.members))]);
+    counted.catch(() => undefined); // awaited below; a contact write failing first must not leave it unhandled
     await mapLimit([...byContact], ROW_CONCURRENCY, async ([contactId, mine]) => {
       // Each message counts exactly once, whichever delivery gets here first and whatever
       // crashed before: the effects and their marks are one conditional write.
@@ -255,11 +262,7 @@ export function createIngest(deps: IngestDeps) {
       }
     }
 
-    // The reports' aggregates: each message counted once, whichever delivery gets here (RP-1 …).
-    const facts = stored
-      .filter((s) => s.message.type !== 'system')
-      .map((s) => inboundFacts({ wamid: s.message.wamid, contactId: s.row?.contactId ?? s.contactId, sentAt: s.message.sentAt, analysis: s.row ? s.row.analysis : s.analysis, isNew: s.isNew }, familyOf));
-    await Promise.all([store.stats.count(facts.map((f) => f.counted)), store.stats.add(facts.map((f) => f.members))]);
+    await counted;
 
     for (const s of stored) {
       if (s.message.type === 'system') continue;

@@ -75,13 +75,3 @@ export function daysBetween(from: string, to: string): number {
   const b = parseDay(to);
   return Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000);
 }
-
-/** A time zone the runtime knows, or a RangeError naming it. */
-export function checkTimeZone(timeZone: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
-    throw new RangeError(`${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Asia/Hong_Kong)`);
-  }
-  return timeZone;
-}
